@@ -1,0 +1,8 @@
+/* clfer.h — the whole public API of libclfer: include this, or the per-area headers. */
+#ifndef CLFER_H
+#define CLFER_H
+#include "clfer/status.h"
+#include "clfer/runtime.h"
+#include "clfer/tensor.h"
+#include "clfer/ops.h"
+#endif

@@ -1,0 +1,182 @@
+/* launch.c — the one function that enqueues every kernel (checks the local size against the
+ * device, sets arguments by counting indices itself, records an event when profiling) and the
+ * CLBlast GEMM calls routed through the same recording path. */
+#include <clblast_c.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_internal.h"
+
+static clfer_status set_args(cl_kernel kernel, const char *name, const clfer_arg_t *args, unsigned nargs) {
+  for (unsigned i = 0; i < nargs; i++) {
+    const clfer_arg_t *a = &args[i];
+    cl_int err;
+    switch (a->kind) {
+      case CLFER_ARGK_MEM: err = clSetKernelArg(kernel, i, sizeof(cl_mem), &a->v.mem); break;
+      case CLFER_ARGK_INT: err = clSetKernelArg(kernel, i, sizeof(cl_int), &a->v.i); break;
+      case CLFER_ARGK_UINT: err = clSetKernelArg(kernel, i, sizeof(cl_uint), &a->v.u); break;
+      case CLFER_ARGK_FLOAT: err = clSetKernelArg(kernel, i, sizeof(cl_float), &a->v.f); break;
+      case CLFER_ARGK_ULONG: err = clSetKernelArg(kernel, i, sizeof(cl_ulong), &a->v.ul); break;
+      case CLFER_ARGK_LOCAL: err = clSetKernelArg(kernel, i, a->v.local_bytes, NULL); break;
+      default: err = CL_INVALID_ARG_VALUE; break;
+    }
+    if (err != CL_SUCCESS)
+      return clfer_set_error(CLFER_OPENCL_ERROR, "kernel %s: setting argument %u failed with %s", name, i,
+                             clfer_cl_error_name(err));
+  }
+  cl_uint expected = 0;
+  if (clGetKernelInfo(kernel, CL_KERNEL_NUM_ARGS, sizeof expected, &expected, NULL) == CL_SUCCESS &&
+      expected != nargs)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "kernel %s takes %u arguments, %u given", name, expected, nargs);
+  return CLFER_OK;
+}
+
+static const char *kernel_function_name(cl_kernel kernel, char *buf, size_t size) {
+  buf[0] = '\0';
+  clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, size, buf, NULL);
+  buf[size - 1] = '\0';
+  return buf;
+}
+
+clfer_status clfer_launch(clfer_runtime_t *rt, const clfer_launch_desc_t *d) {
+  char fname[64];
+  const char *name = d->name ? d->name : kernel_function_name(d->kernel, fname, sizeof fname);
+  if (d->dims < 1 || d->dims > 3)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "kernel %s: %u dimensions (1 to 3 allowed)", name, d->dims);
+  size_t global[3] = {1, 1, 1}, local[3] = {1, 1, 1};
+  int has_local = 0;
+  size_t local_total = 1;
+  for (unsigned i = 0; i < d->dims; i++) {
+    if (d->global[i] == 0) return CLFER_OK; /* nothing to do */
+    has_local |= d->local[i] != 0;
+  }
+  for (unsigned i = 0; i < d->dims; i++) {
+    local[i] = has_local ? (d->local[i] ? d->local[i] : 1) : 0;
+    global[i] = d->global[i];
+    if (has_local) {
+      if (local[i] > rt->info.max_work_item_sizes[i])
+        return clfer_set_error(CLFER_INVALID_ARGUMENT,
+                               "kernel %s: local size %zu in dimension %u exceeds %s's limit %zu", name,
+                               local[i], i, rt->info.name, rt->info.max_work_item_sizes[i]);
+      local_total *= local[i];
+      global[i] = (global[i] + local[i] - 1) / local[i] * local[i];
+    }
+  }
+  if (has_local) {
+    size_t kernel_wg = rt->info.max_work_group_size;
+    clGetKernelWorkGroupInfo(d->kernel, rt->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_wg, &kernel_wg,
+                             NULL);
+    if (local_total > kernel_wg)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT,
+                             "kernel %s: work-group of %zu items exceeds the %zu this kernel allows on %s", name,
+                             local_total, kernel_wg, rt->info.name);
+  }
+  clfer_status st = set_args(d->kernel, name, d->args, d->nargs);
+  if (st) return st;
+  cl_event event = NULL;
+  cl_int err = clEnqueueNDRangeKernel(rt->queue, d->kernel, d->dims, NULL, global, has_local ? local : NULL, 0,
+                                      NULL, rt->profiling ? &event : NULL);
+  if (err != CL_SUCCESS) {
+    clfer__cl_status(err, "clEnqueueNDRangeKernel", __FILE__, __LINE__);
+    return clfer_wrap_error(err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES
+                                ? CLFER_DEVICE_OUT_OF_MEMORY
+                                : CLFER_OPENCL_ERROR,
+                            "kernel %s: ", name);
+  }
+  if (event) clfer__profile_record(rt, event, name, d->cost.flops, d->cost.bytes);
+  return CLFER_OK;
+}
+
+clfer_status clfer_run_kernel(clfer_runtime_t *rt, const char *program, const char *extra_options,
+                              const char *kernel_name, unsigned dims, const size_t *global, const size_t *local,
+                              const clfer_arg_t *args, unsigned nargs, clfer_cost_t cost) {
+  clfer_launch_desc_t d = {0};
+  clfer_status st = clfer_kernel_get(rt, program, extra_options, kernel_name, &d.kernel);
+  if (st) return st;
+  d.name = kernel_name;
+  d.dims = dims;
+  for (unsigned i = 0; i < dims && i < 3; i++) {
+    d.global[i] = global[i];
+    d.local[i] = local ? local[i] : 0;
+  }
+  d.args = args;
+  d.nargs = nargs;
+  d.cost = cost;
+  return clfer_launch(rt, &d);
+}
+
+/* ---- CLBlast ---- */
+
+const char *clfer_clblast_status_name(int code) {
+  if (code > -1000) return clfer_cl_error_name(code);
+  switch (code) {
+    case CLBlastNotImplemented: return "CLBlastNotImplemented";
+    case CLBlastInvalidMatrixA: return "CLBlastInvalidMatrixA";
+    case CLBlastInvalidMatrixB: return "CLBlastInvalidMatrixB";
+    case CLBlastInvalidMatrixC: return "CLBlastInvalidMatrixC";
+    case CLBlastInvalidDimension: return "CLBlastInvalidDimension";
+    case CLBlastInvalidLeadDimA: return "CLBlastInvalidLeadDimA";
+    case CLBlastInvalidLeadDimB: return "CLBlastInvalidLeadDimB";
+    case CLBlastInvalidLeadDimC: return "CLBlastInvalidLeadDimC";
+    case CLBlastInsufficientMemoryA: return "CLBlastInsufficientMemoryA";
+    case CLBlastInsufficientMemoryB: return "CLBlastInsufficientMemoryB";
+    case CLBlastInsufficientMemoryC: return "CLBlastInsufficientMemoryC";
+    case CLBlastInsufficientMemoryTemp: return "CLBlastInsufficientMemoryTemp";
+    case CLBlastInvalidBatchCount: return "CLBlastInvalidBatchCount";
+    case CLBlastInvalidOverrideKernel: return "CLBlastInvalidOverrideKernel";
+    case CLBlastMissingOverrideParameter: return "CLBlastMissingOverrideParameter";
+    case CLBlastInvalidLocalMemUsage: return "CLBlastInvalidLocalMemUsage";
+    case CLBlastDatabaseError: return "CLBlastDatabaseError";
+    case CLBlastUnknownError: return "CLBlastUnknownError";
+    case CLBlastUnexpectedError: return "CLBlastUnexpectedError";
+    default: return "CLBlastError";
+  }
+}
+
+static clfer_status clblast_status(clfer_runtime_t *rt, CLBlastStatusCode code, const char *what, size_t m,
+                                   size_t n, size_t k) {
+  if (code == CLBlastSuccess) return CLFER_OK;
+  clfer_status st = (code == CLBlastInsufficientMemoryA || code == CLBlastInsufficientMemoryB ||
+                     code == CLBlastInsufficientMemoryC)
+                        ? CLFER_SHAPE_MISMATCH
+                    : (code == CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL_OUT_OF_RESOURCES)
+                        ? CLFER_DEVICE_OUT_OF_MEMORY
+                        : CLFER_CLBLAST_ERROR;
+  return clfer_set_error(st, "%s (m=%zu n=%zu k=%zu) on %s failed with %s (%d)", what, m, n, k, rt->info.name,
+                         clfer_clblast_status_name(code), (int)code);
+}
+
+clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                         cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+                         cl_mem c, size_t c_off, size_t ldc) {
+  if (m == 0 || n == 0) return CLFER_OK;
+  cl_event event = NULL;
+  CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
+                                        lda, b, b_off, ldb, beta, c, c_off, ldc, &rt->queue,
+                                        rt->profiling ? &event : NULL);
+  clfer_status st = clblast_status(rt, code, "CLBlastSgemm", m, n, k);
+  if (st) return st;
+  if (event)
+    clfer__profile_record(rt, event, "sgemm", 2.0 * (double)m * (double)n * (double)k,
+                          4.0 * ((double)m * k + (double)k * n + 2.0 * (double)m * n));
+  return CLFER_OK;
+}
+
+clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n,
+                                         size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, size_t a_stride,
+                                         cl_mem b, size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c,
+                                         size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
+  if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
+  cl_event event = NULL;
+  CLBlastStatusCode code = CLBlastSgemmStridedBatched(
+      CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda, a_stride, b, b_off, ldb,
+      b_stride, beta, c, c_off, ldc, c_stride, batch, &rt->queue, rt->profiling ? &event : NULL);
+  clfer_status st = clblast_status(rt, code, "CLBlastSgemmStridedBatched", m, n, k);
+  if (st) return st;
+  if (event)
+    clfer__profile_record(rt, event, "sgemm_batched", 2.0 * (double)m * n * k * (double)batch,
+                          4.0 * (double)batch * ((double)m * k + (double)k * n + 2.0 * (double)m * n));
+  return CLFER_OK;
+}

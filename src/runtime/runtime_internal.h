@@ -1,0 +1,85 @@
+/* runtime_internal.h — the runtime's private state, shared by the files of src/runtime/ and the
+ * tensor pool. Not installed. */
+#ifndef CLFER_RUNTIME_INTERNAL_H
+#define CLFER_RUNTIME_INTERNAL_H
+
+#include "clfer/runtime.h"
+#include "clfer/tensor.h"
+
+/* Wraps an OpenCL call: on failure records the call, its error name and where, and returns a
+ * status from the enclosing function (which must return clfer_status). */
+#define CLFER_CL_CHECK(expr)                                                                  \
+  do {                                                                                        \
+    cl_int clfer__err = (expr);                                                               \
+    if (clfer__err != CL_SUCCESS) return clfer__cl_status(clfer__err, #expr, __FILE__, __LINE__); \
+  } while (0)
+
+/* Records an OpenCL failure and maps it to a status (allocation failures are out-of-memory). */
+clfer_status clfer__cl_status(cl_int err, const char *what, const char *file, int line);
+
+typedef struct clfer__program_entry {
+  char *name;    /* kernel file name or user-supplied name */
+  char *options; /* the full build option string */
+  cl_program program;
+  struct clfer__program_entry *next;
+} clfer__program_entry_t;
+
+typedef struct clfer__kernel_entry {
+  cl_program program;
+  char *kernel_name;
+  cl_kernel kernel;
+  struct clfer__kernel_entry *next;
+} clfer__kernel_entry_t;
+
+typedef struct clfer__event_record {
+  cl_event event;
+  const char *name; /* interned in the profile's name table */
+  double flops, bytes;
+  cl_ulong start_ns, end_ns; /* valid once collected */
+} clfer__event_record_t;
+
+typedef struct clfer__pool_block {
+  cl_mem mem;
+  size_t bytes;
+  struct clfer__pool_block *next;
+} clfer__pool_block_t;
+
+struct clfer_runtime {
+  clfer_device_info_t info;
+  cl_context context;
+  cl_command_queue queue;
+  int queue_profiling; /* the queue was created with CL_QUEUE_PROFILING_ENABLE */
+  int profiling;       /* events are being recorded */
+
+  char base_options[512];
+  int disk_cache;
+  char cache_dir[1024];
+  clfer__program_entry_t *programs;
+  clfer__kernel_entry_t *kernels;
+  clfer_program_stats_t program_stats;
+
+  /* profiling: pending and collected launches */
+  clfer__event_record_t *events;
+  size_t n_events, cap_events;
+  char **names; /* interned launch names */
+  size_t n_names, cap_names;
+  clfer_profile_row_t *rows;
+  int n_rows;
+
+  /* memory accounting */
+  uint64_t mem_current, mem_peak, mem_allocations, mem_limit;
+
+  /* tensor pool: free blocks, smallest first */
+  clfer__pool_block_t *pool_free;
+  clfer_pool_stats_t pool_stats;
+};
+
+/* Records the event of a launch (or CLBlast call) when profiling; takes ownership of `event`. */
+void clfer__profile_record(clfer_runtime_t *rt, cl_event event, const char *name, double flops,
+                           double bytes);
+void clfer__profile_free(clfer_runtime_t *rt);
+void clfer__programs_free(clfer_runtime_t *rt);
+void clfer__pool_free_all(clfer_runtime_t *rt);
+double clfer__now_seconds(void);
+
+#endif
