@@ -200,8 +200,9 @@ static void cache_write(const clfer_runtime_t *rt, key128_t key, const unsigned 
   if (!ok || rename(tmp, path) != 0) unlink(tmp);
 }
 
-/* Rewrites "<anything>:LINE:COL:" prefixes of a build log to "NAME.cl:LINE:COL:" so errors point
- * at the kernel file whatever the driver calls its temporary source. */
+/* Rewrites the first "PATH:LINE:COL:" of each build-log line to "NAME.cl:LINE:COL:" so errors
+ * point at the kernel file whatever the driver calls its temporary source (PoCL writes
+ * "error: /…/tempfile_x.cl:3:5:", NVIDIA "<kernel>:3:5:", AMD ".../CompileSource:3:5:"). */
 static void format_build_log(const char *name, const char *log, char *out, size_t size) {
   size_t used = 0;
   out[0] = '\0';
@@ -209,15 +210,23 @@ static void format_build_log(const char *name, const char *log, char *out, size_
   while (*line && used + 1 < size) {
     const char *end = strchr(line, '\n');
     size_t len = end ? (size_t)(end - line) : strlen(line);
-    const char *colon = memchr(line, ':', len);
-    const char *rest = line;
-    if (colon && colon + 1 < line + len && colon[1] >= '0' && colon[1] <= '9' &&
-        memchr(line, ' ', (size_t)(colon - line)) == NULL) {
-      used += (size_t)snprintf(out + used, size - used, "%s.cl", name);
-      rest = colon;
+    const char *path = NULL, *colon = NULL;
+    for (const char *p = line; p < line + len && !colon; p++) {
+      if (*p != ':' || p + 1 >= line + len || p[1] < '0' || p[1] > '9') continue;
+      const char *q = p + 1;
+      while (q < line + len && *q >= '0' && *q <= '9') q++;
+      if (q >= line + len || *q != ':') continue;
+      const char *s = p;
+      while (s > line && s[-1] != ' ' && s[-1] != '\t') s--;
+      if (s == p) continue;
+      path = s;
+      colon = p;
     }
-    if (used + 1 < size)
-      used += (size_t)snprintf(out + used, size - used, "%.*s\n", (int)(line + len - rest), rest);
+    if (colon)
+      used += (size_t)snprintf(out + used, size - used, "%.*s%s.cl%.*s\n", (int)(path - line), line, name,
+                               (int)(line + len - colon), colon);
+    else
+      used += (size_t)snprintf(out + used, size - used, "%.*s\n", (int)len, line);
     if (used >= size) used = size - 1;
     line = end ? end + 1 : line + len;
   }

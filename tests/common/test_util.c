@@ -54,7 +54,7 @@ double test_compare(const float *got, const float *want, size_t n, double atol, 
 const char *test_tmpdir(const char *name) {
   static char path[1024];
   snprintf(path, sizeof path, "%s/%s", CLFER_TEST_TMP, name);
-  char cmd[1200];
+  char cmd[2200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
   cr_assert_eq(system(cmd), 0, "cannot make %s", path);
   return path;

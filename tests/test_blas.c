@@ -1,0 +1,82 @@
+/* test_blas.c — CLBlast SGEMM and strided-batched SGEMM through the runtime against a plain-C
+ * reference, with offsets, transposes and guard zones. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+static void ref_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                     int ldb, float beta, float *c, int ldc) {
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      double s = 0;
+      for (int p = 0; p < k; p++) s += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = (float)(alpha * s + beta * c[i * ldc + j]);
+    }
+}
+
+static void check(int ta, int tb, int m, int n, int k, float alpha, float beta) {
+  clfer_runtime_t *rt = test_runtime();
+  const int guard = 37, off = 13;
+  int lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
+  size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb, nc = (size_t)m * ldc;
+  float *a = malloc((na + off) * 4), *b = malloc((nb + off) * 4), *c = malloc((nc + off + guard) * 4),
+        *want = malloc((nc + off + guard) * 4);
+  test_fill_uniform(a, na + off, 1, -1, 1);
+  test_fill_uniform(b, nb + off, 2, -1, 1);
+  test_fill_uniform(c, nc + off + guard, 3, -1, 1);
+  memcpy(want, c, (nc + off + guard) * 4);
+  ref_gemm(ta, tb, m, n, k, alpha, a + off, lda, b + off, ldb, beta, want + off, ldc);
+  clfer_tensor_t da, db, dc;
+  int sa[1] = {(int)(na + off)}, sb[1] = {(int)(nb + off)}, sc[1] = {(int)(nc + off + guard)};
+  cr_assert_eq(clfer_tensor_create(rt, 1, sa, &da), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 1, sb, &db), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 1, sc, &dc), CLFER_OK);
+  clfer_tensor_upload(&da, a), clfer_tensor_upload(&db, b), clfer_tensor_upload(&dc, c);
+  cr_assert_eq(clfer_sgemm(rt, ta, tb, m, n, k, alpha, da.buf, off, lda, db.buf, off, ldb, beta, dc.buf, off, ldc),
+               CLFER_OK, "%s", clfer_last_error());
+  clfer_tensor_download(&dc, c);
+  TEST_ASSERT_CLOSE(c, want, nc + off + guard, 1e-5, 1e-4, "sgemm (including guard zones)");
+  clfer_tensor_release(&da), clfer_tensor_release(&db), clfer_tensor_release(&dc);
+  free(a), free(b), free(c), free(want);
+  clfer_runtime_destroy(rt);
+}
+
+Test(sgemm, nn) { check(0, 0, 37, 29, 41, 1.0f, 0.0f); }
+Test(sgemm, tn_with_beta) { check(1, 0, 16, 64, 9, 0.5f, 1.0f); }
+Test(sgemm, nt) { check(0, 1, 64, 1, 128, 1.0f, 0.0f); }
+Test(sgemm, tt) { check(1, 1, 3, 70, 33, -2.0f, 0.25f); }
+
+Test(sgemm, strided_batched_matches_per_batch_reference) {
+  clfer_runtime_t *rt = test_runtime();
+  enum { M = 12, N = 20, K = 7, B = 5 };
+  float a[B * M * K], b[K * N], c[B * M * N], want[B * M * N];
+  test_fill_uniform(a, sizeof a / 4, 4, -1, 1);
+  test_fill_uniform(b, sizeof b / 4, 5, -1, 1);
+  memset(want, 0, sizeof want);
+  for (int i = 0; i < B; i++) ref_gemm(0, 0, M, N, K, 1.0f, a + i * M * K, K, b, N, 0.0f, want + i * M * N, N);
+  clfer_tensor_t da, db, dc;
+  int sa[1] = {B * M * K}, sb[1] = {K * N}, sc[1] = {B * M * N};
+  clfer_tensor_create(rt, 1, sa, &da), clfer_tensor_create(rt, 1, sb, &db), clfer_tensor_zeros(rt, 1, sc, &dc);
+  clfer_tensor_upload(&da, a), clfer_tensor_upload(&db, b);
+  /* the B matrix is shared: stride 0 */
+  cr_assert_eq(clfer_sgemm_strided_batched(rt, 0, 0, M, N, K, 1.0f, da.buf, 0, K, M * K, db.buf, 0, N, 0, 0.0f,
+                                           dc.buf, 0, N, M * N, B),
+               CLFER_OK, "%s", clfer_last_error());
+  clfer_tensor_download(&dc, c);
+  TEST_ASSERT_CLOSE(c, want, (size_t)B * M * N, 1e-5, 1e-4, "strided batched sgemm");
+  clfer_tensor_release(&da), clfer_tensor_release(&db), clfer_tensor_release(&dc);
+  clfer_runtime_destroy(rt);
+}
+
+Test(sgemm, too_small_buffer_is_an_error_not_a_crash) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_tensor_t t;
+  int s[1] = {16};
+  clfer_tensor_create(rt, 1, s, &t);
+  clfer_status st = clfer_sgemm(rt, 0, 0, 64, 64, 64, 1.0f, t.buf, 0, 64, t.buf, 0, 64, 0.0f, t.buf, 0, 64);
+  cr_assert_neq(st, CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "CLBlast") != NULL, "%s", clfer_last_error());
+  clfer_tensor_release(&t);
+  clfer_runtime_destroy(rt);
+}
