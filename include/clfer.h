@@ -5,4 +5,5 @@
 #include "clfer/runtime.h"
 #include "clfer/tensor.h"
 #include "clfer/ops.h"
+#include "clfer/nn.h"
 #endif

@@ -1,0 +1,324 @@
+/* test_nn.c — the network graph: every zoo model runs forward and backward at a small input,
+ * graph gradients (fan-out, residual add, concat, flatten) match finite differences, a tiny
+ * network overfits one batch, and checkpoints round-trip bit-identically and reject bad files. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+static float *download(const clfer_tensor_t *t) {
+  float *h = malloc(clfer_tensor_numel(t) * sizeof *h);
+  cr_assert_eq(clfer_tensor_download(t, h), CLFER_OK, "%s", clfer_last_error());
+  return h;
+}
+
+static void check_zoo_model(const char *name, int c, int h, int w, int classes) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_zoo_build(rt, name, c, h, w, classes, &net), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 1), CLFER_OK);
+  cr_assert_gt(clfer_net_flops(net), 0);
+  int shape[4] = {2, c, h, w};
+  clfer_tensor_t x, dy;
+  cr_assert_eq(clfer_tensor_create(rt, 4, shape, &x), CLFER_OK);
+  float *in = malloc(clfer_tensor_numel(&x) * sizeof *in);
+  test_fill_uniform(in, clfer_tensor_numel(&x), 7, -1, 1);
+  clfer_tensor_upload(&x, in);
+  const clfer_tensor_t *y;
+  cr_assert_eq(clfer_net_forward(net, &x, 1, 1, &y), CLFER_OK, "%s forward: %s", name, clfer_last_error());
+  cr_assert_eq(y->ndim, 2);
+  cr_assert_eq(y->shape[0], 2);
+  cr_assert_eq(y->shape[1], classes);
+  float *out = download(y);
+  for (int i = 0; i < 2 * classes; i++) cr_assert(isfinite(out[i]), "%s: logit %d is %g", name, i, out[i]);
+  cr_assert_eq(clfer_tensor_create(rt, 2, y->shape, &dy), CLFER_OK);
+  clfer_tensor_fill(&dy, 0.1f);
+  cr_assert_eq(clfer_net_backward(net, &dy, NULL), CLFER_OK, "%s backward: %s", name, clfer_last_error());
+  int nonzero_params = 0;
+  for (int i = 0; i < clfer_net_param_count(net); i++) {
+    clfer_net_param_t *p = clfer_net_param(net, i);
+    if (p->is_buffer) continue;
+    float *g = download(&p->grad);
+    size_t n = clfer_tensor_numel(&p->grad);
+    int nz = 0;
+    for (size_t j = 0; j < n; j++) {
+      cr_assert(isfinite(g[j]), "%s: %s grad[%zu] = %g", name, p->name, j, g[j]);
+      nz |= g[j] != 0;
+    }
+    nonzero_params += nz;
+    free(g);
+  }
+  cr_assert_gt(nonzero_params, 0, "%s: every gradient is zero", name);
+  /* eval mode gives finite output too (dropout off, running statistics) */
+  cr_assert_eq(clfer_net_forward(net, &x, 0, 2, &y), CLFER_OK, "%s eval: %s", name, clfer_last_error());
+  free(out);
+  out = download(y);
+  for (int i = 0; i < 2 * classes; i++) cr_assert(isfinite(out[i]));
+  free(out), free(in);
+  clfer_tensor_release(&x), clfer_tensor_release(&dy);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
+Test(zoo, vgg13_ferplus) { check_zoo_model("vgg13_ferplus", 1, 32, 32, 8); }
+Test(zoo, rafdb_basedcnn) { check_zoo_model("rafdb_basedcnn", 3, 24, 24, 7); }
+Test(zoo, ohlsen_cnn) { check_zoo_model("ohlsen_cnn", 1, 32, 32, 7); }
+Test(zoo, alexnet_caffe) { check_zoo_model("alexnet", 3, 67, 67, 5); }
+Test(zoo, alexnet_torchvision) { check_zoo_model("alexnet_tv", 3, 63, 63, 5); }
+Test(zoo, vgg_cnn_m_2048) { check_zoo_model("vgg_cnn_m_2048", 3, 63, 63, 5); }
+Test(zoo, resnet18) { check_zoo_model("resnet18", 3, 32, 32, 4); }
+Test(zoo, fer_small) { check_zoo_model("fer_small", 1, 48, 48, 8); }
+
+Test(zoo, unknown_model_lists_the_known_ones) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_zoo_build(rt, "vgg99", 1, 8, 8, 2, &net), CLFER_NOT_FOUND);
+  cr_assert(strstr(clfer_last_error(), "vgg13_ferplus") != NULL);
+  /* a kernel larger than the input is a clear error naming the layer */
+  cr_assert_eq(clfer_zoo_build(rt, "alexnet", 3, 8, 8, 2, &net), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "conv1") != NULL, "%s", clfer_last_error());
+  clfer_runtime_destroy(rt);
+}
+
+Test(zoo, vgg13_names_follow_pytorch) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_zoo_build(rt, "vgg13_ferplus", 0, 0, 0, 0, &net), CLFER_OK);
+  cr_assert_not_null(clfer_net_param_by_name(net, "features.0.weight"));
+  cr_assert_not_null(clfer_net_param_by_name(net, "features.2.bias"));
+  cr_assert_not_null(clfer_net_param_by_name(net, "classifier.0.weight"));
+  cr_assert_not_null(clfer_net_param_by_name(net, "classifier.6.weight"));
+  clfer_net_param_t *fc = clfer_net_param_by_name(net, "classifier.0.weight");
+  cr_assert_eq(fc->value.shape[0], 1024);
+  cr_assert_eq(fc->value.shape[1], 256 * 4 * 4);
+  /* 2·(Σ conv MACs + FC MACs) for one 64×64 image, computed independently */
+  double conv = 64.0 * 64 * 64 * (1 + 64) * 9 + 32.0 * 32 * 128 * (64 + 128) * 9 + 16.0 * 16 * 256 * (128 + 256 + 256) * 9 +
+                8.0 * 8 * 256 * (256 * 3) * 9;
+  double fcs = 4096.0 * 1024 + 1024.0 * 1024 + 1024.0 * 8;
+  double relu = 64.0 * 64 * 64 * 2 + 32.0 * 32 * 128 * 2 + 16.0 * 16 * 256 * 3 + 8.0 * 8 * 256 * 3 + 2048;
+  double flops = clfer_net_flops(net);
+  cr_assert(fabs(flops - 2 * (conv + fcs)) < 0.02 * flops + relu * 10, "flops %g vs %g", flops, 2 * (conv + fcs));
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
+/* ---- graph gradients against finite differences on the device ---- */
+
+typedef struct small_graph {
+  clfer_net_t *net;
+  clfer_tensor_t x;
+  float r[2 * 3];
+} small_graph_t;
+
+/* conv → relu ─┬→ conv → add → concat(with the relu) → maxpool → dense(3)
+ *              └─────────────┘ (fan-out: the relu feeds three nodes) */
+static void build_small(clfer_runtime_t *rt, small_graph_t *g) {
+  cr_assert_eq(clfer_net_create(rt, "small", 2, 6, 6, &g->net), CLFER_OK);
+  clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1};
+  clfer_pool2d_params_t p2 = {2, 2, 2, 2, 0, 0, 0, 1};
+  int a, b, s, cat, pool, out;
+  cr_assert_eq(clfer_net_conv2d(g->net, "c1", 0, 4, &c3, 1, &a), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(g->net, "r1", a, 0.1f, &a), CLFER_OK);
+  cr_assert_eq(clfer_net_conv2d(g->net, "c2", a, 4, &c3, 1, &b), CLFER_OK);
+  cr_assert_eq(clfer_net_add(g->net, "add", a, b, &s), CLFER_OK);
+  int both[2] = {s, a};
+  cr_assert_eq(clfer_net_concat(g->net, "cat", 2, both, &cat), CLFER_OK);
+  cr_assert_eq(clfer_net_maxpool(g->net, "pool", cat, &p2, &pool), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(g->net, "fc", pool, 3, 1, &out), CLFER_OK);
+  cr_assert_eq(clfer_net_init(g->net, CLFER_INIT_PYTORCH, 3), CLFER_OK);
+  int shape[4] = {2, 2, 6, 6};
+  cr_assert_eq(clfer_tensor_create(rt, 4, shape, &g->x), CLFER_OK);
+  float in[2 * 2 * 36];
+  test_fill_uniform(in, 144, 11, -1, 1);
+  clfer_tensor_upload(&g->x, in);
+  test_fill_uniform(g->r, 6, 12, -1, 1);
+}
+
+static double small_loss(small_graph_t *g) {
+  const clfer_tensor_t *y;
+  cr_assert_eq(clfer_net_forward(g->net, &g->x, 1, 0, &y), CLFER_OK, "%s", clfer_last_error());
+  float out[6];
+  clfer_tensor_download(y, out);
+  double l = 0;
+  for (int i = 0; i < 6; i++) l += (double)g->r[i] * out[i];
+  return l;
+}
+
+Test(graph, parameter_gradients_match_finite_differences) {
+  clfer_runtime_t *rt = test_runtime();
+  small_graph_t g;
+  build_small(rt, &g);
+  small_loss(&g);
+  clfer_tensor_t dy;
+  int s[2] = {2, 3};
+  clfer_tensor_create(rt, 2, s, &dy);
+  clfer_tensor_upload(&dy, g.r);
+  cr_assert_eq(clfer_net_backward(g.net, &dy, NULL), CLFER_OK, "%s", clfer_last_error());
+  const char *names[] = {"c1.weight", "c1.bias", "c2.weight", "c2.bias", "fc.weight", "fc.bias"};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    clfer_net_param_t *p = clfer_net_param_by_name(g.net, names[k]);
+    cr_assert_not_null(p, "%s", names[k]);
+    size_t n = clfer_tensor_numel(&p->value);
+    float *v = download(&p->value), *grad = download(&p->grad);
+    for (size_t j = 0; j < n; j += (n > 12 ? n / 12 : 1)) {
+      const float h = 1e-2f;
+      float keep = v[j];
+      v[j] = keep + h;
+      clfer_tensor_upload(&p->value, v);
+      double up = small_loss(&g);
+      v[j] = keep - h;
+      clfer_tensor_upload(&p->value, v);
+      double down = small_loss(&g);
+      v[j] = keep;
+      clfer_tensor_upload(&p->value, v);
+      double fd = (up - down) / (2 * h);
+      cr_assert(fabs(fd - grad[j]) <= 2e-3 + 2e-2 * fabs(fd), "%s[%zu]: backward %g, finite difference %g", names[k], j,
+                grad[j], fd);
+    }
+    free(v), free(grad);
+  }
+  clfer_tensor_release(&dy), clfer_tensor_release(&g.x);
+  clfer_net_destroy(g.net);
+  clfer_runtime_destroy(rt);
+}
+
+/* ---- a tiny network overfits one batch (softmax cross-entropy computed on the host) ---- */
+
+Test(graph, tiny_network_overfits_one_batch) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_create(rt, "tiny", 1, 8, 8, &net), CLFER_OK);
+  clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1};
+  clfer_pool2d_params_t p2 = {2, 2, 2, 2, 0, 0, 0, 1};
+  int x;
+  cr_assert_eq(clfer_net_conv2d(net, "conv", 0, 8, &c3, 1, &x), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "relu", x, 0, &x), CLFER_OK);
+  cr_assert_eq(clfer_net_maxpool(net, "pool", x, &p2, &x), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(net, "fc", x, 4, 1, &x), CLFER_OK);
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_GLOROT_UNIFORM, 5), CLFER_OK);
+  enum { N = 8, K = 4 };
+  int shape[4] = {N, 1, 8, 8}, gshape[2] = {N, K};
+  clfer_tensor_t in, dy;
+  clfer_tensor_create(rt, 4, shape, &in);
+  clfer_tensor_create(rt, 2, gshape, &dy);
+  float data[N * 64], logits[N * K], grad[N * K];
+  test_fill_uniform(data, N * 64, 21, 0, 1);
+  clfer_tensor_upload(&in, data);
+  int labels[N] = {0, 1, 2, 3, 0, 1, 2, 3};
+  double first = 0, loss = 0;
+  for (int step = 0; step < 150; step++) {
+    const clfer_tensor_t *y;
+    cr_assert_eq(clfer_net_forward(net, &in, 1, step, &y), CLFER_OK, "%s", clfer_last_error());
+    clfer_tensor_download(y, logits);
+    loss = 0;
+    for (int i = 0; i < N; i++) {
+      double m = logits[i * K], z = 0;
+      for (int k = 1; k < K; k++) m = fmax(m, logits[i * K + k]);
+      for (int k = 0; k < K; k++) z += exp(logits[i * K + k] - m);
+      for (int k = 0; k < K; k++) {
+        double q = exp(logits[i * K + k] - m) / z;
+        grad[i * K + k] = (float)((q - (k == labels[i])) / N);
+        if (k == labels[i]) loss -= log(q) / N;
+      }
+    }
+    if (step == 0) first = loss;
+    clfer_tensor_upload(&dy, grad);
+    cr_assert_eq(clfer_net_backward(net, &dy, NULL), CLFER_OK, "%s", clfer_last_error());
+    for (int p = 0; p < clfer_net_param_count(net); p++) {
+      clfer_net_param_t *prm = clfer_net_param(net, p);
+      cr_assert_eq(clfer_axpy(rt, -0.5f, &prm->grad, &prm->value), CLFER_OK);
+    }
+  }
+  cr_assert_lt(loss, 0.05, "loss fell from %g to %g only", first, loss);
+  cr_assert_gt(first, 1.0);
+  clfer_pool_stats_t before = clfer_pool_stats(rt);
+  const clfer_tensor_t *y;
+  clfer_net_forward(net, &in, 1, 999, &y);
+  clfer_net_backward(net, &dy, NULL);
+  cr_assert_eq(clfer_pool_stats(rt).misses, before.misses, "a training step after the first allocates nothing");
+  clfer_tensor_release(&in), clfer_tensor_release(&dy);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
+/* ---- checkpoints ---- */
+
+Test(checkpoint, round_trip_is_bit_identical) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *a, *b;
+  cr_assert_eq(clfer_zoo_build(rt, "fer_small", 1, 24, 24, 8, &a), CLFER_OK);
+  cr_assert_eq(clfer_zoo_build(rt, "fer_small", 1, 24, 24, 8, &b), CLFER_OK);
+  clfer_net_init(a, CLFER_INIT_PYTORCH, 1);
+  clfer_net_init(b, CLFER_INIT_PYTORCH, 2);
+  /* running statistics too */
+  clfer_tensor_fill(&clfer_net_param_by_name(a, "features.1.running_var")->value, 3.5f);
+  char path[1100];
+  snprintf(path, sizeof path, "%s/small.safetensors", test_tmpdir("ckpt"));
+  clfer_meta_t meta = {0};
+  clfer_meta_set(&meta, "epoch", "7");
+  int es[1] = {5};
+  clfer_tensor_t extra_a, extra_b;
+  clfer_tensor_create(rt, 1, es, &extra_a);
+  clfer_tensor_zeros(rt, 1, es, &extra_b);
+  float ev[5] = {1, 2, 3, 4, 5}, got[5];
+  clfer_tensor_upload(&extra_a, ev);
+  clfer_named_tensor_t ex_a = {"optim.step", &extra_a}, ex_b = {"optim.step", &extra_b};
+  cr_assert_eq(clfer_net_save(a, path, &meta, &ex_a, 1), CLFER_OK, "%s", clfer_last_error());
+  clfer_meta_free(&meta);
+  cr_assert_eq(clfer_net_load(b, path, &meta, &ex_b, 1, 0), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_str_eq(clfer_meta_get(&meta, "epoch"), "7");
+  cr_assert(strstr(clfer_meta_get(&meta, "clfer.model"), "\"zoo\":\"fer_small\"") != NULL);
+  clfer_meta_free(&meta);
+  for (int i = 0; i < clfer_net_param_count(a); i++) {
+    clfer_net_param_t *pa = clfer_net_param(a, i), *pb = clfer_net_param(b, i);
+    cr_assert_str_eq(pa->name, pb->name);
+    float *va = download(&pa->value), *vb = download(&pb->value);
+    cr_assert_arr_eq(va, vb, clfer_tensor_numel(&pa->value) * sizeof(float), "%s differs after loading", pa->name);
+    free(va), free(vb);
+  }
+  clfer_tensor_download(&extra_b, got);
+  cr_assert_arr_eq(got, ev, sizeof ev);
+  clfer_tensor_release(&extra_a), clfer_tensor_release(&extra_b);
+  clfer_net_destroy(a), clfer_net_destroy(b);
+  clfer_runtime_destroy(rt);
+}
+
+Test(checkpoint, bad_files_are_rejected_with_a_message) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *a, *other;
+  cr_assert_eq(clfer_zoo_build(rt, "fer_small", 1, 24, 24, 8, &a), CLFER_OK);
+  cr_assert_eq(clfer_zoo_build(rt, "fer_small", 1, 24, 24, 5, &other), CLFER_OK);
+  const char *dir = test_tmpdir("ckpt-bad");
+  char path[1100], cut[1100], cmd[2400];
+  snprintf(path, sizeof path, "%s/a.safetensors", dir);
+  snprintf(cut, sizeof cut, "%s/cut.safetensors", dir);
+  cr_assert_eq(clfer_net_save(a, path, NULL, NULL, 0), CLFER_OK);
+
+  /* another class count: the first mismatching tensor is named */
+  cr_assert_eq(clfer_net_load(other, path, NULL, NULL, 0, 0), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "classifier.4.weight") != NULL, "%s", clfer_last_error());
+
+  /* truncated */
+  snprintf(cmd, sizeof cmd, "head -c 3000 '%s' > '%s'", path, cut);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(clfer_net_load(a, cut, NULL, NULL, 0, 0), CLFER_CORRUPT);
+  cr_assert(strstr(clfer_last_error(), "cut.safetensors") != NULL, "%s", clfer_last_error());
+  snprintf(cmd, sizeof cmd, "head -c 5 '%s' > '%s'", path, cut);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(clfer_net_load(a, cut, NULL, NULL, 0, 0), CLFER_CORRUPT);
+
+  /* garbage header */
+  FILE *f = fopen(cut, "wb");
+  fwrite("\x10\0\0\0\0\0\0\0{not json at all", 1, 24, f);
+  fclose(f);
+  cr_assert_eq(clfer_net_load(a, cut, NULL, NULL, 0, 0), CLFER_CORRUPT);
+
+  /* missing file; unwritable directory leaves nothing behind */
+  cr_assert_eq(clfer_net_load(a, "/nonexistent/x.safetensors", NULL, NULL, 0, 0), CLFER_IO_ERROR);
+  cr_assert(strstr(clfer_last_error(), "/nonexistent/x.safetensors") != NULL);
+  cr_assert_eq(clfer_net_save(a, "/nonexistent/dir/x.safetensors", NULL, NULL, 0), CLFER_IO_ERROR);
+  clfer_net_destroy(a), clfer_net_destroy(other);
+  clfer_runtime_destroy(rt);
+}
