@@ -6,4 +6,6 @@
 #include "clfer/tensor.h"
 #include "clfer/ops.h"
 #include "clfer/nn.h"
+#include "clfer/recipe.h"
+#include "clfer/metrics.h"
 #endif
