@@ -39,10 +39,10 @@ __kernel void batchnorm_stats_partial(__global const float *x, const int x_off, 
   lm[lid] = mean;
   l2[lid] = m2;
   barrier(CLK_LOCAL_MEM_FENCE);
-  for (int half = nl / 2; half > 0; half /= 2) {
-    if (lid < half) {
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) {
       float a = lc[lid], b = lm[lid], e = l2[lid];
-      welford_merge(&a, &b, &e, lc[lid + half], lm[lid + half], l2[lid + half]);
+      welford_merge(&a, &b, &e, lc[lid + stride], lm[lid + stride], l2[lid + stride]);
       lc[lid] = a;
       lm[lid] = b;
       l2[lid] = e;
@@ -128,10 +128,10 @@ __kernel void batchnorm_backward_partial(__global const float *x, const int x_of
   l1[lid] = s1;
   l2[lid] = s2;
   barrier(CLK_LOCAL_MEM_FENCE);
-  for (int half = nl / 2; half > 0; half /= 2) {
-    if (lid < half) {
-      l1[lid] += l1[lid + half];
-      l2[lid] += l2[lid + half];
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) {
+      l1[lid] += l1[lid + stride];
+      l2[lid] += l2[lid + stride];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }

@@ -115,8 +115,8 @@ __kernel void global_avgpool_forward(__global const float *x, const int x_off, _
   for (int j = lid; j < HW; j += nl) s += plane[j];
   partial[lid] = s;
   barrier(CLK_LOCAL_MEM_FENCE);
-  for (int half = nl / 2; half > 0; half /= 2) {
-    if (lid < half) partial[lid] += partial[lid + half];
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) partial[lid] += partial[lid + stride];
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   if (lid == 0) y[y_off + nc] = partial[0] / (float)HW;

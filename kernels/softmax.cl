@@ -8,8 +8,8 @@ inline float group_reduce(float v, __local float *scratch, const int op_max) {
   int lid = get_local_id(0), nl = get_local_size(0);
   scratch[lid] = v;
   barrier(CLK_LOCAL_MEM_FENCE);
-  for (int half = nl / 2; half > 0; half /= 2) {
-    if (lid < half) scratch[lid] = op_max ? fmax(scratch[lid], scratch[lid + half]) : scratch[lid] + scratch[lid + half];
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) scratch[lid] = op_max ? fmax(scratch[lid], scratch[lid + stride]) : scratch[lid] + scratch[lid + stride];
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   float r = scratch[0];
