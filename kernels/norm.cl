@@ -175,6 +175,10 @@ __kernel void batchnorm_backward_data(__global const float *x, const int x_off, 
 
 /* ---- local response normalisation across channels ---------------------------------------- */
 
+/* s^−β for s ≥ k > 0. exp2/log2 instead of pow: several times faster on CPU devices, and since
+ * |β·log2 s| stays small the relative error stays within a few ulp. */
+inline float pow_neg(const float s, const float beta) { return exp2(-beta * log2(s)); }
+
 /* Channel c's window is [c − size/2, c + (size−1)/2] clipped to [0, C): centred for odd sizes,
  * and for even sizes the zero padding PyTorch's LocalResponseNorm uses (size/2 before,
  * (size−1)/2 after). scale = k + alpha/size · Σ x², y = x · scale^−β. */
@@ -193,7 +197,7 @@ __kernel void lrn_forward(__global const float *x, const int x_off, __global flo
     s += v * v;
   }
   s = k + alpha_over_size * s;
-  y[y_off + i] = x[x_off + i] * pow(s, -beta);
+  y[y_off + i] = x[x_off + i] * pow_neg(s, beta);
   if (has_scale) scale[s_off + i] = s;
 }
 
@@ -214,5 +218,5 @@ __kernel void lrn_backward(__global const float *x, const int x_off, __global co
     acc += dy[dy_off + o] * y[y_off + o] / scale[s_off + o];
   }
   dx[dx_off + i] =
-      dy[dy_off + i] * pow(scale[s_off + i], -beta) - 2.0f * beta * alpha_over_size * x[x_off + i] * acc;
+      dy[dy_off + i] * pow_neg(scale[s_off + i], beta) - 2.0f * beta * alpha_over_size * x[x_off + i] * acc;
 }

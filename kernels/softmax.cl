@@ -25,11 +25,17 @@ __kernel void softmax_forward(__global const float *x, const int x_off, __global
   float m = -INFINITY;
   for (int j = lid; j < K; j += nl) m = fmax(m, xr[j]);
   m = group_reduce(m, scratch, 1);
+  /* each work-item rescales only the elements it wrote, so no barrier is needed (and y may
+   * alias x: every x was read for the maximum before the reduction's barrier) */
   float s = 0.0f;
-  for (int j = lid; j < K; j += nl) s += exp(xr[j] - m);
+  for (int j = lid; j < K; j += nl) {
+    float e = exp(xr[j] - m);
+    yr[j] = e;
+    s += e;
+  }
   s = group_reduce(s, scratch, 0);
   float inv = 1.0f / s;
-  for (int j = lid; j < K; j += nl) yr[j] = exp(xr[j] - m) * inv;
+  for (int j = lid; j < K; j += nl) yr[j] *= inv;
 }
 
 /* dx = y ⊙ (dy − Σ dy⊙y), the softmax Jacobian applied to dy. */
