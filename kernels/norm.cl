@@ -1,0 +1,222 @@
+/* norm.cl — batch normalisation (Ioffe & Szegedy 2015, Alg. 1 and §3 backward) and local
+ * response normalisation across channels (Krizhevsky et al. 2012 §3.3, with Caffe/PyTorch's
+ * alpha/size). Per-channel statistics are reduced in two stages: work-groups of one channel
+ * reduce a chunk of N·H·W in local memory, then one work-item per channel merges the chunks. */
+
+/* ---- batch norm ------------------------------------------------------------------------- */
+
+/* Chan et al.'s pairwise merge of (count, mean, M2) partial statistics; stable where
+ * Σx² − (Σx)²/n is not. */
+inline void welford_merge(float *na, float *ma, float *m2a, const float nb, const float mb, const float m2b) {
+  if (nb == 0.0f) return;
+  float n = *na + nb;
+  float d = mb - *ma;
+  float f = nb / n;
+  *m2a = *m2a + m2b + d * d * (*na) * f;
+  *ma = *ma + d * f;
+  *na = n;
+}
+
+/* Grid (P·L, C), local (L, 1), L a power of two. Group (g, c) covers elements [g·chunk,
+ * (g+1)·chunk) of channel c's M = N·HW values and writes (count, mean, M2) to
+ * partial[(c·P + g)·3 ...]. */
+__kernel void batchnorm_stats_partial(__global const float *x, const int x_off, const int C, const int HW,
+                                      const int M, const int chunk, const int P, __global float *partial,
+                                      __local float *lc, __local float *lm, __local float *l2) {
+  int lid = get_local_id(0), nl = get_local_size(0);
+  int g = get_group_id(0), c = get_group_id(1);
+  int start = g * chunk, end = min(M, start + chunk);
+  float cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+  for (int m = start + lid; m < end; m += nl) {
+    int n = m / HW, j = m - n * HW;
+    float v = x[x_off + (n * C + c) * HW + j];
+    cnt += 1.0f;
+    float d = v - mean;
+    mean += d / cnt;
+    m2 += d * (v - mean);
+  }
+  lc[lid] = cnt;
+  lm[lid] = mean;
+  l2[lid] = m2;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) {
+      float a = lc[lid], b = lm[lid], e = l2[lid];
+      welford_merge(&a, &b, &e, lc[lid + stride], lm[lid + stride], l2[lid + stride]);
+      lc[lid] = a;
+      lm[lid] = b;
+      l2[lid] = e;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) {
+    __global float *o = partial + (c * P + g) * 3;
+    o[0] = lc[0];
+    o[1] = lm[0];
+    o[2] = l2[0];
+  }
+}
+
+/* One work-item per channel: merges the P partials, saves mean and 1/sqrt(var + eps) (biased
+ * variance, Alg. 1), and moves the running statistics towards the batch's with the unbiased
+ * variance M/(M−1)·var, as PyTorch's BatchNorm does. */
+__kernel void batchnorm_stats_finalize(__global const float *partial, const int P, const int C, const float eps,
+                                       const float momentum, __global float *save_mean, const int sm_off,
+                                       __global float *save_invstd, const int si_off, const int update_running,
+                                       __global float *running_mean, const int rm_off, __global float *running_var,
+                                       const int rv_off) {
+  int c = get_global_id(0);
+  if (c >= C) return;
+  float cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+  for (int g = 0; g < P; g++) {
+    __global const float *p = partial + (c * P + g) * 3;
+    welford_merge(&cnt, &mean, &m2, p[0], p[1], p[2]);
+  }
+  float var = max(m2 / cnt, 0.0f);
+  save_mean[sm_off + c] = mean;
+  save_invstd[si_off + c] = 1.0f / sqrt(var + eps);
+  if (update_running) {
+    float unbiased = m2 / (cnt - 1.0f);
+    running_mean[rm_off + c] = (1.0f - momentum) * running_mean[rm_off + c] + momentum * mean;
+    running_var[rv_off + c] = (1.0f - momentum) * running_var[rv_off + c] + momentum * unbiased;
+  }
+}
+
+/* y = (x − mean)·invstd·γ + β, one work-item per element. */
+__kernel void batchnorm_normalize(__global const float *x, const int x_off, __global float *y, const int y_off,
+                                  __global const float *mean, const int m_off, __global const float *invstd,
+                                  const int i_off, __global const float *gamma, const int g_off,
+                                  __global const float *beta, const int b_off, const int C, const int HW,
+                                  const int n) {
+  int i = get_global_id(0);
+  if (i >= n) return;
+  int c = (i / HW) % C;
+  y[y_off + i] = (x[x_off + i] - mean[m_off + c]) * invstd[i_off + c] * gamma[g_off + c] + beta[b_off + c];
+}
+
+/* Inference: the running statistics replace the batch's. */
+__kernel void batchnorm_forward_eval(__global const float *x, const int x_off, __global float *y, const int y_off,
+                                     __global const float *rmean, const int rm_off, __global const float *rvar,
+                                     const int rv_off, __global const float *gamma, const int g_off,
+                                     __global const float *beta, const int b_off, const float eps, const int C,
+                                     const int HW, const int n) {
+  int i = get_global_id(0);
+  if (i >= n) return;
+  int c = (i / HW) % C;
+  float s = gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps);
+  y[y_off + i] = (x[x_off + i] - rmean[rm_off + c]) * s + beta[b_off + c];
+}
+
+/* Same grid as batchnorm_stats_partial: partial (Σ dy, Σ dy·x̂) per chunk of a channel. */
+__kernel void batchnorm_backward_partial(__global const float *x, const int x_off, __global const float *dy,
+                                         const int dy_off, __global const float *mean, const int m_off,
+                                         __global const float *invstd, const int i_off, const int C, const int HW,
+                                         const int M, const int chunk, const int P, __global float *partial,
+                                         __local float *l1, __local float *l2) {
+  int lid = get_local_id(0), nl = get_local_size(0);
+  int g = get_group_id(0), c = get_group_id(1);
+  int start = g * chunk, end = min(M, start + chunk);
+  float mu = mean[m_off + c], is = invstd[i_off + c];
+  float s1 = 0.0f, s2 = 0.0f;
+  for (int m = start + lid; m < end; m += nl) {
+    int n = m / HW, j = m - n * HW;
+    int k = (n * C + c) * HW + j;
+    float g_ = dy[dy_off + k];
+    s1 += g_;
+    s2 += g_ * (x[x_off + k] - mu) * is;
+  }
+  l1[lid] = s1;
+  l2[lid] = s2;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) {
+      l1[lid] += l1[lid + stride];
+      l2[lid] += l2[lid + stride];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) {
+    partial[(c * P + g) * 2] = l1[0];
+    partial[(c * P + g) * 2 + 1] = l2[0];
+  }
+}
+
+/* dβ = Σ dy, dγ = Σ dy·x̂ per channel. */
+__kernel void batchnorm_backward_finalize(__global const float *partial, const int P, const int C,
+                                          __global float *dgamma, const int dg_off, __global float *dbeta,
+                                          const int db_off) {
+  int c = get_global_id(0);
+  if (c >= C) return;
+  float s1 = 0.0f, s2 = 0.0f;
+  for (int g = 0; g < P; g++) {
+    s1 += partial[(c * P + g) * 2];
+    s2 += partial[(c * P + g) * 2 + 1];
+  }
+  dbeta[db_off + c] = s1;
+  dgamma[dg_off + c] = s2;
+}
+
+/* dx = γ·invstd·(dy − dβ/M − x̂·dγ/M) (Ioffe & Szegedy §3, the batch statistics' gradient
+ * folded in). */
+__kernel void batchnorm_backward_data(__global const float *x, const int x_off, __global const float *dy,
+                                      const int dy_off, __global const float *mean, const int m_off,
+                                      __global const float *invstd, const int i_off, __global const float *gamma,
+                                      const int g_off, __global const float *dgamma, const int dg_off,
+                                      __global const float *dbeta, const int db_off, __global float *dx,
+                                      const int dx_off, const int C, const int HW, const int n, const float inv_m) {
+  int i = get_global_id(0);
+  if (i >= n) return;
+  int c = (i / HW) % C;
+  float is = invstd[i_off + c];
+  float xhat = (x[x_off + i] - mean[m_off + c]) * is;
+  dx[dx_off + i] =
+      gamma[g_off + c] * is * (dy[dy_off + i] - dbeta[db_off + c] * inv_m - xhat * dgamma[dg_off + c] * inv_m);
+}
+
+/* ---- local response normalisation across channels ---------------------------------------- */
+
+/* s^−β for s ≥ k > 0. exp2/log2 instead of pow: several times faster on CPU devices, and since
+ * |β·log2 s| stays small the relative error stays within a few ulp. */
+inline float pow_neg(const float s, const float beta) { return exp2(-beta * log2(s)); }
+
+/* Channel c's window is [c − size/2, c + (size−1)/2] clipped to [0, C): centred for odd sizes,
+ * and for even sizes the zero padding PyTorch's LocalResponseNorm uses (size/2 before,
+ * (size−1)/2 after). scale = k + alpha/size · Σ x², y = x · scale^−β. */
+__kernel void lrn_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
+                          __global float *scale, const int s_off, const int has_scale, const int C, const int HW,
+                          const int n, const int size, const float alpha_over_size, const float beta,
+                          const float k) {
+  int i = get_global_id(0);
+  if (i >= n) return;
+  int c = (i / HW) % C;
+  int base = x_off + i - c * HW;
+  int lo = max(0, c - size / 2), hi = min(C - 1, c + (size - 1) / 2);
+  float s = 0.0f;
+  for (int j = lo; j <= hi; j++) {
+    float v = x[base + j * HW];
+    s += v * v;
+  }
+  s = k + alpha_over_size * s;
+  y[y_off + i] = x[x_off + i] * pow_neg(s, beta);
+  if (has_scale) scale[s_off + i] = s;
+}
+
+/* ∂L/∂x_i = dy_i·s_i^−β − 2β·alpha/size · x_i · Σ_{c : i ∈ window(c)} dy_c·y_c / s_c,
+ * the channels c whose window holds i being [i − (size−1)/2, i + size/2]. */
+__kernel void lrn_backward(__global const float *x, const int x_off, __global const float *y, const int y_off,
+                           __global const float *scale, const int s_off, __global const float *dy, const int dy_off,
+                           __global float *dx, const int dx_off, const int C, const int HW, const int n,
+                           const int size, const float alpha_over_size, const float beta) {
+  int i = get_global_id(0);
+  if (i >= n) return;
+  int c = (i / HW) % C;
+  int base = i - c * HW;
+  int lo = max(0, c - (size - 1) / 2), hi = min(C - 1, c + size / 2);
+  float acc = 0.0f;
+  for (int j = lo; j <= hi; j++) {
+    int o = base + j * HW;
+    acc += dy[dy_off + o] * y[y_off + o] / scale[s_off + o];
+  }
+  dx[dx_off + i] =
+      dy[dy_off + i] * pow_neg(scale[s_off + i], beta) - 2.0f * beta * alpha_over_size * x[x_off + i] * acc;
+}

@@ -1,0 +1,130 @@
+/* pool.cl — 2-D max and average pooling (Caffe/PyTorch semantics: padding, ceil-mode output
+ * sizes, count_include_pad) and global average pooling, forward and backward. Backward passes
+ * gather: each input element sums the outputs whose window holds it, so overlapping windows
+ * (AlexNet's 3/2) need no atomics and the result does not depend on scheduling. */
+
+/* Window rows/cols of output (oh, ow) clipped to the input; divisor as Caffe's PoolingLayer and
+ * PyTorch's avg_pool2d compute it: the window clipped to the padded border, or to the input when
+ * padding is not counted. */
+inline int avg_divisor(int oh, int ow, const int H, const int W, const int KH, const int KW, const int SH,
+                       const int SW, const int PH, const int PW, const int count_include_pad) {
+  int hs = oh * SH - PH, ws = ow * SW - PW;
+  int he = min(hs + KH, H + PH), we = min(ws + KW, W + PW);
+  int full = (he - hs) * (we - ws);
+  if (count_include_pad) return full;
+  hs = max(hs, 0);
+  ws = max(ws, 0);
+  he = min(he, H);
+  we = min(we, W);
+  return (he - hs) * (we - ws);
+}
+
+/* One work-item per output element; argmax holds the flat index h·W + w within the plane (as
+ * float) of the first maximum, NaN propagating as in PyTorch. */
+__kernel void maxpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
+                                __global float *argmax, const int am_off, const int has_argmax, const int NC,
+                                const int H, const int W, const int OH, const int OW, const int KH, const int KW,
+                                const int SH, const int SW, const int PH, const int PW) {
+  int i = get_global_id(0);
+  if (i >= NC * OH * OW) return;
+  int ow = i % OW, oh = (i / OW) % OH, nc = i / (OW * OH);
+  int hs = oh * SH - PH, ws = ow * SW - PW;
+  int he = min(hs + KH, H), we = min(ws + KW, W);
+  hs = max(hs, 0);
+  ws = max(ws, 0);
+  __global const float *plane = x + x_off + nc * H * W;
+  int best = hs * W + ws;
+  float m = -INFINITY;
+  for (int h = hs; h < he && !isnan(m); h++) /* a NaN wins; stop scanning */
+    for (int w = ws; w < we; w++) {
+      float v = plane[h * W + w];
+      if (v > m || isnan(v)) {
+        m = v;
+        best = h * W + w;
+        if (isnan(v)) break;
+      }
+    }
+  y[y_off + i] = m;
+  if (has_argmax) argmax[am_off + i] = (float)best;
+}
+
+/* One work-item per input element: sums dy of every window containing it whose argmax it is. */
+__kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __global const float *argmax,
+                                 const int am_off, __global float *dx, const int dx_off, const int NC, const int H,
+                                 const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
+                                 const int SW, const int PH, const int PW) {
+  int i = get_global_id(0);
+  if (i >= NC * H * W) return;
+  int w = i % W, h = (i / W) % H, nc = i / (W * H);
+  int hp = h + PH, wp = w + PW;
+  int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
+  int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);
+  int base = nc * OH * OW, self = h * W + w;
+  float g = 0.0f;
+  for (int ph = ph0; ph < ph1; ph++)
+    for (int pw = pw0; pw < pw1; pw++) {
+      int o = base + ph * OW + pw;
+      if ((int)argmax[am_off + o] == self) g += dy[dy_off + o];
+    }
+  dx[dx_off + i] = g;
+}
+
+__kernel void avgpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
+                                const int NC, const int H, const int W, const int OH, const int OW, const int KH,
+                                const int KW, const int SH, const int SW, const int PH, const int PW,
+                                const int count_include_pad) {
+  int i = get_global_id(0);
+  if (i >= NC * OH * OW) return;
+  int ow = i % OW, oh = (i / OW) % OH, nc = i / (OW * OH);
+  int hs = max(oh * SH - PH, 0), ws = max(ow * SW - PW, 0);
+  int he = min(oh * SH - PH + KH, H), we = min(ow * SW - PW + KW, W);
+  __global const float *plane = x + x_off + nc * H * W;
+  float s = 0.0f;
+  for (int h = hs; h < he; h++)
+    for (int w = ws; w < we; w++) s += plane[h * W + w];
+  y[y_off + i] = s / (float)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad);
+}
+
+/* One work-item per input element: Σ dy / divisor over the windows that contain it. */
+__kernel void avgpool2d_backward(__global const float *dy, const int dy_off, __global float *dx, const int dx_off,
+                                 const int NC, const int H, const int W, const int OH, const int OW, const int KH,
+                                 const int KW, const int SH, const int SW, const int PH, const int PW,
+                                 const int count_include_pad) {
+  int i = get_global_id(0);
+  if (i >= NC * H * W) return;
+  int w = i % W, h = (i / W) % H, nc = i / (W * H);
+  int hp = h + PH, wp = w + PW;
+  int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
+  int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);
+  int base = nc * OH * OW;
+  float g = 0.0f;
+  for (int ph = ph0; ph < ph1; ph++)
+    for (int pw = pw0; pw < pw1; pw++)
+      g += dy[dy_off + base + ph * OW + pw] /
+           (float)avg_divisor(ph, pw, H, W, KH, KW, SH, SW, PH, PW, count_include_pad);
+  dx[dx_off + i] = g;
+}
+
+/* One work-group per (n, c) plane: strided partial sums, then a halving tree in local memory.
+ * The local size must be a power of two. */
+__kernel void global_avgpool_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
+                                     const int HW, __local float *partial) {
+  int nc = get_group_id(0), lid = get_local_id(0), nl = get_local_size(0);
+  __global const float *plane = x + x_off + nc * HW;
+  float s = 0.0f;
+  for (int j = lid; j < HW; j += nl) s += plane[j];
+  partial[lid] = s;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int stride = nl / 2; stride > 0; stride /= 2) {
+    if (lid < stride) partial[lid] += partial[lid + stride];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) y[y_off + nc] = partial[0] / (float)HW;
+}
+
+__kernel void global_avgpool_backward(__global const float *dy, const int dy_off, __global float *dx,
+                                      const int dx_off, const int NC, const int HW) {
+  int i = get_global_id(0);
+  if (i >= NC * HW) return;
+  dx[dx_off + i] = dy[dy_off + i / HW] / (float)HW;
+}
