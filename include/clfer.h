@@ -5,4 +5,6 @@
 #include "clfer/runtime.h"
 #include "clfer/tensor.h"
 #include "clfer/ops.h"
+#include "clfer/loss.h"
+#include "clfer/optim.h"
 #endif
