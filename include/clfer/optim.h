@@ -40,13 +40,15 @@ typedef enum clfer_optim_kind { CLFER_OPTIM_SGD = 0, CLFER_OPTIM_ADAM } clfer_op
  * Adam, torch.optim.Adam: g += wd·p (or, decoupled (AdamW), p ·= 1 − lr·wd); m = β1·m + (1−β1)·g;
  *   v = β2·v + (1−β2)·g²; p −= lr/(1−β1^t) · m / (sqrt(v)/sqrt(1−β2^t) + ε), t = the parameter's
  *   step count. */
+/* Hyper-parameters are doubles, as PyTorch's Python floats are: 1 − β is formed in double before
+ * it meets float32 (1 − 0.999f would be off by 1e-5 relative). */
 typedef struct clfer_optim_config {
   clfer_optim_kind kind;
-  float momentum;     /* SGD μ */
-  float dampening;    /* SGD τ */
-  int nesterov;       /* SGD: needs μ > 0 and τ = 0, as in PyTorch */
-  float weight_decay; /* both */
-  float beta1, beta2, eps;    /* Adam */
+  double momentum;     /* SGD μ */
+  double dampening;    /* SGD τ */
+  int nesterov;        /* SGD: needs μ > 0 and τ = 0, as in PyTorch */
+  double weight_decay; /* both */
+  double beta1, beta2, eps;   /* Adam */
   int decoupled_weight_decay; /* Adam: AdamW */
 } clfer_optim_config_t;
 

@@ -37,31 +37,30 @@ int clfer_name_matches(const char *pattern, const char *name) {
 clfer_optim_config_t clfer_optim_defaults(clfer_optim_kind kind) {
   clfer_optim_config_t c = {.kind = kind};
   if (kind == CLFER_OPTIM_ADAM) {
-    c.beta1 = 0.9f;
-    c.beta2 = 0.999f;
-    c.eps = 1e-8f;
+    c.beta1 = 0.9;
+    c.beta2 = 0.999;
+    c.eps = 1e-8;
   }
   return c;
 }
 
 static clfer_status check_config(const clfer_optim_config_t *c) {
   if (!c) return clfer_set_error(CLFER_INVALID_ARGUMENT, "optimizer: no configuration");
-  if (!(c->weight_decay >= 0.0f && isfinite(c->weight_decay)))
-    return clfer_set_error(CLFER_INVALID_ARGUMENT, "optimizer: weight decay %g must be ≥ 0", (double)c->weight_decay);
+  if (!(c->weight_decay >= 0 && isfinite(c->weight_decay)))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "optimizer: weight decay %g must be ≥ 0", c->weight_decay);
   switch (c->kind) {
     case CLFER_OPTIM_SGD:
-      if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
-        return clfer_set_error(CLFER_INVALID_ARGUMENT, "SGD: momentum %g outside [0, 1)", (double)c->momentum);
-      if (!(c->dampening >= 0.0f && c->dampening <= 1.0f))
-        return clfer_set_error(CLFER_INVALID_ARGUMENT, "SGD: dampening %g outside [0, 1]", (double)c->dampening);
-      if (c->nesterov && (c->momentum <= 0.0f || c->dampening != 0.0f))
+      if (!(c->momentum >= 0 && c->momentum < 1))
+        return clfer_set_error(CLFER_INVALID_ARGUMENT, "SGD: momentum %g outside [0, 1)", c->momentum);
+      if (!(c->dampening >= 0 && c->dampening <= 1))
+        return clfer_set_error(CLFER_INVALID_ARGUMENT, "SGD: dampening %g outside [0, 1]", c->dampening);
+      if (c->nesterov && (c->momentum <= 0 || c->dampening != 0))
         return clfer_set_error(CLFER_INVALID_ARGUMENT, "SGD: Nesterov momentum needs momentum > 0 and dampening 0");
       return CLFER_OK;
     case CLFER_OPTIM_ADAM:
-      if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
-        return clfer_set_error(CLFER_INVALID_ARGUMENT, "Adam: betas (%g, %g) outside [0, 1)", (double)c->beta1,
-                               (double)c->beta2);
-      if (!(c->eps >= 0.0f)) return clfer_set_error(CLFER_INVALID_ARGUMENT, "Adam: eps %g < 0", (double)c->eps);
+      if (!(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1))
+        return clfer_set_error(CLFER_INVALID_ARGUMENT, "Adam: betas (%g, %g) outside [0, 1)", c->beta1, c->beta2);
+      if (!(c->eps >= 0)) return clfer_set_error(CLFER_INVALID_ARGUMENT, "Adam: eps %g < 0", c->eps);
       return CLFER_OK;
   }
   return clfer_set_error(CLFER_INVALID_ARGUMENT, "optimizer: unknown kind %d", (int)c->kind);
@@ -115,7 +114,7 @@ clfer_status clfer_optim_create(clfer_runtime_t *rt, const clfer_optim_config_t 
   if (!o) return clfer_set_error(CLFER_OUT_OF_MEMORY, "optimizer");
   o->rt = rt;
   o->cfg = *config;
-  o->n_state = config->kind == CLFER_OPTIM_ADAM ? 2 : config->momentum != 0.0f ? 1 : 0;
+  o->n_state = config->kind == CLFER_OPTIM_ADAM ? 2 : config->momentum != 0 ? 1 : 0;
   static const char *const suffix[2][2] = {{".momentum_buffer", ""}, {".exp_avg", ".exp_avg_sq"}};
   const int si = config->kind == CLFER_OPTIM_ADAM;
   o->params = calloc((size_t)(n_params ? n_params : 1), sizeof *o->params);
@@ -223,7 +222,7 @@ static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
     return CLFER_RUN(o->rt, "optim", NULL, "sgd_update", 1, global, NULL, ((clfer_cost_t){6.0 * n, 20.0 * n}),
                      CLFER_ARG_MEM(p->buf), CLFER_ARG_INT(p->offset), CLFER_ARG_MEM(g->buf), CLFER_ARG_INT(g->offset),
                      CLFER_ARG_MEM(b->buf), CLFER_ARG_INT(b->offset), CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr),
-                     CLFER_ARG_FLOAT(c->momentum), CLFER_ARG_FLOAT(c->dampening), CLFER_ARG_FLOAT(c->weight_decay),
+                     CLFER_ARG_FLOAT(c->momentum), CLFER_ARG_FLOAT(1.0 - c->dampening), CLFER_ARG_FLOAT(c->weight_decay),
                      CLFER_ARG_INT(c->nesterov), CLFER_ARG_INT(e->steps == 1));
   }
   /* Bias corrections in double on the host, as PyTorch computes them in Python floats. */
@@ -233,7 +232,8 @@ static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
   return CLFER_RUN(o->rt, "optim", NULL, "adam_update", 1, global, NULL, ((clfer_cost_t){14.0 * n, 28.0 * n}),
                    CLFER_ARG_MEM(p->buf), CLFER_ARG_INT(p->offset), CLFER_ARG_MEM(g->buf), CLFER_ARG_INT(g->offset),
                    CLFER_ARG_MEM(m->buf), CLFER_ARG_INT(m->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(v->offset),
-                   CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr), CLFER_ARG_FLOAT(c->beta1), CLFER_ARG_FLOAT(c->beta2),
+                   CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr), CLFER_ARG_FLOAT(1.0 - c->beta1), CLFER_ARG_FLOAT(c->beta2),
+                   CLFER_ARG_FLOAT(1.0 - c->beta2),
                    CLFER_ARG_FLOAT(c->eps), CLFER_ARG_FLOAT(c->weight_decay), CLFER_ARG_INT(c->decoupled_weight_decay),
                    CLFER_ARG_FLOAT(lr / bc1), CLFER_ARG_FLOAT(sqrt(bc2)));
 }
