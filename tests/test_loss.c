@@ -115,8 +115,10 @@ static void check_softmax_loss(int N, int K, const float *t, int multilabel, uin
   float pre = 1.25f, acc_grad[1];
   cr_assert_eq(clfer_tensor_fill(&gv.view, pre), CLFER_OK);
   cr_assert_eq(clfer_tensor_fill(&gg.view, 0.5f), CLFER_OK);
-  clfer_loss_out_t out = {.grad = &gg.view, .value = &gv.view, .weight = 0.3f, .accumulate_grad = 1, .accumulate_value = 1};
-  st = multilabel ? clfer_loss_multilabel_ex(rt, &gz.view, &gt.view, &out) : clfer_loss_xent_ex(rt, &gz.view, &gt.view, &out);
+  clfer_loss_out_t out = {
+      .grad = &gg.view, .value = &gv.view, .weight = 0.3f, .accumulate_grad = 1, .accumulate_value = 1};
+  st = multilabel ? clfer_loss_multilabel_ex(rt, &gz.view, &gt.view, &out)
+                  : clfer_loss_xent_ex(rt, &gz.view, &gt.view, &out);
   cr_assert_eq(st, CLFER_OK, "%s", clfer_last_error());
   float *grad2 = malloc(nk * sizeof *grad2), *expect = malloc(nk * sizeof *expect);
   g_read(&gg, grad2, "accumulated gradient");
@@ -325,7 +327,7 @@ static void check_ltnet(int caffe) {
   int y[N * C];
   for (int i = 0; i < N * C; i++) y[i] = (i * 7 + i / 3) % L;
   y[1] = -1, y[5] = -1, y[12] = -1; /* a coder without a label for some samples */
-  y[18] = y[19] = y[20] = -1;        /* sample 6 has no label at all */
+  y[18] = y[19] = y[20] = -1; /* sample 6 has no label at all */
   float z[N * L], T[C * L * L], grad[N * L], dT[C * L * L];
   test_fill_uniform(z, N * L, 41, -2.0f, 2.0f);
   test_fill_uniform(T, C * L * L, 42, 0.01f, 1.0f);
@@ -520,9 +522,9 @@ Test(loss, repeated_calls_allocate_nothing) {
   test_fill_uniform(x, N * D, 71, -1, 1);
   for (int i = 0; i < N; i++) y[i] = (float)(i % 3);
   clfer_tensor_t tx, ty, g;
-  cr_assert_eq(clfer_tensor_create(rt, 2, sx, &tx) | clfer_tensor_create(rt, 1, sy, &ty) |
-                   clfer_tensor_create(rt, 2, sx, &g),
-               CLFER_OK);
+  cr_assert_eq(
+      clfer_tensor_create(rt, 2, sx, &tx) | clfer_tensor_create(rt, 1, sy, &ty) | clfer_tensor_create(rt, 2, sx, &g),
+      CLFER_OK);
   clfer_tensor_upload(&tx, x), clfer_tensor_upload(&ty, y);
   float v;
   cr_assert_eq(clfer_loss_locality(rt, NULL, &tx, &ty, &g, &v), CLFER_OK, "%s", clfer_last_error());

@@ -297,8 +297,7 @@ Test(optim, state_export_and_restore) {
   for (int i = 0; i < NP; i++) {
     float x[300], y[300];
     clfer_tensor_download(&f.value[i], x), clfer_tensor_download(&vcopy[i], y);
-    cr_assert_eq(memcmp(x, y, (size_t)param_len[i] * sizeof *x), 0, "restored optimizer diverged on %s",
-                 param_name[i]);
+    cr_assert_eq(memcmp(x, y, (size_t)param_len[i] * sizeof *x), 0, "restored optimizer diverged on %s", param_name[i]);
     clfer_tensor_release(&vcopy[i]);
   }
   cr_assert_eq(clfer_optim_set_steps(b, "missing", 1), CLFER_NOT_FOUND);
@@ -382,8 +381,9 @@ Test(schedule, poly_and_cosine) {
 
 Test(schedule, bad_text) {
   clfer_schedule_t s;
-  const char *bad[] = {"", "steps:10:0.1", "step:10", "step:1.5:0.1", "multistep:20,10:0.1", "piecewise:0.1,5",
-                       "poly:0:1", "cosine:10:0.5:1", "cosine:abc", "step:10:0.1:", "step:10:-1"};
+  const char *bad[] = {
+      "",         "steps:10:0.1",    "step:10",    "step:1.5:0.1", "multistep:20,10:0.1", "piecewise:0.1,5",
+      "poly:0:1", "cosine:10:0.5:1", "cosine:abc", "step:10:0.1:", "step:10:-1"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     clfer_status st = clfer_schedule_parse(bad[i], 0.1f, &s);
     cr_assert(st == CLFER_PARSE_ERROR || st == CLFER_INVALID_ARGUMENT, "'%s' was accepted", bad[i]);
@@ -423,14 +423,15 @@ Test(optim, linear_model_reaches_near_zero_loss) {
   float first = 0, loss = 0;
   for (int it = 0; it < 200; it++) {
     /* z = x·wᵀ; dw = dzᵀ·x */
-    cr_assert_eq(clfer_sgemm(rt, 0, 1, N, K, D, 1.0f, tx.buf, tx.offset, D, w.buf, w.offset, D, 0.0f, z.buf, z.offset, K),
-                 CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(
+        clfer_sgemm(rt, 0, 1, N, K, D, 1.0f, tx.buf, tx.offset, D, w.buf, w.offset, D, 0.0f, z.buf, z.offset, K),
+        CLFER_OK, "%s", clfer_last_error());
     cr_assert_eq(clfer_loss_xent(rt, &z, &tt, &dz, it == 0 || it == 199 ? &loss : NULL), CLFER_OK, "%s",
                  clfer_last_error());
     if (it == 0) first = loss;
-    cr_assert_eq(clfer_sgemm(rt, 1, 0, K, D, N, 1.0f, dz.buf, dz.offset, K, tx.buf, tx.offset, D, 0.0f, dw.buf,
-                             dw.offset, D),
-                 CLFER_OK);
+    cr_assert_eq(
+        clfer_sgemm(rt, 1, 0, K, D, N, 1.0f, dz.buf, dz.offset, K, tx.buf, tx.offset, D, 0.0f, dw.buf, dw.offset, D),
+        CLFER_OK);
     cr_assert_eq(clfer_optim_step(opt, clfer_schedule_lr(&sched, it)), CLFER_OK, "%s", clfer_last_error());
   }
   cr_assert_float_eq(first, logf(3.0f), 1e-5, "initial loss %g is not log 3", (double)first);

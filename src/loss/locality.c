@@ -43,9 +43,8 @@ static clfer_status sqdist(clfer_runtime_t *rt, const clfer_tensor_t *x, int N, 
 
 /* ---- locality-preserving loss ---- */
 
-clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t *p,
-                                    const clfer_tensor_t *features, const clfer_tensor_t *labels,
-                                    const clfer_loss_out_t *out) {
+clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t *p, const clfer_tensor_t *features,
+                                    const clfer_tensor_t *labels, const clfer_loss_out_t *out) {
   static const char op[] = "locality-preserving loss";
   int N, D;
   clfer_status st = check_features(rt, op, features, labels, &N, &D);
@@ -63,14 +62,15 @@ clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t
       (st = clfer_tensor_create(rt, 2, nd, &means)) || (st = clfer_tensor_create(rt, 1, n1, &rowsel)))
     goto done;
   /* Distances rank through the Gram matrix: ‖x_i − x_j‖² = G_ii − 2G_ij + G_jj. */
-  if ((st = clfer_sgemm(rt, 0, 1, (size_t)N, (size_t)N, (size_t)D, 1.0f, features->buf, features->offset,
-                        (size_t)D, features->buf, features->offset, (size_t)D, 0.0f, gram.buf, 0, (size_t)N)))
+  if ((st = clfer_sgemm(rt, 0, 1, (size_t)N, (size_t)N, (size_t)D, 1.0f, features->buf, features->offset, (size_t)D,
+                        features->buf, features->offset, (size_t)D, 0.0f, gram.buf, 0, (size_t)N)))
     goto done;
   size_t g[2] = {(size_t)N, (size_t)N};
   double n3 = (double)N * N * N;
-  if ((st = CLFER_RUN(rt, "loss", clfer__loss_options(rt, NULL, NULL), "lp_knn_weights", 2, g, NULL, ((clfer_cost_t){4 * n3, 8 * n3}),
-                      CLFER_ARG_MEM(gram.buf), CLFER_ARG_MEM(labels->buf), CLFER_ARG_INT(labels->offset),
-                      CLFER_ARG_INT(N), CLFER_ARG_INT(k), CLFER_ARG_MEM(w.buf), CLFER_ARG_MEM(rowsel.buf))))
+  if ((st = CLFER_RUN(rt, "loss", clfer__loss_options(rt, NULL, NULL), "lp_knn_weights", 2, g, NULL,
+                      ((clfer_cost_t){4 * n3, 8 * n3}), CLFER_ARG_MEM(gram.buf), CLFER_ARG_MEM(labels->buf),
+                      CLFER_ARG_INT(labels->offset), CLFER_ARG_INT(N), CLFER_ARG_INT(k), CLFER_ARG_MEM(w.buf),
+                      CLFER_ARG_MEM(rowsel.buf))))
     goto done;
   /* Neighbour means (eq. 3's (1/k)Σ x), held constant in the gradient as in eq. 4. */
   if ((st = clfer_sgemm(rt, 0, 0, (size_t)N, (size_t)D, (size_t)N, 1.0f, w.buf, 0, (size_t)N, features->buf,
@@ -141,8 +141,9 @@ clfer_status clfer_center_update(clfer_runtime_t *rt, float alpha, const clfer_t
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: alpha %g outside [0, 1]", op, (double)alpha);
   size_t g[2] = {(size_t)D, (size_t)K};
   double nkd = (double)N * K * D;
-  return CLFER_RUN(rt, "loss", clfer__loss_options(rt, NULL, NULL), "center_update", 2, g, NULL, ((clfer_cost_t){2 * nkd, 4 * nkd}),
-                   CLFER_ARG_MEM(features->buf), CLFER_ARG_INT(features->offset), CLFER_ARG_MEM(labels->buf),
-                   CLFER_ARG_INT(labels->offset), CLFER_ARG_INT(N), CLFER_ARG_INT(D), CLFER_ARG_INT(K),
-                   CLFER_ARG_MEM(centres->buf), CLFER_ARG_INT(centres->offset), CLFER_ARG_FLOAT(alpha));
+  return CLFER_RUN(rt, "loss", clfer__loss_options(rt, NULL, NULL), "center_update", 2, g, NULL,
+                   ((clfer_cost_t){2 * nkd, 4 * nkd}), CLFER_ARG_MEM(features->buf), CLFER_ARG_INT(features->offset),
+                   CLFER_ARG_MEM(labels->buf), CLFER_ARG_INT(labels->offset), CLFER_ARG_INT(N), CLFER_ARG_INT(D),
+                   CLFER_ARG_INT(K), CLFER_ARG_MEM(centres->buf), CLFER_ARG_INT(centres->offset),
+                   CLFER_ARG_FLOAT(alpha));
 }

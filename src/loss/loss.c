@@ -89,8 +89,7 @@ static clfer_status softmax_rows(clfer_runtime_t *rt, const char *op, int multil
                                  const clfer_tensor_t *targets, const clfer_loss_out_t *out) {
   clfer_status st;
   if (!rt || !out) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no runtime or no output", op);
-  if ((st = clfer__loss_check(logits, op, "logits")) || (st = clfer__loss_check(targets, op, "targets")))
-    return st;
+  if ((st = clfer__loss_check(logits, op, "logits")) || (st = clfer__loss_check(targets, op, "targets"))) return st;
   if (clfer_tensor_numel(logits) != clfer_tensor_numel(targets) || logits->shape[0] != targets->shape[0]) {
     char a[96], b[96];
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "%s: logits %s and targets %s differ", op,
@@ -125,8 +124,8 @@ clfer_status clfer_loss_xent_ex(clfer_runtime_t *rt, const clfer_tensor_t *logit
   return softmax_rows(rt, "xent loss", 0, logits, targets, out);
 }
 
-clfer_status clfer_loss_multilabel_ex(clfer_runtime_t *rt, const clfer_tensor_t *logits,
-                                      const clfer_tensor_t *targets, const clfer_loss_out_t *out) {
+clfer_status clfer_loss_multilabel_ex(clfer_runtime_t *rt, const clfer_tensor_t *logits, const clfer_tensor_t *targets,
+                                      const clfer_loss_out_t *out) {
   return softmax_rows(rt, "multi-label loss", 1, logits, targets, out);
 }
 
@@ -138,8 +137,8 @@ clfer_status clfer_loss_xent(clfer_runtime_t *rt, const clfer_tensor_t *logits, 
   return clfer__loss_host_end(st, value, &h);
 }
 
-clfer_status clfer_loss_multilabel(clfer_runtime_t *rt, const clfer_tensor_t *logits,
-                                   const clfer_tensor_t *targets, clfer_tensor_t *grad, float *value) {
+clfer_status clfer_loss_multilabel(clfer_runtime_t *rt, const clfer_tensor_t *logits, const clfer_tensor_t *targets,
+                                   clfer_tensor_t *grad, float *value) {
   clfer__loss_host_t h;
   clfer_status st = clfer__loss_host_begin(rt, grad, value, &h);
   if (!st) st = clfer_loss_multilabel_ex(rt, logits, targets, &h.out);

@@ -37,8 +37,9 @@ static clfer_status check_params(const char *op, const clfer_ltnet_params_t *p, 
 static clfer_status lt_options(clfer_runtime_t *rt, const clfer_ltnet_params_t *p, int L, char *buf, size_t size) {
   int all_zero = 1;
   for (int c = 0; c < p->coders; c++) all_zero &= p->coder_weight[c] == 0.0f;
-  int n = snprintf(buf, size, "%s -DLT_CLASSES=%d -DLT_CODERS=%d -DLT_CAFFE=%d -DLT_WEIGHTS=",
-                   clfer__loss_options(rt, NULL, NULL), L, p->coders, p->caffe_softmax ? 1 : 0);
+  int n = snprintf(buf, size,
+                   "%s -DLT_CLASSES=%d -DLT_CODERS=%d -DLT_CAFFE=%d -DLT_WEIGHTS=", clfer__loss_options(rt, NULL, NULL),
+                   L, p->coders, p->caffe_softmax ? 1 : 0);
   for (int c = 0; c < p->coders && n > 0 && (size_t)n < size; c++) {
     float w = all_zero ? 1.0f : p->coder_weight[c];
     if (!isfinite(w)) return clfer_set_error(CLFER_INVALID_ARGUMENT, "ltnet: coder %d weight is not finite", c);
@@ -93,8 +94,7 @@ clfer_status clfer_ltnet_project(clfer_runtime_t *rt, const clfer_ltnet_params_t
   size_t g[1] = {(size_t)p->coders * L};
   double n = (double)p->coders * L * L;
   return CLFER_RUN(rt, "loss", opt, "ltnet_project", 1, g, NULL, ((clfer_cost_t){2 * n, 8 * n}),
-                   CLFER_ARG_MEM(transitions->buf), CLFER_ARG_INT(transitions->offset),
-                   CLFER_ARG_FLOAT(min_value(p)));
+                   CLFER_ARG_MEM(transitions->buf), CLFER_ARG_INT(transitions->offset), CLFER_ARG_FLOAT(min_value(p)));
 }
 
 clfer_status clfer_loss_ltnet_ex(clfer_runtime_t *rt, const clfer_ltnet_params_t *p, const clfer_tensor_t *logits,
@@ -136,13 +136,13 @@ clfer_status clfer_loss_ltnet_ex(clfer_runtime_t *rt, const clfer_ltnet_params_t
   clfer_tensor_t *grad = out->grad;
   size_t g[1] = {(size_t)N};
   double work = (double)N * p->coders * L * L;
-  if ((st = CLFER_RUN(rt, "loss", opt, "ltnet_rows", 1, g, NULL, ((clfer_cost_t){4 * work, 4.0 * N * L * (3 + p->coders)}),
-                      CLFER_ARG_MEM(logits->buf), CLFER_ARG_INT(logits->offset), CLFER_ARG_MEM(coder_labels->buf),
-                      CLFER_ARG_INT(coder_labels->offset), CLFER_ARG_MEM(transitions->buf),
-                      CLFER_ARG_INT(transitions->offset), CLFER_ARG_INT(N),
-                      CLFER_ARG_MEM(grad ? grad->buf : rows.buf), CLFER_ARG_INT(grad ? grad->offset : 0),
-                      CLFER_ARG_INT(grad != NULL), CLFER_ARG_FLOAT(scale), CLFER_ARG_INT(out->accumulate_grad),
-                      CLFER_ARG_MEM(probs.buf), CLFER_ARG_MEM(gp.buf), CLFER_ARG_MEM(rows.buf))))
+  if ((st = CLFER_RUN(
+           rt, "loss", opt, "ltnet_rows", 1, g, NULL, ((clfer_cost_t){4 * work, 4.0 * N * L * (3 + p->coders)}),
+           CLFER_ARG_MEM(logits->buf), CLFER_ARG_INT(logits->offset), CLFER_ARG_MEM(coder_labels->buf),
+           CLFER_ARG_INT(coder_labels->offset), CLFER_ARG_MEM(transitions->buf), CLFER_ARG_INT(transitions->offset),
+           CLFER_ARG_INT(N), CLFER_ARG_MEM(grad ? grad->buf : rows.buf), CLFER_ARG_INT(grad ? grad->offset : 0),
+           CLFER_ARG_INT(grad != NULL), CLFER_ARG_FLOAT(scale), CLFER_ARG_INT(out->accumulate_grad),
+           CLFER_ARG_MEM(probs.buf), CLFER_ARG_MEM(gp.buf), CLFER_ARG_MEM(rows.buf))))
     goto done;
   if (dtransitions) {
     size_t g2[2] = {(size_t)L * L, (size_t)p->coders};

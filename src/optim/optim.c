@@ -222,8 +222,8 @@ static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
     return CLFER_RUN(o->rt, "optim", NULL, "sgd_update", 1, global, NULL, ((clfer_cost_t){6.0 * n, 20.0 * n}),
                      CLFER_ARG_MEM(p->buf), CLFER_ARG_INT(p->offset), CLFER_ARG_MEM(g->buf), CLFER_ARG_INT(g->offset),
                      CLFER_ARG_MEM(b->buf), CLFER_ARG_INT(b->offset), CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr),
-                     CLFER_ARG_FLOAT(c->momentum), CLFER_ARG_FLOAT(1.0 - c->dampening), CLFER_ARG_FLOAT(c->weight_decay),
-                     CLFER_ARG_INT(c->nesterov), CLFER_ARG_INT(e->steps == 1));
+                     CLFER_ARG_FLOAT(c->momentum), CLFER_ARG_FLOAT(1.0 - c->dampening),
+                     CLFER_ARG_FLOAT(c->weight_decay), CLFER_ARG_INT(c->nesterov), CLFER_ARG_INT(e->steps == 1));
   }
   /* Bias corrections in double on the host, as PyTorch computes them in Python floats. */
   double bc1 = 1.0 - pow((double)c->beta1, (double)e->steps);
@@ -233,9 +233,8 @@ static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
                    CLFER_ARG_MEM(p->buf), CLFER_ARG_INT(p->offset), CLFER_ARG_MEM(g->buf), CLFER_ARG_INT(g->offset),
                    CLFER_ARG_MEM(m->buf), CLFER_ARG_INT(m->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(v->offset),
                    CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr), CLFER_ARG_FLOAT(1.0 - c->beta1), CLFER_ARG_FLOAT(c->beta2),
-                   CLFER_ARG_FLOAT(1.0 - c->beta2),
-                   CLFER_ARG_FLOAT(c->eps), CLFER_ARG_FLOAT(c->weight_decay), CLFER_ARG_INT(c->decoupled_weight_decay),
-                   CLFER_ARG_FLOAT(lr / bc1), CLFER_ARG_FLOAT(sqrt(bc2)));
+                   CLFER_ARG_FLOAT(1.0 - c->beta2), CLFER_ARG_FLOAT(c->eps), CLFER_ARG_FLOAT(c->weight_decay),
+                   CLFER_ARG_INT(c->decoupled_weight_decay), CLFER_ARG_FLOAT(lr / bc1), CLFER_ARG_FLOAT(sqrt(bc2)));
 }
 
 clfer_status clfer_optim_step(clfer_optim_t *opt, float lr) {
@@ -251,7 +250,8 @@ clfer_status clfer_optim_step(clfer_optim_t *opt, float lr) {
   for (int i = 0; i < opt->n_params; i++) {
     param_entry_t *e = &opt->params[i];
     if (e->p.frozen) continue;
-    if ((st = update(opt, e, lr * e->p.lr_mult))) return clfer_wrap_error(st, "optimizer step, parameter %s: ", e->name);
+    if ((st = update(opt, e, lr * e->p.lr_mult)))
+      return clfer_wrap_error(st, "optimizer step, parameter %s: ", e->name);
   }
   return CLFER_OK;
 }
@@ -308,7 +308,8 @@ clfer_status clfer_optim_get_steps(const clfer_optim_t *opt, const char *param, 
 clfer_status clfer_optim_set_steps(clfer_optim_t *opt, const char *param, int64_t steps) {
   param_entry_t *e = find_param(opt, param);
   if (!e) return clfer_set_error(CLFER_NOT_FOUND, "optimizer has no parameter '%s'", param ? param : "(null)");
-  if (steps < 0) return clfer_set_error(CLFER_INVALID_ARGUMENT, "optimizer: %s steps %lld < 0", param, (long long)steps);
+  if (steps < 0)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "optimizer: %s steps %lld < 0", param, (long long)steps);
   e->steps = steps;
   return CLFER_OK;
 }

@@ -34,7 +34,8 @@ clfer_status clfer_schedule_validate(const clfer_schedule_t *s) {
       if (s->has_values) {
         for (int i = 0; i <= s->n_milestones; i++)
           if (!(s->values[i] >= 0.0f && isfinite(s->values[i])))
-            return clfer_set_error(CLFER_INVALID_ARGUMENT, "multi-step schedule: value %d is %g", i, (double)s->values[i]);
+            return clfer_set_error(CLFER_INVALID_ARGUMENT, "multi-step schedule: value %d is %g", i,
+                                   (double)s->values[i]);
       } else if (!(s->gamma > 0.0f && isfinite(s->gamma))) {
         return clfer_set_error(CLFER_INVALID_ARGUMENT, "multi-step schedule: gamma %g", (double)s->gamma);
       }
@@ -45,8 +46,8 @@ clfer_status clfer_schedule_validate(const clfer_schedule_t *s) {
         return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s schedule: total %g must be positive",
                                s->kind == CLFER_SCHED_POLY ? "poly" : "cosine", s->total);
       if (!(s->min_lr >= 0.0f && s->min_lr <= s->base_lr))
-        return clfer_set_error(CLFER_INVALID_ARGUMENT, "schedule: min lr %g outside [0, base lr %g]",
-                               (double)s->min_lr, (double)s->base_lr);
+        return clfer_set_error(CLFER_INVALID_ARGUMENT, "schedule: min lr %g outside [0, base lr %g]", (double)s->min_lr,
+                               (double)s->base_lr);
       if (s->kind == CLFER_SCHED_POLY && !(s->power > 0.0f && isfinite(s->power)))
         return clfer_set_error(CLFER_INVALID_ARGUMENT, "poly schedule: power %g", (double)s->power);
       return CLFER_OK;
@@ -92,8 +93,10 @@ static int read_list(const char **p, double *out, int max) {
     if (end == s || errno) return -1;
     out[n++] = v;
     s = end;
-    if (*s == ',') s++;
-    else if (*s && *s != ':') return -1;
+    if (*s == ',')
+      s++;
+    else if (*s && *s != ':')
+      return -1;
   }
   *p = s;
   return n;
