@@ -438,7 +438,7 @@ Test(loss, objective_softmax_plus_locality_plus_center) {
   clfer_loss_term_t terms[3] = {
       {.kind = CLFER_LOSS_XENT, .weight = 1.0f},
       {.kind = CLFER_LOSS_LOCALITY, .weight = 0.25f, .lp = {.k = 2}},
-      {.kind = CLFER_LOSS_CENTER, .weight = 0.1f, .centres = &tc, .center_alpha = 0.5f, .center_mean_over_batch = 1},
+      {.kind = CLFER_LOSS_CENTER, .weight = 0.1f, .centres = &tc, .center_alpha = 0.5f},
   };
   clfer_loss_inputs_t in = {.logits = &tz, .features = &tx, .targets = &tt, .labels = &ty};
   cr_assert_eq(clfer_objective(rt, terms, 3, &in, &dz, &dx, &val, 1), CLFER_OK, "%s", clfer_last_error());

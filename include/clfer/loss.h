@@ -78,8 +78,8 @@ clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t
 
 /* ---- center loss (Wen et al., ECCV 2016, eq. 2–4) ---------------------------------------------- */
 
-/* L_c = ½ Σ_i ‖x_i − c_{y_i}‖² (divided by N when mean_over_batch), ∂L/∂x_i = x_i − c_{y_i}
- * (likewise divided). centres [K,D] are owned by the caller (a checkpointed state tensor). */
+/* L_c = ½ Σ_i ‖x_i − c_{y_i}‖² (divided by N when mean_over_batch, as Wen et al.'s Caffe layer
+ * does and the objective's default), ∂L/∂x_i = x_i − c_{y_i} (likewise divided). centres [K,D] are owned by the caller (a checkpointed state tensor). */
 clfer_status clfer_loss_center(clfer_runtime_t *rt, int mean_over_batch, const clfer_tensor_t *features,
                                const clfer_tensor_t *labels, const clfer_tensor_t *centres, clfer_tensor_t *grad,
                                float *value);
@@ -141,7 +141,7 @@ typedef struct clfer_loss_term {
   clfer_loss_kind kind;
   float weight; /* 0 is taken as 1 */
   clfer_lp_params_t lp;           /* LOCALITY */
-  int center_mean_over_batch;     /* CENTER */
+  int center_sum_over_batch;      /* CENTER: 0 (default) = divided by N, as Wen et al.'s Caffe layer */
   float center_alpha;             /* CENTER: centre learning rate (Wen et al. α), used when updating */
   clfer_tensor_t *centres;        /* CENTER: [K,D] */
   clfer_ltnet_params_t ltnet;     /* LTNET */

@@ -201,7 +201,7 @@ clfer_status clfer_objective(clfer_runtime_t *rt, const clfer_loss_term_t *terms
         if ((st = need(in->features, i, kind, "features")) || (st = need(in->labels, i, kind, "labels")) ||
             (st = need(t->centres, i, kind, "centres")))
           break;
-        st = clfer_loss_center_ex(rt, t->center_mean_over_batch, in->features, in->labels, t->centres, &out);
+        st = clfer_loss_center_ex(rt, !t->center_sum_over_batch, in->features, in->labels, t->centres, &out);
         if (!st && update_state) st = clfer_center_update(rt, t->center_alpha, in->features, in->labels, t->centres);
         break;
       case CLFER_LOSS_LTNET:
