@@ -49,8 +49,7 @@ clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t
   int N, D;
   clfer_status st = check_features(rt, op, features, labels, &N, &D);
   if (st) return st;
-  if (!out) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no output", op);
-  if ((st = clfer__loss_check_grad(out->grad, features, op))) return st;
+  if ((st = clfer__loss_check_out(out, features, op))) return st;
   int k = p && p->k ? p->k : CLFER_LP_DEFAULT_K;
   if (k < 1) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: k = %d neighbours (must be ≥ 1)", op, k);
   if (!out->grad && !out->value) return CLFER_OK;
@@ -115,8 +114,7 @@ clfer_status clfer_loss_center_ex(clfer_runtime_t *rt, int mean_over_batch, cons
   int N, D, K;
   clfer_status st = check_features(rt, op, features, labels, &N, &D);
   if (st || (st = check_centres(op, centres, D, &K))) return st;
-  if (!out) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no output", op);
-  if ((st = clfer__loss_check_grad(out->grad, features, op))) return st;
+  if ((st = clfer__loss_check_out(out, features, op))) return st;
   if (!out->grad && !out->value) return CLFER_OK;
   float scale = clfer__loss_weight(out) / (mean_over_batch ? (float)N : 1.0f);
   return sqdist(rt, features, N, D, centres->buf, centres->offset, labels, K, scale, out);

@@ -20,10 +20,13 @@ void clfer__loss_rows_cols(const clfer_tensor_t *t, int *rows, int *cols) {
   *cols = (int)(clfer_tensor_numel(t) / (size_t)t->shape[0]);
 }
 
-clfer_status clfer__loss_check_grad(const clfer_tensor_t *grad, const clfer_tensor_t *input, const char *op) {
+clfer_status clfer__loss_check_out(const clfer_loss_out_t *out, const clfer_tensor_t *input, const char *op) {
+  clfer_status st;
+  if (!out) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no output", op);
+  if (out->value && (st = clfer__loss_check(out->value, op, "value tensor"))) return st;
+  const clfer_tensor_t *grad = out->grad;
   if (!grad) return CLFER_OK;
-  clfer_status st = clfer__loss_check(grad, op, "gradient");
-  if (st) return st;
+  if ((st = clfer__loss_check(grad, op, "gradient"))) return st;
   if (clfer_tensor_numel(grad) != clfer_tensor_numel(input) || grad->shape[0] != input->shape[0]) {
     char a[96], b[96];
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "%s: gradient %s does not match input %s", op,
@@ -88,7 +91,7 @@ clfer_status clfer__loss_host_end(clfer_status st, float *value, clfer__loss_hos
 static clfer_status softmax_rows(clfer_runtime_t *rt, const char *op, int multilabel, const clfer_tensor_t *logits,
                                  const clfer_tensor_t *targets, const clfer_loss_out_t *out) {
   clfer_status st;
-  if (!rt || !out) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no runtime or no output", op);
+  if (!rt) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no runtime", op);
   if ((st = clfer__loss_check(logits, op, "logits")) || (st = clfer__loss_check(targets, op, "targets"))) return st;
   if (clfer_tensor_numel(logits) != clfer_tensor_numel(targets) || logits->shape[0] != targets->shape[0]) {
     char a[96], b[96];
@@ -96,8 +99,8 @@ static clfer_status softmax_rows(clfer_runtime_t *rt, const char *op, int multil
                            clfer_shape_str(logits->ndim, logits->shape, a, sizeof a),
                            clfer_shape_str(targets->ndim, targets->shape, b, sizeof b));
   }
+  if ((st = clfer__loss_check_out(out, logits, op))) return st;
   clfer_tensor_t *grad = out->grad;
-  if ((st = clfer__loss_check_grad(grad, logits, op))) return st;
   if (!grad && !out->value) return CLFER_OK;
   int N, K, wg;
   clfer__loss_rows_cols(logits, &N, &K);

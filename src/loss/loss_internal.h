@@ -10,8 +10,9 @@
 clfer_status clfer__loss_check(const clfer_tensor_t *t, const char *op, const char *what);
 /* Splits t into rows (shape[0]) and columns (the rest). */
 void clfer__loss_rows_cols(const clfer_tensor_t *t, int *rows, int *cols);
-/* Checks an optional gradient against the loss input: same element count and rows. */
-clfer_status clfer__loss_check_grad(const clfer_tensor_t *grad, const clfer_tensor_t *input, const char *op);
+/* Checks the output description: present, an optional gradient with the input's element count
+ * and rows, an optional non-empty value tensor. */
+clfer_status clfer__loss_check_out(const clfer_loss_out_t *out, const clfer_tensor_t *input, const char *op);
 /* "-DROW_WG=.. -DSUM_WG=.." fitted to the device, and those two sizes (either pointer may be NULL). */
 const char *clfer__loss_options(clfer_runtime_t *rt, int *row_wg, int *sum_wg);
 /* value[0] (=|+=) scale·Σ row_loss[0..N) when out->value is set. */

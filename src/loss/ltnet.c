@@ -104,7 +104,7 @@ clfer_status clfer_loss_ltnet_ex(clfer_runtime_t *rt, const clfer_ltnet_params_t
   int L, N, K;
   char opt[512];
   clfer_status st;
-  if (!rt || !out) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no runtime or no output", op);
+  if (!rt) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no runtime", op);
   if ((st = check_params(op, p, transitions, &L)) || (st = clfer__loss_check(logits, op, "logits")) ||
       (st = clfer__loss_check(coder_labels, op, "coder labels")))
     return st;
@@ -121,7 +121,7 @@ clfer_status clfer_loss_ltnet_ex(clfer_runtime_t *rt, const clfer_ltnet_params_t
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "%s: transition gradient %s does not match transitions %s", op,
                            clfer_shape_str(dtransitions->ndim, dtransitions->shape, a, sizeof a),
                            clfer_shape_str(transitions->ndim, transitions->shape, b, sizeof b));
-  if ((st = clfer__loss_check_grad(out->grad, logits, op))) return st;
+  if ((st = clfer__loss_check_out(out, logits, op))) return st;
   if ((st = lt_options(rt, p, L, opt, sizeof opt))) return st;
   /* The paper normalises T "before each forward process". */
   if ((st = clfer_ltnet_project(rt, p, transitions))) return st;
