@@ -471,6 +471,49 @@ Test(loss, objective_softmax_plus_locality_plus_center) {
   clfer_runtime_destroy(rt);
 }
 
+Test(loss, objective_two_terms_on_logits) {
+  /* xent + 0.5·LTNet both write dlogits: the second term must add to the first */
+  clfer_runtime_t *rt = test_runtime();
+  enum { N = 6, L = 4, C = 2 };
+  float z[N * L], t[N * L] = {0}, T[C * L * L], y[N * C];
+  int yi[N * C];
+  test_fill_uniform(z, N * L, 91, -1.5f, 1.5f);
+  for (int n = 0; n < N; n++) t[n * L + n % L] = 1.0f;
+  for (int i = 0; i < N * C; i++) y[i] = (float)(yi[i] = i % 5 == 4 ? -1 : (i * 3) % L);
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < L; i++)
+      for (int j = 0; j < L; j++) T[(c * L + i) * L + j] = i == j ? 0.7f : 0.1f;
+  int sz[2] = {N, L}, sy[2] = {N, C}, sT[3] = {C, L, L}, one[1] = {1};
+  clfer_tensor_t tz, tt, ty, tT, dT, dz, val;
+  cr_assert_eq(clfer_tensor_create(rt, 2, sz, &tz) | clfer_tensor_create(rt, 2, sz, &tt) |
+                   clfer_tensor_create(rt, 2, sy, &ty) | clfer_tensor_create(rt, 3, sT, &tT) |
+                   clfer_tensor_create(rt, 3, sT, &dT) | clfer_tensor_create(rt, 2, sz, &dz) |
+                   clfer_tensor_create(rt, 1, one, &val),
+               CLFER_OK);
+  clfer_tensor_upload(&tz, z), clfer_tensor_upload(&tt, t), clfer_tensor_upload(&ty, y), clfer_tensor_upload(&tT, T);
+  clfer_loss_term_t terms[2] = {
+      {.kind = CLFER_LOSS_XENT},
+      {.kind = CLFER_LOSS_LTNET, .weight = 0.5f, .ltnet = {.coders = C}, .transitions = &tT, .dtransitions = &dT},
+  };
+  clfer_loss_inputs_t in = {.logits = &tz, .targets = &tt, .coder_labels = &ty};
+  cr_assert_eq(clfer_objective(rt, terms, 2, &in, &dz, NULL, &val, 1), CLFER_OK, "%s", clfer_last_error());
+  float v, gz[N * L], gT[C * L * L];
+  clfer_tensor_download(&val, &v), clfer_tensor_download(&dz, gz), clfer_tensor_download(&dT, gT);
+  double *zd = to_double(z, N * L), *td = to_double(t, N * L), *Td = to_double(T, C * L * L);
+  double w[C] = {1, 1}, rx[N * L], rl[N * L], rT[C * L * L];
+  double want = ref_xent(zd, td, N, L, rx) + 0.5 * ref_ltnet(zd, yi, Td, w, N, C, L, 0, rl, rT);
+  assert_value(v, want, 1e-5, "xent + 0.5·LTNet");
+  float ez[N * L], eT[C * L * L];
+  for (int i = 0; i < N * L; i++) ez[i] = (float)(rx[i] + 0.5 * rl[i]);
+  for (int i = 0; i < C * L * L; i++) eT[i] = (float)(0.5 * rT[i]);
+  TEST_ASSERT_CLOSE(gz, ez, N * L, 1e-6, 1e-4, "summed dlogits");
+  TEST_ASSERT_CLOSE(gT, eT, C * L * L, 1e-6, 1e-4, "weighted dT");
+  free(zd), free(td), free(Td);
+  clfer_tensor_release(&tz), clfer_tensor_release(&tt), clfer_tensor_release(&ty), clfer_tensor_release(&tT);
+  clfer_tensor_release(&dT), clfer_tensor_release(&dz), clfer_tensor_release(&val);
+  clfer_runtime_destroy(rt);
+}
+
 /* ---- bad input ---- */
 
 Test(loss, bad_input_is_reported) {
