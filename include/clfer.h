@@ -6,6 +6,8 @@
 #include "clfer/tensor.h"
 #include "clfer/ops.h"
 #include "clfer/nn.h"
+#include "clfer/loss.h"
+#include "clfer/optim.h"
 #include "clfer/recipe.h"
 #include "clfer/metrics.h"
 #endif
