@@ -112,7 +112,7 @@ typedef struct small_graph {
   float r[2 * 3];
 } small_graph_t;
 
-/* conv → relu ─┬→ conv → add → concat(with the relu) → maxpool → dense(3)
+/* conv → relu ─┬→ conv → add → concat(with the relu) → avgpool → dense(3)
  *              └─────────────┘ (fan-out: the relu feeds three nodes) */
 static void build_small(clfer_runtime_t *rt, small_graph_t *g) {
   cr_assert_eq(clfer_net_create(rt, "small", 2, 6, 6, &g->net), CLFER_OK);
@@ -120,12 +120,15 @@ static void build_small(clfer_runtime_t *rt, small_graph_t *g) {
   clfer_pool2d_params_t p2 = {2, 2, 2, 2, 0, 0, 0, 1};
   int a, b, s, cat, pool, out;
   cr_assert_eq(clfer_net_conv2d(g->net, "c1", 0, 4, &c3, 1, &a), CLFER_OK);
-  cr_assert_eq(clfer_net_relu(g->net, "r1", a, 0.1f, &a), CLFER_OK);
+  /* slope 1 keeps the graph smooth, so central differences are exact up to rounding (ReLU's own
+   * gradient is checked op by op in test_ops_act.c) */
+  cr_assert_eq(clfer_net_relu(g->net, "r1", a, 1.0f, &a), CLFER_OK);
   cr_assert_eq(clfer_net_conv2d(g->net, "c2", a, 4, &c3, 1, &b), CLFER_OK);
   cr_assert_eq(clfer_net_add(g->net, "add", a, b, &s), CLFER_OK);
   int both[2] = {s, a};
   cr_assert_eq(clfer_net_concat(g->net, "cat", 2, both, &cat), CLFER_OK);
-  cr_assert_eq(clfer_net_maxpool(g->net, "pool", cat, &p2, &pool), CLFER_OK);
+  /* average pooling: max pooling's argmax switches under finite-difference steps */
+  cr_assert_eq(clfer_net_avgpool(g->net, "pool", cat, &p2, &pool), CLFER_OK);
   cr_assert_eq(clfer_net_dense(g->net, "fc", pool, 3, 1, &out), CLFER_OK);
   cr_assert_eq(clfer_net_init(g->net, CLFER_INIT_PYTORCH, 3), CLFER_OK);
   int shape[4] = {2, 2, 6, 6};
@@ -163,7 +166,7 @@ Test(graph, parameter_gradients_match_finite_differences) {
     size_t n = clfer_tensor_numel(&p->value);
     float *v = download(&p->value), *grad = download(&p->grad);
     for (size_t j = 0; j < n; j += (n > 12 ? n / 12 : 1)) {
-      const float h = 1e-2f;
+      const float h = 4e-3f;
       float keep = v[j];
       v[j] = keep + h;
       clfer_tensor_upload(&p->value, v);
@@ -298,7 +301,7 @@ Test(checkpoint, bad_files_are_rejected_with_a_message) {
 
   /* another class count: the first mismatching tensor is named */
   cr_assert_eq(clfer_net_load(other, path, NULL, NULL, 0, 0), CLFER_SHAPE_MISMATCH);
-  cr_assert(strstr(clfer_last_error(), "classifier.4.weight") != NULL, "%s", clfer_last_error());
+  cr_assert(strstr(clfer_last_error(), "classifier.3.weight") != NULL, "%s", clfer_last_error());
 
   /* truncated */
   snprintf(cmd, sizeof cmd, "head -c 3000 '%s' > '%s'", path, cut);

@@ -1,0 +1,187 @@
+/* conv2d.c — convolution as im2col + CLBlast GEMM over chunks of the batch. Columns of a chunk
+ * are laid out [C/g·KH·KW, n·OH·OW] so one GEMM per group covers every image of the chunk, for
+ * the forward pass, backward-data (then a gathering col2im) and backward-weights (accumulated
+ * over chunks). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
+ * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation). */
+#include <stdlib.h>
+
+#include "clfer/ops.h"
+#include "runtime/runtime_internal.h"
+
+int clfer_conv2d_out_size(int in, int kernel, int stride, int pad) {
+  if (stride <= 0) stride = 1;
+  int span = in + 2 * pad - kernel;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+typedef struct conv_geom {
+  int n, c, h, w, o, kh, kw, sh, sw, ph, pw, g, oh, ow;
+  int cg, og; /* channels per group */
+  int ckk;    /* rows of the column matrix per group: cg·KH·KW */
+  int p;      /* OH·OW */
+  int chunk;  /* images per GEMM */
+} conv_geom_t;
+
+static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
+                             const clfer_tensor_t *w, const clfer_tensor_t *y, conv_geom_t *g) {
+  char a[96], b[96], c[96];
+  if (x->ndim != 4 || w->ndim != 4 || y->ndim != 4)
+    return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: input %s, weight %s and output %s must all be 4-D",
+                           clfer_shape_str(x->ndim, x->shape, a, sizeof a), clfer_shape_str(w->ndim, w->shape, b, sizeof b),
+                           clfer_shape_str(y->ndim, y->shape, c, sizeof c));
+  g->n = x->shape[0], g->c = x->shape[1], g->h = x->shape[2], g->w = x->shape[3];
+  g->o = w->shape[0], g->kh = p->kernel_h, g->kw = p->kernel_w;
+  g->sh = p->stride_h > 0 ? p->stride_h : 1, g->sw = p->stride_w > 0 ? p->stride_w : 1;
+  g->ph = p->pad_h, g->pw = p->pad_w, g->g = p->groups > 0 ? p->groups : 1;
+  if (g->c % g->g || g->o % g->g || w->shape[1] != g->c / g->g || w->shape[2] != g->kh || w->shape[3] != g->kw)
+    return clfer_set_error(CLFER_SHAPE_MISMATCH,
+                           "conv2d: weight %s does not match input %s with a %dx%d kernel and %d group(s)",
+                           clfer_shape_str(4, w->shape, a, sizeof a), clfer_shape_str(4, x->shape, b, sizeof b), g->kh,
+                           g->kw, g->g);
+  g->oh = clfer_conv2d_out_size(g->h, g->kh, g->sh, g->ph);
+  g->ow = clfer_conv2d_out_size(g->w, g->kw, g->sw, g->pw);
+  if (g->oh <= 0 || g->ow <= 0 || y->shape[0] != g->n || y->shape[1] != g->o || y->shape[2] != g->oh ||
+      y->shape[3] != g->ow)
+    return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: output %s should be [%d, %d, %d, %d] for input %s",
+                           clfer_shape_str(4, y->shape, a, sizeof a), g->n, g->o, g->oh, g->ow,
+                           clfer_shape_str(4, x->shape, b, sizeof b));
+  g->cg = g->c / g->g, g->og = g->o / g->g;
+  g->ckk = g->cg * g->kh * g->kw;
+  g->p = g->oh * g->ow;
+  size_t cap = 256u << 20;
+  const char *env = getenv("CLFER_CONV_SCRATCH_BYTES");
+  if (env && atol(env) > 0) cap = (size_t)atol(env);
+  const clfer_device_info_t *d = clfer_runtime_device(rt);
+  if (cap > d->max_alloc_bytes / 2) cap = d->max_alloc_bytes / 2;
+  size_t per_image = (size_t)g->c * g->kh * g->kw * g->p * sizeof(float);
+  g->chunk = (int)(cap / (per_image ? per_image : 1));
+  if (g->chunk < 1) g->chunk = 1;
+  if (g->chunk > g->n) g->chunk = g->n;
+  return CLFER_OK;
+}
+
+static clfer_status im2col(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x, int n0, int count,
+                           clfer_tensor_t *col) {
+  size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
+  size_t gs[1] = {total};
+  return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col", 1, gs, NULL, ((clfer_cost_t){0, 8.0 * total}),
+                   CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),
+                   CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
+                   CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
+                   CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow));
+}
+
+static clfer_status scratch(clfer_runtime_t *rt, size_t elements, clfer_tensor_t *t) {
+  int shape[1] = {(int)elements};
+  return clfer_tensor_create(rt, 1, shape, t);
+}
+
+clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
+                                  const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
+  conv_geom_t g;
+  clfer_status st = geometry(rt, p, x, w, y, &g);
+  if (st) return st;
+  if (b && clfer_tensor_numel(b) != (size_t)g.o)
+    return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias of %zu elements for %d output channels",
+                           clfer_tensor_numel(b), g.o);
+  clfer_tensor_t col = {0}, tmp = {0};
+  if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
+      (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
+    goto done;
+  for (int n0 = 0; n0 < g.n && !st; n0 += g.chunk) {
+    int count = g.n - n0 < g.chunk ? g.n - n0 : g.chunk;
+    size_t cols = (size_t)count * g.p;
+    if ((st = im2col(rt, &g, x, n0, count, &col))) break;
+    for (int gi = 0; gi < g.g && !st; gi++)
+      st = clfer_sgemm(rt, 0, 0, g.og, cols, g.ckk, 1.0f, w->buf, w->offset + (size_t)gi * g.og * g.ckk, g.ckk,
+                       col.buf, (size_t)gi * g.ckk * cols, cols, 0.0f, tmp.buf, (size_t)gi * g.og * cols, cols);
+    if (st) break;
+    size_t total = (size_t)g.o * cols;
+    size_t gs[1] = {total};
+    st = CLFER_RUN(rt, "conv", NULL, "conv2d_cnp_to_nchw_bias", 1, gs, NULL, ((clfer_cost_t){(double)total, 8.0 * total}),
+                   CLFER_ARG_MEM(tmp.buf), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_INT(n0),
+                   CLFER_ARG_INT(count), CLFER_ARG_INT(g.o), CLFER_ARG_INT(g.p), CLFER_ARG_MEM(b ? b->buf : tmp.buf),
+                   CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL));
+  }
+done:
+  clfer_tensor_release(&col);
+  clfer_tensor_release(&tmp);
+  return st;
+}
+
+/* dy chunk as [O, count·P] */
+static clfer_status dy_to_cnp(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *dy, int n0, int count,
+                              clfer_tensor_t *t) {
+  size_t total = (size_t)g->o * count * g->p;
+  size_t gs[1] = {total};
+  return CLFER_RUN(rt, "conv", NULL, "conv2d_nchw_to_cnp", 1, gs, NULL, ((clfer_cost_t){0, 8.0 * total}),
+                   CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(t->buf), CLFER_ARG_INT(n0),
+                   CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->p));
+}
+
+clfer_status clfer_conv2d_backward_data(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *dy,
+                                        const clfer_tensor_t *w, clfer_tensor_t *dx) {
+  conv_geom_t g;
+  clfer_status st = geometry(rt, p, dx, w, dy, &g);
+  if (st) return st;
+  clfer_tensor_t col = {0}, t = {0};
+  if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
+      (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))
+    goto done;
+  for (int n0 = 0; n0 < g.n && !st; n0 += g.chunk) {
+    int count = g.n - n0 < g.chunk ? g.n - n0 : g.chunk;
+    size_t cols = (size_t)count * g.p;
+    if ((st = dy_to_cnp(rt, &g, dy, n0, count, &t))) break;
+    /* col_g[ckk, cols] = W_gᵀ[ckk, og] · dy_g[og, cols] */
+    for (int gi = 0; gi < g.g && !st; gi++)
+      st = clfer_sgemm(rt, 1, 0, g.ckk, cols, g.og, 1.0f, w->buf, w->offset + (size_t)gi * g.og * g.ckk, g.ckk, t.buf,
+                       (size_t)gi * g.og * cols, cols, 0.0f, col.buf, (size_t)gi * g.ckk * cols, cols);
+    if (st) break;
+    size_t total = (size_t)count * g.c * g.h * g.w;
+    size_t gs[1] = {total};
+    st = CLFER_RUN(rt, "conv", NULL, "conv2d_col2im", 1, gs, NULL,
+                   ((clfer_cost_t){(double)total * g.kh * g.kw / ((double)g.sh * g.sw), 4.0 * total * (1 + g.kh * g.kw)}),
+                   CLFER_ARG_MEM(col.buf), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0),
+                   CLFER_ARG_INT(count), CLFER_ARG_INT(g.c), CLFER_ARG_INT(g.h), CLFER_ARG_INT(g.w), CLFER_ARG_INT(g.kh),
+                   CLFER_ARG_INT(g.kw), CLFER_ARG_INT(g.sh), CLFER_ARG_INT(g.sw), CLFER_ARG_INT(g.ph),
+                   CLFER_ARG_INT(g.pw), CLFER_ARG_INT(g.oh), CLFER_ARG_INT(g.ow));
+  }
+done:
+  clfer_tensor_release(&col);
+  clfer_tensor_release(&t);
+  return st;
+}
+
+clfer_status clfer_conv2d_backward_weights(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
+                                           const clfer_tensor_t *dy, clfer_tensor_t *dw, clfer_tensor_t *db) {
+  conv_geom_t g;
+  clfer_status st = geometry(rt, p, x, dw, dy, &g);
+  if (st) return st;
+  if (db && clfer_tensor_numel(db) != (size_t)g.o)
+    return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias gradient of %zu elements for %d output channels",
+                           clfer_tensor_numel(db), g.o);
+  clfer_tensor_t col = {0}, t = {0};
+  if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
+      (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))
+    goto done;
+  for (int n0 = 0; n0 < g.n && !st; n0 += g.chunk) {
+    int count = g.n - n0 < g.chunk ? g.n - n0 : g.chunk;
+    size_t cols = (size_t)count * g.p;
+    float beta = n0 == 0 ? 0.0f : 1.0f;
+    if ((st = im2col(rt, &g, x, n0, count, &col)) || (st = dy_to_cnp(rt, &g, dy, n0, count, &t))) break;
+    /* dW_g[og, ckk] (+)= dy_g[og, cols] · col_gᵀ[cols, ckk] */
+    for (int gi = 0; gi < g.g && !st; gi++)
+      st = clfer_sgemm(rt, 0, 1, g.og, g.ckk, cols, 1.0f, t.buf, (size_t)gi * g.og * cols, cols, col.buf,
+                       (size_t)gi * g.ckk * cols, cols, beta, dw->buf, dw->offset + (size_t)gi * g.og * g.ckk, g.ckk);
+    if (!st && db) {
+      size_t gs[1] = {(size_t)g.o * 64}, ls[1] = {64};
+      st = CLFER_RUN(rt, "conv", NULL, "reduce_rows", 1, gs, ls, ((clfer_cost_t){(double)g.o * cols, 4.0 * g.o * cols}),
+                     CLFER_ARG_MEM(t.buf), CLFER_ARG_INT(0), CLFER_ARG_INT(cols), CLFER_ARG_MEM(db->buf),
+                     CLFER_ARG_INT(db->offset), CLFER_ARG_INT(n0 != 0));
+    }
+  }
+done:
+  clfer_tensor_release(&col);
+  clfer_tensor_release(&t);
+  return st;
+}

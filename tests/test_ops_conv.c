@@ -1,0 +1,216 @@
+/* test_ops_conv.c — conv2d and dense forward against the double reference (with guard zones and
+ * non-zero offsets), and backward-data / backward-weights / bias gradients against central
+ * finite differences of the reference; chunked batches give the same results; bad shapes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "ref_conv.h"
+#include "test_util.h"
+
+#include <criterion/parameterized.h>
+
+#define GUARD 37
+#define SENTINEL 1234.5f
+
+static const conv_case_t cases[] = {
+    {"3x3_pad1", 2, 3, 7, 7, 4, 3, 1, 1, 1, 1},
+    {"5x5_stride2_pad2", 2, 2, 9, 8, 3, 5, 2, 2, 1, 1},
+    {"11x11_stride4", 1, 3, 23, 23, 2, 11, 4, 0, 1, 1},
+    {"groups2", 3, 4, 6, 5, 6, 3, 1, 1, 2, 1},
+    {"1x1_no_bias", 2, 5, 4, 6, 3, 1, 1, 0, 1, 0},
+    {"batch1_nonsquare", 1, 2, 5, 9, 4, 3, 2, 1, 1, 1},
+};
+enum { N_CASES = sizeof cases / sizeof cases[0] };
+
+/* A device tensor at a non-zero offset between two sentinel zones. */
+typedef struct guarded {
+  clfer_tensor_t base, t;
+  size_t n;
+} guarded_t;
+
+static void guarded_create(clfer_runtime_t *rt, int ndim, const int *shape, guarded_t *g) {
+  g->n = clfer_shape_numel(ndim, shape);
+  int total[1] = {(int)(g->n + 2 * GUARD)};
+  cr_assert_eq(clfer_tensor_create(rt, 1, total, &g->base), CLFER_OK);
+  cr_assert_eq(clfer_tensor_fill(&g->base, SENTINEL), CLFER_OK);
+  cr_assert_eq(clfer_tensor_view(&g->base, GUARD, ndim, shape, &g->t), CLFER_OK);
+}
+
+static void guarded_upload(guarded_t *g, const double *x) {
+  float *f = malloc(g->n * sizeof *f);
+  for (size_t i = 0; i < g->n; i++) f[i] = (float)x[i];
+  clfer_tensor_upload(&g->t, f);
+  free(f);
+}
+
+/* Downloads and checks the guard zones are untouched. */
+static float *guarded_download(guarded_t *g, const char *what) {
+  float *all = malloc((g->n + 2 * GUARD) * sizeof *all);
+  cr_assert_eq(clfer_tensor_download(&g->base, all), CLFER_OK);
+  for (size_t i = 0; i < GUARD; i++) {
+    cr_assert_eq(all[i], SENTINEL, "%s: write before the output at %zu", what, i);
+    cr_assert_eq(all[GUARD + g->n + i], SENTINEL, "%s: write past the output at %zu", what, i);
+  }
+  float *out = malloc(g->n * sizeof *out);
+  memcpy(out, all + GUARD, g->n * sizeof *out);
+  free(all);
+  return out;
+}
+
+static double *random_doubles(size_t n, uint64_t seed) {
+  float *f = malloc(n * sizeof *f);
+  double *d = malloc(n * sizeof *d);
+  test_fill_uniform(f, n, seed, -1, 1);
+  for (size_t i = 0; i < n; i++) d[i] = f[i];
+  free(f);
+  return d;
+}
+
+typedef struct fd_ctx {
+  const conv_case_t *cc;
+  double *x, *w, *b, *r;
+  int which; /* 0 x, 1 w, 2 b */
+  size_t ny;
+} fd_ctx_t;
+
+static double conv_loss(void *vctx, const double *v, size_t n) {
+  fd_ctx_t *c = vctx;
+  double *y = malloc(c->ny * sizeof *y);
+  ref_conv2d_forward(c->cc, c->which == 0 ? v : c->x, c->which == 1 ? v : c->w, c->which == 2 ? v : c->b, y);
+  double l = 0;
+  for (size_t i = 0; i < c->ny; i++) l += c->r[i] * y[i];
+  free(y);
+  return l;
+}
+
+static void check_case(const conv_case_t *cc) {
+  clfer_runtime_t *rt = test_runtime();
+  int oh = ref_conv_out(cc->h, cc->k, cc->stride, cc->pad), ow = ref_conv_out(cc->w, cc->k, cc->stride, cc->pad);
+  int xs[4] = {cc->n, cc->c, cc->h, cc->w}, ws[4] = {cc->o, cc->c / cc->groups, cc->k, cc->k}, bs[1] = {cc->o},
+      ys[4] = {cc->n, cc->o, oh, ow};
+  size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws), ny = clfer_shape_numel(4, ys);
+  double *x = random_doubles(nx, 1), *w = random_doubles(nw, 2), *b = random_doubles(cc->o, 3), *r = random_doubles(ny, 4);
+  double *want = malloc(ny * sizeof *want);
+  ref_conv2d_forward(cc, x, w, cc->bias ? b : NULL, want);
+  guarded_t gx, gw, gb, gy, gdy, gdx, gdw, gdb;
+  guarded_create(rt, 4, xs, &gx), guarded_create(rt, 4, ws, &gw), guarded_create(rt, 1, bs, &gb);
+  guarded_create(rt, 4, ys, &gy), guarded_create(rt, 4, ys, &gdy), guarded_create(rt, 4, xs, &gdx);
+  guarded_create(rt, 4, ws, &gdw), guarded_create(rt, 1, bs, &gdb);
+  guarded_upload(&gx, x), guarded_upload(&gw, w), guarded_upload(&gb, b), guarded_upload(&gdy, r);
+  clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
+  cr_assert_eq(clfer_conv2d_forward(rt, &p, &gx.t, &gw.t, cc->bias ? &gb.t : NULL, &gy.t), CLFER_OK, "%s: %s", cc->name,
+               clfer_last_error());
+  float *y = guarded_download(&gy, "forward");
+  float *wantf = malloc(ny * sizeof *wantf);
+  for (size_t i = 0; i < ny; i++) wantf[i] = (float)want[i];
+  TEST_ASSERT_CLOSE(y, wantf, ny, 1e-4, 1e-4, cc->name);
+
+  cr_assert_eq(clfer_conv2d_backward_data(rt, &p, &gdy.t, &gw.t, &gdx.t), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_conv2d_backward_weights(rt, &p, &gx.t, &gdy.t, &gdw.t, cc->bias ? &gdb.t : NULL), CLFER_OK, "%s",
+               clfer_last_error());
+  float *dx = guarded_download(&gdx, "backward data"), *dw = guarded_download(&gdw, "backward weights"),
+        *db = guarded_download(&gdb, "bias gradient");
+  fd_ctx_t ctx = {cc, x, w, cc->bias ? b : NULL, r, 0, ny};
+  double *num = malloc((nx > nw ? nx : nw) * sizeof *num);
+  size_t worst;
+  ctx.which = 0;
+  gradcheck_numeric(conv_loss, &ctx, x, nx, 1e-3, num);
+  cr_assert_leq(gradcheck_compare(dx, num, nx, 1e-4, 1e-3, &worst), 1.0, "%s dx[%zu]: %g vs %g", cc->name, worst,
+                dx[worst], num[worst]);
+  ctx.which = 1;
+  gradcheck_numeric(conv_loss, &ctx, w, nw, 1e-3, num);
+  cr_assert_leq(gradcheck_compare(dw, num, nw, 1e-4, 1e-3, &worst), 1.0, "%s dw[%zu]: %g vs %g", cc->name, worst,
+                dw[worst], num[worst]);
+  if (cc->bias) {
+    ctx.which = 2;
+    gradcheck_numeric(conv_loss, &ctx, b, (size_t)cc->o, 1e-3, num);
+    cr_assert_leq(gradcheck_compare(db, num, (size_t)cc->o, 1e-4, 1e-3, &worst), 1.0, "%s db[%zu]", cc->name, worst);
+  }
+  free(num), free(dx), free(dw), free(db), free(y), free(wantf), free(want), free(x), free(w), free(b), free(r);
+  guarded_t *all[] = {&gx, &gw, &gb, &gy, &gdy, &gdx, &gdw, &gdb};
+  for (int i = 0; i < 8; i++) clfer_tensor_release(&all[i]->base);
+  clfer_runtime_destroy(rt);
+}
+
+ParameterizedTestParameters(conv2d, matches_reference_and_finite_differences) {
+  return cr_make_param_array(conv_case_t, (void *)cases, N_CASES);
+}
+ParameterizedTest(const conv_case_t *cc, conv2d, matches_reference_and_finite_differences) { check_case(cc); }
+
+Test(conv2d, chunked_batches_give_the_same_result) {
+  /* one image's columns are 3·9·49·4 bytes; a 6 KiB cap forces chunks of one image */
+  setenv("CLFER_CONV_SCRATCH_BYTES", "6000", 1);
+  check_case(&cases[0]);
+  check_case(&cases[3]);
+  unsetenv("CLFER_CONV_SCRATCH_BYTES");
+}
+
+Test(conv2d, bad_shapes_are_named) {
+  clfer_runtime_t *rt = test_runtime();
+  int xs[4] = {2, 3, 8, 8}, ws[4] = {4, 2, 3, 3}, ys[4] = {2, 4, 8, 8};
+  clfer_tensor_t x, w, y;
+  clfer_tensor_create(rt, 4, xs, &x), clfer_tensor_create(rt, 4, ws, &w), clfer_tensor_create(rt, 4, ys, &y);
+  clfer_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1};
+  cr_assert_eq(clfer_conv2d_forward(rt, &p, &x, &w, NULL, &y), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "[4, 2, 3, 3]") && strstr(clfer_last_error(), "[2, 3, 8, 8]"), "%s",
+            clfer_last_error());
+  cr_assert_eq(clfer_conv2d_out_size(8, 11, 4, 0), 0);
+  clfer_tensor_release(&x), clfer_tensor_release(&w), clfer_tensor_release(&y);
+  clfer_runtime_destroy(rt);
+}
+
+typedef struct dense_ctx {
+  int n, in, out, which;
+  double *x, *w, *b, *r;
+} dense_ctx_t;
+
+static double dense_loss(void *vctx, const double *v, size_t count) {
+  dense_ctx_t *c = vctx;
+  double y[64], l = 0;
+  ref_dense_forward(c->n, c->in, c->out, c->which == 0 ? v : c->x, c->which == 1 ? v : c->w, c->which == 2 ? v : c->b, y);
+  for (int i = 0; i < c->n * c->out; i++) l += c->r[i] * y[i];
+  return l;
+}
+
+Test(dense, forward_and_gradients) {
+  clfer_runtime_t *rt = test_runtime();
+  enum { N = 3, IN = 7, OUT = 5 };
+  double *x = random_doubles(N * IN, 5), *w = random_doubles(OUT * IN, 6), *b = random_doubles(OUT, 7),
+         *r = random_doubles(N * OUT, 8), want[N * OUT];
+  ref_dense_forward(N, IN, OUT, x, w, b, want);
+  int xs[2] = {N, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT}, ys[2] = {N, OUT};
+  guarded_t gx, gw, gb, gy, gdy, gdx, gdw, gdb;
+  guarded_create(rt, 2, xs, &gx), guarded_create(rt, 2, ws, &gw), guarded_create(rt, 1, bs, &gb);
+  guarded_create(rt, 2, ys, &gy), guarded_create(rt, 2, ys, &gdy), guarded_create(rt, 2, xs, &gdx);
+  guarded_create(rt, 2, ws, &gdw), guarded_create(rt, 1, bs, &gdb);
+  guarded_upload(&gx, x), guarded_upload(&gw, w), guarded_upload(&gb, b), guarded_upload(&gdy, r);
+  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &gw.t, &gb.t, &gy.t), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_dense_backward_data(rt, &gdy.t, &gw.t, &gdx.t), CLFER_OK);
+  cr_assert_eq(clfer_dense_backward_weights(rt, &gx.t, &gdy.t, &gdw.t, &gdb.t), CLFER_OK);
+  float *y = guarded_download(&gy, "dense"), wantf[N * OUT];
+  for (int i = 0; i < N * OUT; i++) wantf[i] = (float)want[i];
+  TEST_ASSERT_CLOSE(y, wantf, N * OUT, 1e-5, 1e-5, "dense forward");
+  float *dx = guarded_download(&gdx, "dx"), *dw = guarded_download(&gdw, "dw"), *db = guarded_download(&gdb, "db");
+  dense_ctx_t ctx = {N, IN, OUT, 0, x, w, b, r};
+  double num[OUT * IN];
+  size_t worst;
+  gradcheck_numeric(dense_loss, &ctx, x, N * IN, 1e-4, num);
+  cr_assert_leq(gradcheck_compare(dx, num, N * IN, 1e-5, 1e-4, &worst), 1.0, "dense dx[%zu]", worst);
+  ctx.which = 1;
+  gradcheck_numeric(dense_loss, &ctx, w, OUT * IN, 1e-4, num);
+  cr_assert_leq(gradcheck_compare(dw, num, OUT * IN, 1e-5, 1e-4, &worst), 1.0, "dense dw[%zu]", worst);
+  ctx.which = 2;
+  gradcheck_numeric(dense_loss, &ctx, b, OUT, 1e-4, num);
+  cr_assert_leq(gradcheck_compare(db, num, OUT, 1e-5, 1e-4, &worst), 1.0, "dense db[%zu]", worst);
+  int bad[2] = {OUT, IN + 1};
+  clfer_tensor_t wb;
+  clfer_tensor_create(rt, 2, bad, &wb);
+  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &wb, NULL, &gy.t), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "[5, 8]") != NULL, "%s", clfer_last_error());
+  clfer_tensor_release(&wb);
+  free(y), free(dx), free(dw), free(db), free(x), free(w), free(b), free(r);
+  guarded_t *all[] = {&gx, &gw, &gb, &gy, &gdy, &gdx, &gdw, &gdb};
+  for (int i = 0; i < 8; i++) clfer_tensor_release(&all[i]->base);
+  clfer_runtime_destroy(rt);
+}
