@@ -102,7 +102,10 @@ static void over(float *val, float color, float alpha) { *val += (color - *val) 
 
 /* ---- face description from the stream ---------------------------------------------------------- */
 
-static void make_face(clfer__rng_t *r, const float mixture[CLFER_SYNTH_EMOTIONS], float intensity, face_t *f) {
+/* `e` drives the expression, `r` the person, pose and camera: separate streams, so one index is
+ * one person whatever the expression (the contact sheet and the tests rely on it). */
+static void make_face(clfer__rng_t *e, clfer__rng_t *r, const float mixture[CLFER_SYNTH_EMOTIONS], float intensity,
+                      face_t *f) {
   memset(f, 0, sizeof *f);
   double wsum = 0;
   for (int k = 0; k < CLFER_SYNTH_EMOTIONS; k++) wsum += mixture[k] > 0 ? mixture[k] : 0;
@@ -111,12 +114,12 @@ static void make_face(clfer__rng_t *r, const float mixture[CLFER_SYNTH_EMOTIONS]
     float w = mixture[k] > 0 ? (float)(mixture[k] / wsum) : 0.0f;
     if (w <= 0) continue;
     for (int i = 0; i < P_COUNT; i++) {
-      float jitter = k_proto[k][i] != 0 ? frand(r, 0.75f, 1.25f) : 1.0f; /* people differ */
+      float jitter = k_proto[k][i] != 0 ? frand(e, 0.75f, 1.25f) : 1.0f; /* people differ */
       f->p[i] += intensity * w * k_proto[k][i] * jitter;
     }
   }
-  if (mixture[1] > 0 && clfer__rng_uniform(r) < 0.4) f->p[P_MOUTH_OPEN] *= 0.15f, f->p[P_TEETH] *= 0.3f; /* closed smiles */
-  for (int i = 0; i < P_COUNT; i++) f->p[i] += 0.06f * (float)clfer__rng_normal(r); /* resting-face variety */
+  if (mixture[1] > 0 && clfer__rng_uniform(e) < 0.4) f->p[P_MOUTH_OPEN] *= 0.15f, f->p[P_TEETH] *= 0.3f; /* closed smiles */
+  for (int i = 0; i < P_COUNT; i++) f->p[i] += 0.06f * (float)clfer__rng_normal(e); /* resting-face variety */
   f->p[P_EYE_OPEN] = clampf(f->p[P_EYE_OPEN], 0.25f, 2.0f);
   f->p[P_MOUTH_OPEN] = clampf(f->p[P_MOUTH_OPEN], 0.0f, 1.4f);
   f->p[P_MOUTH_WIDTH] = clampf(f->p[P_MOUTH_WIDTH], 0.55f, 1.5f);
@@ -125,7 +128,7 @@ static void make_face(clfer__rng_t *r, const float mixture[CLFER_SYNTH_EMOTIONS]
   f->p[P_FOLDS] = clampf(f->p[P_FOLDS], 0.0f, 1.2f);
   f->p[P_ASYM] = clampf(f->p[P_ASYM], -0.2f, 1.4f);
   f->p[P_LIP_RAISE] = clampf(f->p[P_LIP_RAISE], 0.0f, 1.3f);
-  f->asym_side = clfer__rng_uniform(r) < 0.5 ? -1 : 1;
+  f->asym_side = clfer__rng_uniform(e) < 0.5 ? -1 : 1;
 
   f->face_rx = 0.66f * frand(r, 0.9f, 1.1f);
   f->face_ry = 0.88f * frand(r, 0.94f, 1.06f);
@@ -358,10 +361,12 @@ clfer_status clfer_synth_render(uint64_t seed, uint64_t index, const float mixtu
   for (int k = 0; k < CLFER_SYNTH_EMOTIONS; k++)
     if (!isfinite(mixture[k]) || mixture[k] < 0)
       return clfer_set_error(CLFER_INVALID_ARGUMENT, "synth_render: mixture[%d] = %g", k, mixture[k]);
-  clfer__rng_t r = clfer__rng_stream(seed, index, 0x72656e64u /* "rend" */);
+  clfer__rng_t expr = clfer__rng_stream(seed, index, 0x65787072u /* "expr" */);
+  clfer__rng_t person = clfer__rng_stream(seed, index, 0x70657273u /* "pers" */);
+  clfer__rng_t noise = clfer__rng_stream(seed, index, 0x6e6f6973u /* "nois" */);
   face_t f;
-  make_face(&r, mixture, intensity, &f);
-  render_face(&r, &f, out);
+  make_face(&expr, &person, mixture, intensity, &f);
+  render_face(&noise, &f, out);
   return CLFER_OK;
 }
 

@@ -278,8 +278,8 @@ clfer_status clfer_synth_write_contact_sheet(uint64_t seed, const char *path) {
     for (int j = 0; j < COLS && !st; j++) {
       float mixture[CLFER_SYNTH_EMOTIONS] = {0};
       mixture[k] = 1.0f;
-      float intensity = 0.55f + 0.06f * (float)j; /* faint on the left, strong on the right */
-      st = clfer_synth_render(seed, ((uint64_t)2 << 40) + (uint64_t)(k * COLS + j), mixture, intensity, face);
+      float intensity = 0.9f;
+      st = clfer_synth_render(seed, ((uint64_t)2 << 40) + (uint64_t)j, mixture, intensity, face); /* column = person */
       for (int y = 0; y < S && !st; y++)
         memcpy(sheet + ((size_t)(k * S + y) * COLS + j) * S, face + y * S, S);
     }
