@@ -332,6 +332,9 @@ Test(augment_cl, indices_and_bad_index) {
   cr_assert_eq(clfer_preprocess_device(rt, mimg, 0, N, H, W, 1, midx, mmat, 3, &p, &bad), CLFER_SHAPE_MISMATCH);
   cr_assert(strstr(clfer_last_error(), "preprocess_device") != NULL, "%s", clfer_last_error());
   clfer_tensor_release(&bad);
+  /* more images than the buffer holds */
+  cr_assert_eq(clfer_preprocess_device(rt, mimg, 0, N + 1, H, W, 1, midx, mmat, 3, &p, &out), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "too small") != NULL, "%s", clfer_last_error());
   clfer_tensor_release(&out);
   clReleaseMemObject(mimg), clReleaseMemObject(midx), clReleaseMemObject(mmat);
   clfer_runtime_destroy(rt);

@@ -358,6 +358,19 @@ clfer_status clfer_preprocess_device(clfer_runtime_t *rt, cl_mem images, size_t 
                            clfer_shape_str(4, want, want_s, sizeof want_s));
   }
   if (n == 0) return CLFER_OK;
+  /* the kernel trusts these sizes: check them against the buffers */
+  size_t img_size = 0, mat_size = 0, idx_size = 0, need_img = images_offset + (size_t)num_images * h * w * c;
+  if (clGetMemObjectInfo(images, CL_MEM_SIZE, sizeof img_size, &img_size, NULL) != CL_SUCCESS ||
+      clGetMemObjectInfo(matrices, CL_MEM_SIZE, sizeof mat_size, &mat_size, NULL) != CL_SUCCESS ||
+      (indices && clGetMemObjectInfo(indices, CL_MEM_SIZE, sizeof idx_size, &idx_size, NULL) != CL_SUCCESS))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "preprocess_device: an argument is not a valid cl_mem");
+  if (img_size < need_img || mat_size < (size_t)n * 6 * sizeof(float) ||
+      (indices && idx_size < (size_t)n * sizeof(cl_int)))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT,
+                           "preprocess_device: buffers too small (images %zu < %zu bytes, matrices %zu < %zu, "
+                           "or indices %zu < %zu)",
+                           img_size, need_img, mat_size, (size_t)n * 6 * sizeof(float), idx_size,
+                           indices ? (size_t)n * sizeof(cl_int) : 0);
   int ls = local_size_for(rt);
   char options[64];
   snprintf(options, sizeof options, "-DAUGMENT_LOCAL_SIZE=%d", ls);
