@@ -9,6 +9,7 @@ static const clfer_command_t commands[] = {
     {"devices", clfer_cmd_devices, "list OpenCL devices and which one `auto` picks"},
     {"selftest", clfer_cmd_selftest, "run kernels and CLBlast SGEMM on a device against C references"},
     {"models", clfer_cmd_models, "list the model zoo with parameter counts and FLOPs"},
+    {"synth", clfer_cmd_synth, "render the built-in FER+-like dataset (faces + crowd votes)"},
 };
 
 static void usage(FILE *out) {
