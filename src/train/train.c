@@ -1,0 +1,892 @@
+/* train.c — the training loop: for each stage of a recipe, read the data through the real
+ * readers, process crowd labels (METHODS.md), build or carry over the model, train with the
+ * configured losses, optimizer and schedule on batches assembled by the background batcher,
+ * evaluate valid/test as the papers do (majority labels, accuracy and mean diagonal), keep the
+ * best-validation weights, checkpoint atomically every epoch, and resume exactly. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clfer/augment.h"
+#include "clfer/batch.h"
+#include "clfer/data.h"
+#include "clfer/labels.h"
+#include "clfer/loss.h"
+#include "clfer/nn.h"
+#include "clfer/optim.h"
+#include "clfer/train.h"
+#include "runtime/runtime_internal.h"
+
+#define MAX_K CLFER_MAX_CLASSES
+#define MAX_EPOCHS 10000
+
+typedef struct split_data {
+  int *ids; /* store indices */
+  int n;
+} split_data_t;
+
+typedef struct run {
+  const clfer_train_options_t *opt;
+  clfer_recipe_t *recipe;
+  clfer_runtime_t *rt;
+  clfer_net_t *net;
+  char dir[1024];
+  FILE *metrics;
+  int k;
+  char names[MAX_K][64];
+  const char *name_ptrs[MAX_K];
+  /* data of the current stage */
+  clfer_store_t *train_store, *eval_store;
+  float *train_dist; /* train_store->n × k distributions (training targets before the scheme's draw) */
+  float *eval_dist;  /* eval_store->n × k */
+  split_data_t train, valid, test;
+  clfer_ferplus_mode_t mode;
+  int multi_label;
+  /* model I/O */
+  int in_c, in_h, in_w;
+  int features_node;
+  /* losses */
+  clfer_tensor_t centres;
+  /* progress */
+  int bar;
+  long step;
+  double wait_seconds, train_seconds;
+} run_t;
+
+/* ---- small helpers ---- */
+
+static int mkdir_p(const char *dir) {
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", dir);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  return (mkdir(tmp, 0755) == 0 || errno == EEXIST) ? 0 : -1;
+}
+
+static void path_in(const run_t *r, const char *file, char *buf, size_t size) {
+  snprintf(buf, size, "%s/%s", r->dir, file);
+}
+
+static const char *S(const run_t *r, const char *stage, const char *sec, const char *key) {
+  return clfer_recipe_str(r->recipe, stage, sec, key);
+}
+static long I(const run_t *r, const char *stage, const char *sec, const char *key) {
+  return clfer_recipe_int(r->recipe, stage, sec, key);
+}
+static double F(const run_t *r, const char *stage, const char *sec, const char *key) {
+  return clfer_recipe_float(r->recipe, stage, sec, key);
+}
+static int B(const run_t *r, const char *stage, const char *sec, const char *key) {
+  return clfer_recipe_bool(r->recipe, stage, sec, key);
+}
+
+static void free_split(split_data_t *s) {
+  free(s->ids);
+  s->ids = NULL;
+  s->n = 0;
+}
+
+static void free_stage_data(run_t *r) {
+  clfer_store_destroy(r->train_store);
+  if (r->eval_store != r->train_store) clfer_store_destroy(r->eval_store);
+  r->train_store = r->eval_store = NULL;
+  free(r->train_dist);
+  free(r->eval_dist);
+  r->train_dist = r->eval_dist = NULL;
+  free_split(&r->train), free_split(&r->valid), free_split(&r->test);
+}
+
+/* ---- data ---- */
+
+static clfer_status read_store(run_t *r, const char *stage, int ferplus_mode, clfer_store_t **out) {
+  char dir[1024], a[1100], b[1100];
+  clfer_recipe_path(r->recipe, stage, "data", "dir", dir, sizeof dir);
+  if (!*dir) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: data.dir is not set", r->opt->recipe);
+  const char *format = S(r, stage, "data", "format");
+  clfer_read_options_t ro = {0};
+  clfer_status st;
+  if (strcmp(format, "ferplus") == 0) {
+    snprintf(a, sizeof a, "%s/fer2013.csv", dir);
+    snprintf(b, sizeof b, "%s/fer2013new.csv", dir);
+    st = clfer_read_fer2013(a, b, &ro, out);
+  } else if (strcmp(format, "fer2013") == 0) {
+    snprintf(a, sizeof a, "%s/fer2013.csv", dir);
+    st = clfer_read_fer2013(a, NULL, &ro, out);
+  } else if (strcmp(format, "ferplus_folders") == 0) {
+    st = clfer_read_ferplus_folders(dir, &ro, out);
+  } else if (strcmp(format, "rafdb") == 0) {
+    ro.width = r->in_w, ro.height = r->in_h;
+    st = clfer_read_rafdb(dir, NULL, &ro, out);
+  } else if (strcmp(format, "ckplus") == 0) {
+    ro.width = r->in_w, ro.height = r->in_h;
+    st = clfer_read_ckplus(dir, &ro, out);
+  } else {
+    ro.width = r->in_w, ro.height = r->in_h;
+    st = clfer_read_image_folder(dir, NULL, NULL, 0, &ro, out);
+  }
+  if (st) return st;
+  if ((*out)->vote_width >= 10 && (strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0)) {
+    clfer_ferplus_summary_t summary;
+    if ((st = clfer_ferplus_apply(*out, (clfer_ferplus_mode_t)ferplus_mode, &summary))) return st;
+  }
+  return clfer_store_map_classes(*out, r->name_ptrs, r->k, 1);
+}
+
+/* Per-sample distributions over the recipe's classes: votes when the store has them, one-hot
+ * hard labels otherwise. */
+static clfer_status distributions(run_t *r, const clfer_store_t *s, float **out) {
+  float *d = calloc((size_t)s->n * r->k + 1, sizeof *d);
+  if (!d) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for targets");
+  for (int i = 0; i < s->n; i++) {
+    float *row = d + (size_t)i * r->k;
+    double sum = 0;
+    if (s->votes && s->vote_width >= r->k)
+      for (int c = 0; c < r->k; c++) sum += row[c] = s->votes[(size_t)i * s->vote_width + c];
+    if (sum > 0)
+      for (int c = 0; c < r->k; c++) row[c] = (float)(row[c] / sum);
+    else if (s->labels[i] >= 0 && s->labels[i] < r->k)
+      row[s->labels[i]] = 1.0f;
+  }
+  *out = d;
+  return CLFER_OK;
+}
+
+static int argmax(const float *v, int k) {
+  int best = 0;
+  for (int i = 1; i < k; i++)
+    if (v[i] > v[best]) best = i;
+  return best;
+}
+
+static clfer_status split_ids(const clfer_store_t *s, const float *dist, int k, int split, long limit, double min_top,
+                              split_data_t *out) {
+  out->ids = malloc(((size_t)s->n + 1) * sizeof *out->ids);
+  if (!out->ids) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for the split");
+  out->n = 0;
+  for (int i = 0; i < s->n && (limit <= 0 || out->n < limit); i++) {
+    if (s->split[i] != split) continue;
+    const float *row = dist + (size_t)i * k;
+    float top = row[argmax(row, k)];
+    if (top <= 0 || (min_top > 0 && top <= min_top)) continue; /* Ohlsen's top-class filter */
+    out->ids[out->n++] = i;
+  }
+  return CLFER_OK;
+}
+
+static clfer_status load_data(run_t *r, const char *stage) {
+  free_stage_data(r);
+  const char *scheme = S(r, stage, "labels", "scheme");
+  r->multi_label = strcmp(S(r, stage, "loss", "type"), "multi_label") == 0;
+  r->mode = CLFER_FERPLUS_MAJORITY;
+  if (strcmp(scheme, "hard") != 0 && clfer_ferplus_mode_parse(scheme, &r->mode))
+    return clfer_wrap_error(CLFER_PARSE_ERROR, "%s: labels.scheme: ", r->opt->recipe);
+  clfer_status st = read_store(r, stage, r->mode, &r->train_store);
+  if (st) return st;
+  /* valid and test always use majority labels (the FER+ protocol) */
+  if (r->mode == CLFER_FERPLUS_MAJORITY || r->train_store->vote_width == 0)
+    r->eval_store = r->train_store;
+  else if ((st = read_store(r, stage, CLFER_FERPLUS_MAJORITY, &r->eval_store)))
+    return st;
+  if ((st = distributions(r, r->train_store, &r->train_dist)) || (st = distributions(r, r->eval_store, &r->eval_dist)))
+    return st;
+  long train_limit = I(r, stage, "data", "train_limit"), eval_limit = I(r, stage, "data", "eval_limit");
+  double min_top = F(r, stage, "data", "min_top_probability");
+  if ((st = split_ids(r->train_store, r->train_dist, r->k, CLFER_SPLIT_TRAIN, train_limit, min_top, &r->train)) ||
+      (st = split_ids(r->eval_store, r->eval_dist, r->k, CLFER_SPLIT_VALID, eval_limit, 0, &r->valid)) ||
+      (st = split_ids(r->eval_store, r->eval_dist, r->k, CLFER_SPLIT_TEST, eval_limit, 0, &r->test)))
+    return st;
+  if (r->train.n == 0)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: stage %s has no training samples in %s", r->opt->recipe,
+                           stage ? stage : "main", S(r, stage, "data", "dir"));
+  return CLFER_OK;
+}
+
+/* ---- pre-processing ---- */
+
+static clfer_preproc_t preproc_for(const run_t *r, const char *stage) {
+  clfer_preproc_t p;
+  memset(&p, 0, sizeof p);
+  const char *mode = S(r, stage, "data", "preprocess");
+  if (strcmp(mode, "ferplus") == 0) {
+    p = clfer_preproc_ferplus(r->in_h, r->in_w);
+  } else {
+    p.norm = CLFER_NORM_LINEAR;
+    p.scale = 1.0f / 255.0f;
+    for (int c = 0; c < 3; c++) p.mean[c] = 0.0f, p.std[c] = 1.0f;
+    if (strcmp(mode, "minmax") == 0) p.minmax_stretch = 1;
+    if (strcmp(mode, "imagenet") == 0) {
+      static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+      p.minmax_stretch = 1;
+      memcpy(p.mean, mean, sizeof mean);
+      memcpy(p.std, std, sizeof std);
+    }
+  }
+  p.out_h = r->in_h, p.out_w = r->in_w, p.out_c = r->in_c;
+  return p;
+}
+
+static clfer_augment_config_t augment_for(const run_t *r, const char *stage) {
+  clfer_augment_config_t a = clfer_augment_config_ferplus();
+  a.max_shift = (float)F(r, stage, "augment", "shift");
+  a.max_angle_deg = (float)F(r, stage, "augment", "rotation");
+  a.max_skew = (float)F(r, stage, "augment", "skew");
+  a.max_scale = 1.0f + (float)F(r, stage, "augment", "scale");
+  a.flip = B(r, stage, "augment", "flip");
+  return a;
+}
+
+static clfer_status make_batcher(run_t *r, const char *stage, const clfer_store_t *s, const float *dist,
+                                 const split_data_t *split, int train, clfer_batcher_t **out) {
+  clfer_batcher_options_t bo = clfer_batcher_options_default();
+  bo.batch_size = (int)I(r, stage, "train", "batch_size");
+  bo.drop_last = 0;
+  bo.shuffle = train;
+  bo.augment = train && B(r, stage, "augment", "enabled");
+  bo.seed = (uint64_t)I(r, stage, "train", "seed");
+  bo.augment_config = augment_for(r, stage);
+  bo.preproc = preproc_for(r, stage);
+  bo.subset = split->ids;
+  bo.subset_size = split->n;
+  return clfer_batcher_create(s->images, s->n, s->height, s->width, s->channels, dist, r->k, &bo, out);
+}
+
+/* ---- model ---- */
+
+static clfer_status parse_input(const run_t *r, const char *stage, int *c, int *h, int *w) {
+  const char *text = S(r, stage, "model", "input");
+  *c = *h = *w = 0;
+  if (!*text) return CLFER_OK;
+  if (sscanf(text, "%dx%dx%d", c, h, w) != 3 || *c <= 0 || *h <= 0 || *w <= 0)
+    return clfer_set_error(CLFER_PARSE_ERROR, "%s: model.input = '%s' is not CxHxW (e.g. 1x64x64)", r->opt->recipe, text);
+  return CLFER_OK;
+}
+
+static clfer_status build_model(run_t *r, const char *stage) {
+  int c, h, w;
+  clfer_status st = parse_input(r, stage, &c, &h, &w);
+  if (st) return st;
+  long classes = I(r, stage, "model", "classes");
+  if ((st = clfer_zoo_build(r->rt, S(r, stage, "model", "name"), c, h, w, classes > 0 ? (int)classes : r->k, &r->net)))
+    return st;
+  int in[3];
+  clfer_net_input_shape(r->net, in);
+  r->in_c = in[0], r->in_h = in[1], r->in_w = in[2];
+  const char *init = S(r, stage, "model", "init");
+  clfer_init scheme = strcmp(init, "pytorch") == 0         ? CLFER_INIT_PYTORCH
+                      : strcmp(init, "kaiming_normal") == 0 ? CLFER_INIT_KAIMING_NORMAL
+                                                            : CLFER_INIT_GLOROT_UNIFORM;
+  if ((st = clfer_net_init(r->net, scheme, (uint64_t)I(r, stage, "train", "seed")))) return st;
+  char from[1024];
+  clfer_recipe_path(r->recipe, stage, "model", "from", from, sizeof from);
+  if (*from && (st = clfer_net_load(r->net, from, NULL, NULL, 0, 0))) return st;
+  /* the features: the configured layer, the model's own, or the input of the last layer */
+  const char *feat = S(r, stage, "model", "features");
+  r->features_node = *feat ? clfer_net_find(r->net, feat) : clfer_net_features_node(r->net);
+  if (*feat && r->features_node < 0)
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: model.features: no layer '%s' in %s", r->opt->recipe, feat,
+                           clfer_net_name(r->net));
+  if (r->features_node < 0) r->features_node = clfer_net_output_node(r->net) - 1;
+  return clfer_net_set_features(r->net, r->features_node);
+}
+
+/* ---- optimizer and schedule ---- */
+
+static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **out) {
+  clfer_optim_config_t cfg = clfer_optim_defaults(strcmp(S(r, stage, "optim", "type"), "adam") == 0 ? CLFER_OPTIM_ADAM
+                                                                                                   : CLFER_OPTIM_SGD);
+  cfg.momentum = (float)F(r, stage, "optim", "momentum");
+  cfg.dampening = (float)F(r, stage, "optim", "dampening");
+  cfg.nesterov = B(r, stage, "optim", "nesterov");
+  cfg.weight_decay = (float)F(r, stage, "optim", "weight_decay");
+  if (cfg.kind == CLFER_OPTIM_ADAM) cfg.momentum = 0, cfg.dampening = 0;
+  cfg.beta1 = (float)F(r, stage, "optim", "beta1");
+  cfg.beta2 = (float)F(r, stage, "optim", "beta2");
+  cfg.eps = (float)F(r, stage, "optim", "eps");
+  int n = 0;
+  for (int i = 0; i < clfer_net_param_count(r->net); i++) n += !clfer_net_param(r->net, i)->is_buffer;
+  clfer_optim_param_t *params = calloc((size_t)n + 2, sizeof *params);
+  if (!params) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for the optimizer");
+  int j = 0;
+  for (int i = 0; i < clfer_net_param_count(r->net); i++) {
+    clfer_net_param_t *p = clfer_net_param(r->net, i);
+    if (p->is_buffer) continue;
+    params[j++] = (clfer_optim_param_t){p->name, &p->value, &p->grad, 1.0f, 0};
+  }
+  clfer_status st = clfer_optim_create(r->rt, &cfg, params, j, out);
+  free(params);
+  if (st) return st;
+  char items[64][64];
+  int m = clfer_recipe_list(r->recipe, stage, "optim", "freeze", items, 64);
+  for (int i = 0; i < m && !st; i++) {
+    int matched = 0;
+    st = clfer_optim_set_frozen(*out, items[i], 1, &matched);
+    if (!st && !matched)
+      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze: no parameter matches '%s'", r->opt->recipe, items[i]);
+  }
+  m = clfer_recipe_list(r->recipe, stage, "optim", "lr_mult", items, 64);
+  for (int i = 0; i < m && !st; i++) {
+    char *colon = strrchr(items[i], ':');
+    int matched = 0;
+    if (!colon) {
+      st = clfer_set_error(CLFER_PARSE_ERROR, "%s: optim.lr_mult item '%s' is not prefix:multiplier", r->opt->recipe,
+                           items[i]);
+      break;
+    }
+    *colon = '\0';
+    st = clfer_optim_set_lr_mult(*out, items[i], (float)atof(colon + 1), &matched);
+    if (!st && !matched)
+      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.lr_mult: no parameter matches '%s'", r->opt->recipe, items[i]);
+  }
+  if (st) {
+    clfer_optim_destroy(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+static clfer_status make_schedule(run_t *r, const char *stage, int epochs, clfer_schedule_t *s) {
+  const char *type = S(r, stage, "schedule", "type");
+  float lr = (float)F(r, stage, "optim", "lr");
+  char text[512], items[CLFER_SCHEDULE_MAX_MILESTONES + 1][64], values[CLFER_SCHEDULE_MAX_MILESTONES + 2][64];
+  if (strcmp(type, "multistep") == 0) {
+    int nm = clfer_recipe_list(r->recipe, stage, "schedule", "milestones", items, CLFER_SCHEDULE_MAX_MILESTONES);
+    int nv = clfer_recipe_list(r->recipe, stage, "schedule", "values", values, CLFER_SCHEDULE_MAX_MILESTONES + 1);
+    size_t used = 0;
+    if (nv) { /* explicit rates: piecewise v0,m1,v1,m2,v2 */
+      if (nv != nm + 1)
+        return clfer_set_error(CLFER_PARSE_ERROR, "%s: schedule.values needs one more entry than schedule.milestones",
+                               r->opt->recipe);
+      used += (size_t)snprintf(text + used, sizeof text - used, "piecewise:%s", values[0]);
+      for (int i = 0; i < nm; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, ",%s,%s", items[i], values[i + 1]);
+    } else {
+      used += (size_t)snprintf(text, sizeof text, "multistep:%g", F(r, stage, "schedule", "gamma"));
+      for (int i = 0; i < nm; i++) used += (size_t)snprintf(text + used, sizeof text - used, ",%s", items[i]);
+    }
+  } else if (strcmp(type, "step") == 0) {
+    snprintf(text, sizeof text, "step:%ld,%g", I(r, stage, "schedule", "step"), F(r, stage, "schedule", "gamma"));
+  } else if (strcmp(type, "poly") == 0) {
+    snprintf(text, sizeof text, "poly:%d,%g", epochs, F(r, stage, "schedule", "power"));
+  } else if (strcmp(type, "cosine") == 0) {
+    snprintf(text, sizeof text, "cosine:%d", epochs);
+  } else {
+    snprintf(text, sizeof text, "constant");
+  }
+  clfer_status st = clfer_schedule_parse(text, lr, s);
+  return st ? clfer_wrap_error(st, "%s: schedule '%s': ", r->opt->recipe, text) : CLFER_OK;
+}
+
+/* ---- evaluation ---- */
+
+typedef struct eval_result {
+  double loss;
+  clfer_confusion_t confusion;
+  clfer_scores_t scores;
+} eval_result_t;
+
+static clfer_status evaluate(run_t *r, const char *stage, const split_data_t *split, eval_result_t *out) {
+  clfer_confusion_init(&out->confusion, r->k, r->name_ptrs);
+  out->loss = NAN;
+  memset(&out->scores, 0, sizeof out->scores);
+  out->scores.accuracy = out->scores.mean_diagonal = NAN;
+  if (split->n == 0) return CLFER_OK;
+  clfer_batcher_t *b = NULL;
+  clfer_status st = make_batcher(r, stage, r->eval_store, r->eval_dist, split, 0, &b);
+  if (st) return st;
+  float *logits = NULL;
+  clfer_tensor_t x = {0};
+  double loss_sum = 0;
+  long seen = 0;
+  if ((st = clfer_batcher_start_epoch(b, 0))) goto done;
+  for (;;) {
+    clfer_batch_t batch;
+    if ((st = clfer_batcher_next(b, &batch)) || batch.n == 0) break;
+    int shape[4] = {batch.n, r->in_c, r->in_h, r->in_w};
+    if (!x.buf || x.shape[0] != batch.n) {
+      clfer_tensor_release(&x);
+      if ((st = clfer_tensor_create(r->rt, 4, shape, &x))) break;
+    }
+    const clfer_tensor_t *y;
+    if ((st = clfer_tensor_upload(&x, batch.data)) || (st = clfer_net_forward(r->net, &x, 0, 0, &y))) break;
+    int k = y->shape[1];
+    float *grown = realloc(logits, (size_t)batch.n * k * sizeof *logits);
+    if (!grown) {
+      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory evaluating");
+      break;
+    }
+    logits = grown;
+    if ((st = clfer_tensor_download(y, logits))) break;
+    for (int i = 0; i < batch.n; i++) {
+      const float *z = logits + (size_t)i * k, *t = batch.targets + (size_t)i * r->k;
+      double m = z[0], sum = 0, l = 0;
+      for (int c = 1; c < k; c++) m = fmax(m, z[c]);
+      for (int c = 0; c < k; c++) sum += exp(z[c] - m);
+      for (int c = 0; c < r->k && c < k; c++)
+        if (t[c] > 0) l -= t[c] * (z[c] - m - log(sum));
+      loss_sum += l;
+      seen++;
+      clfer_confusion_add(&out->confusion, argmax(t, r->k), argmax(z, k));
+    }
+  }
+  out->loss = seen ? loss_sum / seen : NAN;
+  out->scores = clfer_confusion_scores(&out->confusion);
+done:
+  free(logits);
+  clfer_tensor_release(&x);
+  clfer_batcher_destroy(b);
+  return st;
+}
+
+/* ---- checkpoints ---- */
+
+static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *file, const char *stage, int stage_index,
+                                    int epoch, double best_metric, int best_epoch, int since_best) {
+  char path[1100], buf[64];
+  path_in(r, file, path, sizeof path);
+  clfer_meta_t meta = {0};
+  snprintf(buf, sizeof buf, "%d", stage_index);
+  clfer_meta_set(&meta, "clfer.stage", buf);
+  clfer_meta_set(&meta, "clfer.stage_name", stage ? stage : "");
+  snprintf(buf, sizeof buf, "%d", epoch);
+  clfer_meta_set(&meta, "clfer.epoch", buf);
+  snprintf(buf, sizeof buf, "%ld", r->step);
+  clfer_meta_set(&meta, "clfer.step", buf);
+  snprintf(buf, sizeof buf, "%.17g", best_metric);
+  clfer_meta_set(&meta, "clfer.best_metric", buf);
+  snprintf(buf, sizeof buf, "%d", best_epoch);
+  clfer_meta_set(&meta, "clfer.best_epoch", buf);
+  snprintf(buf, sizeof buf, "%d", since_best);
+  clfer_meta_set(&meta, "clfer.since_best", buf);
+  char classes[MAX_K * 65] = "";
+  for (int i = 0; i < r->k; i++) {
+    strncat(classes, r->names[i], sizeof classes - strlen(classes) - 1);
+    if (i + 1 < r->k) strncat(classes, ",", sizeof classes - strlen(classes) - 1);
+  }
+  clfer_meta_set(&meta, "clfer.classes", classes);
+  clfer_meta_set(&meta, "clfer.preprocess", S(r, stage, "data", "preprocess"));
+  int n_state = optim ? clfer_optim_state_count(optim) : 0;
+  clfer_named_tensor_t *extra = calloc((size_t)n_state + 2, sizeof *extra);
+  clfer_status st = extra ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory saving %s", path);
+  int n_extra = 0;
+  for (int i = 0; i < n_state && !st; i++) {
+    const char *name;
+    clfer_tensor_t *t;
+    if (!(st = clfer_optim_state_at(optim, i, &name, &t))) extra[n_extra++] = (clfer_named_tensor_t){name, t};
+  }
+  if (!st && r->centres.buf) extra[n_extra++] = (clfer_named_tensor_t){"loss.centres", &r->centres};
+  if (!st) st = clfer_net_save(r->net, path, &meta, extra, n_extra);
+  free(extra);
+  clfer_meta_free(&meta);
+  return st;
+}
+
+/* ---- logging ---- */
+
+static void progress(run_t *r, int epoch, int epochs, int batch, int batches, double ips, double loss) {
+  if (!r->bar || r->opt->quiet) return;
+  int width = 30, done = batches ? batch * width / batches : 0;
+  double eta = ips > 0 ? (double)(batches - batch) * (r->train.n / (double)(batches ? batches : 1)) / ips : 0;
+  fprintf(stderr, "\repoch %3d/%-3d [%.*s%*s] %4d/%-4d %7.1f img/s ETA %4.0fs loss %.4f ", epoch + 1, epochs, done,
+          "##############################", width - done, "", batch, batches, ips, eta, loss);
+  fflush(stderr);
+}
+
+static void write_metrics(run_t *r, const char *stage, int epoch, double lr, double train_loss, const eval_result_t *v,
+                          const eval_result_t *t, double seconds, double ips) {
+  if (!r->metrics) return;
+  fprintf(r->metrics,
+          "{\"stage\":\"%s\",\"epoch\":%d,\"step\":%ld,\"lr\":%.6g,\"train_loss\":%.6g,\"valid_loss\":%.6g,"
+          "\"valid_accuracy\":%.6g,\"valid_mean_diagonal\":%.6g,\"test_loss\":%.6g,\"test_accuracy\":%.6g,"
+          "\"test_mean_diagonal\":%.6g,\"seconds\":%.3f,\"images_per_second\":%.2f}\n",
+          stage ? stage : "main", epoch, r->step, lr, train_loss, v->loss, v->scores.accuracy, v->scores.mean_diagonal,
+          t->loss, t->scores.accuracy, t->scores.mean_diagonal, seconds, ips);
+  fflush(r->metrics);
+}
+
+/* JSON numbers cannot be NaN; write null for a missing value. */
+static void fix_nan_json(char *line) {
+  char *p;
+  while ((p = strstr(line, "nan")) || (p = strstr(line, "-nan"))) {
+    if (p > line && p[-1] == '-') p--;
+    size_t len = (p[0] == '-') ? 4 : 3;
+    memcpy(p, "null", 4);
+    if (len == 3) memmove(p + 4, p + 3, strlen(p + 3) + 1);
+  }
+}
+
+/* ---- one stage ---- */
+
+typedef struct curves {
+  double train_loss[MAX_EPOCHS], valid_loss[MAX_EPOCHS], valid_acc[MAX_EPOCHS], test_acc[MAX_EPOCHS];
+  int n;
+} curves_t;
+
+static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char *stage, int epoch) {
+  /* rerun the last batch and name the first layer whose output is not finite */
+  const clfer_tensor_t *y;
+  const char *layer = "the loss";
+  if (clfer_net_forward(r->net, x, 1, (uint64_t)r->step, &y) == CLFER_OK) {
+    for (int i = 1; i < clfer_net_node_count(r->net); i++) {
+      const clfer_tensor_t *a = clfer_net_activation(r->net, i);
+      if (!a) continue;
+      size_t n = clfer_tensor_numel(a);
+      float *h = malloc(n * sizeof *h);
+      int bad = 0;
+      if (h && clfer_tensor_download(a, h) == CLFER_OK)
+        for (size_t j = 0; j < n && !bad; j++) bad = !isfinite(h[j]);
+      free(h);
+      if (bad) {
+        layer = clfer_net_node_name(r->net, i);
+        break;
+      }
+    }
+  }
+  return clfer_set_error(CLFER_NUMERICAL,
+                         "stage %s, epoch %d, step %ld: the loss is not finite (first non-finite output: %s); try a "
+                         "lower optim.lr, or check the data's pre-processing",
+                         stage ? stage : "main", epoch, r->step, layer);
+}
+
+static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
+                              double best_metric, int best_epoch, int since_best, curves_t *curves,
+                              clfer_train_result_t *res) {
+  int epochs = (int)I(r, stage, "train", "epochs");
+  if (epochs > MAX_EPOCHS) epochs = MAX_EPOCHS;
+  int patience = (int)I(r, stage, "train", "early_stop");
+  int on_loss = strcmp(S(r, stage, "train", "early_stop_on"), "valid_loss") == 0;
+  int use_diag = strcmp(S(r, stage, "eval", "metric"), "mean_diagonal") == 0;
+  uint64_t seed = (uint64_t)I(r, stage, "train", "seed");
+  clfer_schedule_t schedule;
+  clfer_status st = make_schedule(r, stage, epochs, &schedule);
+  if (st) return st;
+  clfer_net_set_dropout_seed(r->net, seed * 0x9e3779b97f4a7c15ull + 1);
+
+  /* loss terms */
+  double lp_weight = F(r, stage, "loss", "lp_weight"), center_weight = F(r, stage, "loss", "center_weight");
+  clfer_loss_term_t terms[3];
+  int n_terms = 0;
+  memset(terms, 0, sizeof terms);
+  terms[n_terms++] = (clfer_loss_term_t){.kind = r->multi_label ? CLFER_LOSS_MULTILABEL : CLFER_LOSS_XENT, .weight = 1};
+  int need_features = lp_weight > 0 || center_weight > 0;
+  int fdims = 1, fshape[3];
+  clfer_net_node_shape(r->net, r->features_node, &fdims, fshape);
+  int feat_dim = fdims == 1 ? fshape[0] : fshape[0] * fshape[1] * fshape[2];
+  if (lp_weight > 0) {
+    clfer_loss_term_t t = {.kind = CLFER_LOSS_LOCALITY, .weight = (float)lp_weight};
+    t.lp.k = (int)I(r, stage, "loss", "lp_k");
+    terms[n_terms++] = t;
+  }
+  if (center_weight > 0) {
+    if (!r->centres.buf) {
+      int cs[2] = {r->k, feat_dim};
+      if ((st = clfer_tensor_zeros(r->rt, 2, cs, &r->centres))) return st;
+    }
+    clfer_loss_term_t t = {.kind = CLFER_LOSS_CENTER, .weight = (float)center_weight};
+    t.center_alpha = (float)F(r, stage, "loss", "center_lr");
+    t.centres = &r->centres;
+    terms[n_terms++] = t;
+  }
+
+  clfer_batcher_t *batcher = NULL;
+  if ((st = make_batcher(r, stage, r->train_store, r->train_dist, &r->train, 1, &batcher))) return st;
+  int bs = (int)I(r, stage, "train", "batch_size");
+  int xshape[4] = {bs, r->in_c, r->in_h, r->in_w}, tshape[2] = {bs, r->k}, lshape[1] = {bs}, one[1] = {1};
+  clfer_tensor_t x = {0}, targets = {0}, labels = {0}, dlogits = {0}, dfeat = {0}, loss_sum = {0};
+  float *host_targets = malloc((size_t)bs * r->k * sizeof *host_targets);
+  float *host_labels = malloc((size_t)bs * sizeof *host_labels);
+  if (!host_targets || !host_labels) {
+    st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for batches");
+    goto done;
+  }
+  if ((st = clfer_tensor_create(r->rt, 4, xshape, &x)) || (st = clfer_tensor_create(r->rt, 2, tshape, &targets)) ||
+      (st = clfer_tensor_create(r->rt, 1, lshape, &labels)) || (st = clfer_tensor_create(r->rt, 1, one, &loss_sum)))
+    goto done;
+  char path[1100];
+  for (int epoch = start_epoch; epoch < epochs; epoch++) {
+    double lr = clfer_schedule_lr(&schedule, epoch);
+    double t0 = clfer__now_seconds(), wait0 = clfer_batcher_stats(batcher).wait_seconds;
+    if ((st = clfer_tensor_fill(&loss_sum, 0.0f)) || (st = clfer_batcher_start_epoch(batcher, epoch))) goto done;
+    int batches = clfer_batcher_batches_per_epoch(batcher);
+    long images = 0;
+    clfer_batch_t batch;
+    while (!(st = clfer_batcher_next(batcher, &batch)) && batch.n > 0) {
+      int n = batch.n;
+      clfer_tensor_t xb = x, tb = targets, lb = labels;
+      xb.shape[0] = tb.shape[0] = lb.shape[0] = n; /* a smaller last batch is a view of the same buffers */
+      /* scheme targets: PLD draws a fresh one-hot per (epoch, sample); ML uses (1−ε)·1[p>0] + ε */
+      clfer_labels_targets(r->mode, batch.targets, batch.sample_ids, n, r->k, seed, (uint64_t)epoch, host_targets);
+      for (int i = 0; i < n; i++) host_labels[i] = (float)argmax(batch.targets + (size_t)i * r->k, r->k);
+      /* uploads are blocking because the batcher reuses its buffer on the next call */
+      if ((st = clfer_tensor_upload(&xb, batch.data)) || (st = clfer_tensor_upload(&tb, host_targets)) ||
+          (st = clfer_tensor_upload(&lb, host_labels)))
+        goto done;
+      const clfer_tensor_t *logits;
+      if ((st = clfer_net_forward(r->net, &xb, 1, (uint64_t)r->step, &logits))) goto done;
+      if (!dlogits.buf || dlogits.shape[0] != n) {
+        clfer_tensor_release(&dlogits);
+        if ((st = clfer_tensor_create(r->rt, 2, logits->shape, &dlogits))) goto done;
+      }
+      const clfer_tensor_t *feat = need_features ? clfer_net_activation(r->net, r->features_node) : NULL;
+      clfer_tensor_t feat2 = {0};
+      if (feat) {
+        int fs[2] = {n, feat_dim};
+        if ((st = clfer_tensor_reshape(feat, 2, fs, &feat2))) goto done;
+        if (!dfeat.buf || dfeat.shape[0] != n) {
+          clfer_tensor_release(&dfeat);
+          if ((st = clfer_tensor_create(r->rt, 2, fs, &dfeat))) goto done;
+        }
+      }
+      clfer_loss_inputs_t in = {.logits = logits, .features = feat ? &feat2 : NULL, .targets = &tb, .labels = &lb};
+      if ((st = clfer_objective(r->rt, terms, n_terms, &in, &dlogits, feat ? &dfeat : NULL, &loss_sum, 1)))
+        goto done;
+      if ((st = clfer_net_backward(r->net, &dlogits, feat ? &dfeat : NULL))) goto done;
+      if ((st = clfer_optim_step(optim, (float)lr))) goto done;
+      r->step++;
+      images += n;
+      double el = clfer__now_seconds() - t0;
+      if (batch.index % 4 == 0 || batch.index + 1 == batches) progress(r, epoch, epochs, batch.index + 1, batches, images / el, NAN);
+      if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
+    }
+    if (st) goto done;
+    float loss_total = 0;
+    if ((st = clfer_tensor_download(&loss_sum, &loss_total))) goto done;
+    double train_seconds = clfer__now_seconds() - t0;
+    double ips = images / (train_seconds > 0 ? train_seconds : 1);
+    double wait = clfer_batcher_stats(batcher).wait_seconds - wait0;
+    r->wait_seconds += wait;
+    r->train_seconds += train_seconds;
+    int nb = batches > 0 ? batches : 1;
+    double train_loss = loss_total / nb;
+    if (!isfinite(train_loss)) {
+      st = nan_diagnosis(r, &x, stage, epoch);
+      goto done;
+    }
+    if (r->bar && !r->opt->quiet) fprintf(stderr, "\n");
+    eval_result_t v, t;
+    if ((st = evaluate(r, stage, &r->valid, &v)) || (st = evaluate(r, stage, &r->test, &t))) goto done;
+    double seconds = clfer__now_seconds() - t0;
+    write_metrics(r, stage, epoch, lr, train_loss, &v, &t, seconds, ips);
+    if (curves->n < MAX_EPOCHS) {
+      curves->train_loss[curves->n] = train_loss;
+      curves->valid_loss[curves->n] = v.loss;
+      curves->valid_acc[curves->n] = v.scores.accuracy;
+      curves->test_acc[curves->n] = t.scores.accuracy;
+      curves->n++;
+    }
+    /* best-validation selection (the papers report test accuracy at the best validation epoch) */
+    double metric = on_loss ? -v.loss : (use_diag ? v.scores.mean_diagonal : v.scores.accuracy);
+    if (r->valid.n == 0) metric = -train_loss;
+    int improved = !(metric <= best_metric) && isfinite(metric);
+    if (improved) {
+      best_metric = metric;
+      best_epoch = epoch;
+      since_best = 0;
+      res->best_valid_accuracy = v.scores.accuracy;
+      res->best_valid_mean_diagonal = v.scores.mean_diagonal;
+      res->test_accuracy = t.scores.accuracy;
+      res->test_mean_diagonal = t.scores.mean_diagonal;
+      res->best_epoch = epoch;
+      if ((st = save_checkpoint(r, NULL, "best.safetensors", stage, stage_index, epoch, best_metric, best_epoch, 0)))
+        goto done;
+      for (int s = 0; s < 2; s++) {
+        const eval_result_t *e = s ? &t : &v;
+        const char *split = s ? "test" : "valid";
+        char file[64], title[128];
+        snprintf(file, sizeof file, "confusion_%s.csv", split);
+        path_in(r, file, path, sizeof path);
+        if ((st = clfer_confusion_write_csv(&e->confusion, path))) goto done;
+        snprintf(file, sizeof file, "confusion_%s.svg", split);
+        snprintf(title, sizeof title, "%s, %s split, epoch %d (best validation)", clfer_net_name(r->net), split, epoch);
+        path_in(r, file, path, sizeof path);
+        if ((st = clfer_confusion_write_svg(&e->confusion, title, path))) goto done;
+      }
+    } else {
+      since_best++;
+    }
+    if (!r->opt->quiet)
+      fprintf(stderr,
+              "%sepoch %d: lr %.4g, train loss %.4f, valid loss %.4f acc %.2f%% mean diag %.2f%%, test acc %.2f%%, "
+              "%.0f img/s, data wait %.1f%%%s\n",
+              stage ? stage : "", epoch, lr, train_loss, v.loss, 100 * v.scores.accuracy, 100 * v.scores.mean_diagonal,
+              100 * t.scores.accuracy, ips, 100 * wait / (train_seconds > 0 ? train_seconds : 1), improved ? " *" : "");
+    res->epochs_run++;
+    res->images_per_second = ips;
+    if ((st = save_checkpoint(r, optim, "last.safetensors", stage, stage_index, epoch, best_metric, best_epoch,
+                              since_best)))
+      goto done;
+    if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
+    if (patience > 0 && since_best >= patience) {
+      if (!r->opt->quiet) fprintf(stderr, "early stop: no improvement for %d epochs\n", patience);
+      break;
+    }
+  }
+done:
+  if (r->bar && !r->opt->quiet && st) fprintf(stderr, "\n");
+  free(host_targets);
+  free(host_labels);
+  clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
+  clfer_tensor_release(&dlogits), clfer_tensor_release(&dfeat), clfer_tensor_release(&loss_sum);
+  clfer_batcher_destroy(batcher);
+  return st;
+}
+
+/* ---- the whole run ---- */
+
+static clfer_status setup_classes(run_t *r) {
+  char items[MAX_K][64];
+  int k = clfer_recipe_list(r->recipe, NULL, "data", "classes", items, MAX_K);
+  if (k < 2) return clfer_set_error(CLFER_PARSE_ERROR, "%s: data.classes needs at least two classes", r->opt->recipe);
+  r->k = k;
+  for (int i = 0; i < k; i++) {
+    snprintf(r->names[i], sizeof r->names[i], "%s", items[i]);
+    r->name_ptrs[i] = r->names[i];
+  }
+  return CLFER_OK;
+}
+
+static clfer_status open_run_dir(run_t *r) {
+  const char *out = r->opt->out_dir;
+  if (out && *out)
+    snprintf(r->dir, sizeof r->dir, "%s", out);
+  else {
+    const char *base = strrchr(r->opt->recipe, '/');
+    base = base ? base + 1 : r->opt->recipe;
+    snprintf(r->dir, sizeof r->dir, "runs/%.*s", (int)(strcspn(base, ".")), base);
+  }
+  if (mkdir_p(r->dir) != 0) return clfer_set_error(CLFER_IO_ERROR, "cannot create run directory %s: %s", r->dir, strerror(errno));
+  char path[1100];
+  path_in(r, "recipe.resolved.ini", path, sizeof path);
+  FILE *f = fopen(path, "w");
+  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  clfer_status st = clfer_recipe_write(r->recipe, f);
+  fclose(f);
+  if (st) return st;
+  path_in(r, "metrics.jsonl", path, sizeof path);
+  r->metrics = fopen(path, r->opt->resume ? "a" : "w");
+  if (!r->metrics) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  return CLFER_OK;
+}
+
+static clfer_status write_curves(run_t *r, const curves_t *c) {
+  char path[1100];
+  path_in(r, "curves.svg", path, sizeof path);
+  clfer_curve_t loss[2] = {{"train", c->train_loss}, {"valid", c->valid_loss}};
+  clfer_curve_t acc[2] = {{"valid", c->valid_acc}, {"test", c->test_acc}};
+  return clfer_curves_write_svg(path, clfer_net_name(r->net), c->n, loss, 2, acc, 2);
+}
+
+clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_result_t *res) {
+  memset(res, 0, sizeof *res);
+  run_t r;
+  memset(&r, 0, sizeof r);
+  r.opt = options;
+  clfer_optim_t *optim = NULL;
+  curves_t *curves = calloc(1, sizeof *curves);
+  clfer_meta_t meta = {0};
+  clfer_status st = curves ? clfer_recipe_load(options->recipe, &r.recipe) : CLFER_OUT_OF_MEMORY;
+  if (st) goto done;
+  for (int i = 0; i < options->n_sets && !st; i++) st = clfer_recipe_set(r.recipe, options->sets[i]);
+  if (st || (st = setup_classes(&r)) || (st = open_run_dir(&r))) goto done;
+  clfer_runtime_options_t ro = {.device = options->device, .profiling = options->profile};
+  if ((st = clfer_runtime_create(&ro, &r.rt))) goto done;
+  r.bar = options->progress > 0 || (options->progress < 0 && isatty(2));
+  snprintf(res->run_dir, sizeof res->run_dir, "%s", r.dir);
+
+  /* resume: which stage and epoch the last checkpoint finished */
+  int resume_stage = 0, resume_epoch = -1, best_epoch = -1, since_best = 0;
+  double best_metric = -INFINITY;
+  char last[1100];
+  path_in(&r, "last.safetensors", last, sizeof last);
+  if (options->resume) {
+    if ((st = clfer_checkpoint_meta(last, &meta))) {
+      clfer_wrap_error(st, "--resume: ");
+      goto done;
+    }
+    const char *v;
+    if ((v = clfer_meta_get(&meta, "clfer.stage"))) resume_stage = atoi(v);
+    if ((v = clfer_meta_get(&meta, "clfer.epoch"))) resume_epoch = atoi(v);
+    if ((v = clfer_meta_get(&meta, "clfer.step"))) r.step = atol(v);
+    if ((v = clfer_meta_get(&meta, "clfer.best_metric"))) best_metric = strtod(v, NULL);
+    if ((v = clfer_meta_get(&meta, "clfer.best_epoch"))) best_epoch = atoi(v);
+    if ((v = clfer_meta_get(&meta, "clfer.since_best"))) since_best = atoi(v);
+  }
+
+  int stages = clfer_recipe_stage_count(r.recipe);
+  for (int s = resume_stage; s < stages; s++) {
+    const char *stage = clfer_recipe_stage_name(r.recipe, s);
+    if (!r.net && (st = build_model(&r, stage))) goto done;
+    if (r.net && s > 0 && B(&r, stage, "model", "replace_head")) {
+      /* a new head: re-initialise the output layer (same class count; other counts need a new model) */
+      int out_node = clfer_net_output_node(r.net);
+      for (int i = 0; i < clfer_net_param_count(r.net); i++) {
+        clfer_net_param_t *p = clfer_net_param(r.net, i);
+        if (p->node == out_node && (st = clfer_tensor_fill(&p->value, 0.0f))) goto done;
+      }
+    }
+    if ((st = load_data(&r, stage))) goto done;
+    clfer_optim_destroy(optim);
+    optim = NULL;
+    if ((st = make_optimizer(&r, stage, &optim))) goto done;
+    int start_epoch = 0;
+    if (options->resume && s == resume_stage) {
+      clfer_named_tensor_t *extra = calloc((size_t)clfer_optim_state_count(optim) + 2, sizeof *extra);
+      int n_extra = 0;
+      for (int i = 0; extra && i < clfer_optim_state_count(optim); i++) {
+        const char *name;
+        clfer_tensor_t *t;
+        if (clfer_optim_state_at(optim, i, &name, &t) == CLFER_OK) extra[n_extra++] = (clfer_named_tensor_t){name, t};
+      }
+      if (extra && r.centres.buf) extra[n_extra++] = (clfer_named_tensor_t){"loss.centres", &r.centres};
+      st = extra ? clfer_net_load(r.net, last, NULL, extra, n_extra, 1)
+                 : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory resuming");
+      free(extra);
+      if (st) goto done;
+      /* the optimizer's step counts (Adam's bias correction) follow the global step */
+      for (int i = 0; i < clfer_optim_param_count(optim); i++)
+        clfer_optim_set_steps(optim, clfer_optim_param_at(optim, i)->name, r.step);
+      start_epoch = resume_epoch + 1;
+    } else if (s > resume_stage || !options->resume) {
+      best_metric = -INFINITY, best_epoch = -1, since_best = 0;
+    }
+    if (!options->quiet)
+      fprintf(stderr, "%s%s%s: %s on %s, %d train / %d valid / %d test samples, %d classes\n", stage ? "stage " : "",
+              stage ? stage : "", stage ? "" : "training", clfer_net_name(r.net), clfer_runtime_device(r.rt)->name,
+              r.train.n, r.valid.n, r.test.n, r.k);
+    if ((st = run_stage(&r, stage, s, start_epoch, optim, best_metric, best_epoch, since_best, curves, res))) goto done;
+  }
+  path_in(&r, "best.safetensors", res->best_checkpoint, sizeof res->best_checkpoint);
+  path_in(&r, "confusion_test.svg", res->confusion_svg, sizeof res->confusion_svg);
+  res->steps = r.step;
+  res->data_wait_share = r.train_seconds > 0 ? r.wait_seconds / r.train_seconds : 0;
+  if ((st = write_curves(&r, curves))) goto done;
+  if (options->profile) {
+    char path[1100];
+    path_in(&r, "profile.txt", path, sizeof path);
+    FILE *f = fopen(path, "w");
+    if (f) {
+      clfer_profile_report(r.rt, f);
+      fclose(f);
+    }
+    path_in(&r, "trace.json", path, sizeof path);
+    if ((st = clfer_profile_write_trace(r.rt, path))) goto done;
+  }
+done:
+  (void)fix_nan_json;
+  clfer_meta_free(&meta);
+  clfer_optim_destroy(optim);
+  free_stage_data(&r);
+  clfer_tensor_release(&r.centres);
+  clfer_net_destroy(r.net);
+  if (r.metrics) fclose(r.metrics);
+  clfer_runtime_destroy(r.rt);
+  clfer_recipe_destroy(r.recipe);
+  free(curves);
+  return st;
+}
