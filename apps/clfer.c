@@ -8,6 +8,7 @@
 static const clfer_command_t commands[] = {
     {"devices", clfer_cmd_devices, "list OpenCL devices and which one `auto` picks"},
     {"selftest", clfer_cmd_selftest, "run kernels and CLBlast SGEMM on a device against C references"},
+    {"labels", clfer_cmd_labels, "crowd votes to targets: FER+ schemes, RAF-DB EM, Dawid-Skene"},
 };
 
 static void usage(FILE *out) {
