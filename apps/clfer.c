@@ -10,6 +10,7 @@ static const clfer_command_t commands[] = {
     {"selftest", clfer_cmd_selftest, "run kernels and CLBlast SGEMM on a device against C references"},
     {"models", clfer_cmd_models, "list the model zoo with parameter counts and FLOPs"},
     {"synth", clfer_cmd_synth, "render the built-in FER+-like dataset (faces + crowd votes)"},
+    {"labels", clfer_cmd_labels, "crowd votes to targets: FER+ schemes, RAF-DB EM, Dawid-Skene"},
 };
 
 static void usage(FILE *out) {

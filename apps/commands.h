@@ -15,6 +15,7 @@ int clfer_cmd_devices(int argc, char **argv);
 int clfer_cmd_selftest(int argc, char **argv);
 int clfer_cmd_models(int argc, char **argv);
 int clfer_cmd_synth(int argc, char **argv);
+int clfer_cmd_labels(int argc, char **argv);
 
 /* Prints "clfer: <message>" with the library's last error to stderr and returns 1. */
 int clfer_app_fail(const char *what);
