@@ -9,6 +9,8 @@ static const clfer_command_t commands[] = {
     {"devices", clfer_cmd_devices, "list OpenCL devices and which one `auto` picks"},
     {"selftest", clfer_cmd_selftest, "run kernels and CLBlast SGEMM on a device against C references"},
     {"models", clfer_cmd_models, "list the model zoo with parameter counts and FLOPs"},
+    {"train", clfer_cmd_train, "train a recipe (apps/recipes/*.ini) and evaluate it"},
+    {"profile", clfer_cmd_profile, "run a few training steps of a recipe with every kernel timed"},
     {"synth", clfer_cmd_synth, "render the built-in FER+-like dataset (faces + crowd votes)"},
     {"labels", clfer_cmd_labels, "crowd votes to targets: FER+ schemes, RAF-DB EM, Dawid-Skene"},
 };

@@ -14,6 +14,8 @@ typedef struct clfer_command {
 int clfer_cmd_devices(int argc, char **argv);
 int clfer_cmd_selftest(int argc, char **argv);
 int clfer_cmd_models(int argc, char **argv);
+int clfer_cmd_train(int argc, char **argv);
+int clfer_cmd_profile(int argc, char **argv);
 int clfer_cmd_synth(int argc, char **argv);
 int clfer_cmd_labels(int argc, char **argv);
 

@@ -10,4 +10,5 @@
 #include "clfer/optim.h"
 #include "clfer/recipe.h"
 #include "clfer/metrics.h"
+#include "clfer/train.h"
 #endif

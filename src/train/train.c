@@ -598,7 +598,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   if ((st = make_batcher(r, stage, r->train_store, r->train_dist, &r->train, 1, &batcher))) return st;
   int bs = (int)I(r, stage, "train", "batch_size");
   int xshape[4] = {bs, r->in_c, r->in_h, r->in_w}, tshape[2] = {bs, r->k}, lshape[1] = {bs}, one[1] = {1};
-  clfer_tensor_t x = {0}, targets = {0}, labels = {0}, dlogits = {0}, dfeat = {0}, loss_sum = {0};
+  clfer_tensor_t x = {0}, targets = {0}, labels = {0}, dlogits = {0}, dfeat = {0}, loss_sum = {0}, loss_batch = {0};
   float *host_targets = malloc((size_t)bs * r->k * sizeof *host_targets);
   float *host_labels = malloc((size_t)bs * sizeof *host_labels);
   if (!host_targets || !host_labels) {
@@ -606,7 +606,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     goto done;
   }
   if ((st = clfer_tensor_create(r->rt, 4, xshape, &x)) || (st = clfer_tensor_create(r->rt, 2, tshape, &targets)) ||
-      (st = clfer_tensor_create(r->rt, 1, lshape, &labels)) || (st = clfer_tensor_create(r->rt, 1, one, &loss_sum)))
+      (st = clfer_tensor_create(r->rt, 1, lshape, &labels)) || (st = clfer_tensor_create(r->rt, 1, one, &loss_sum)) ||
+      (st = clfer_tensor_create(r->rt, 1, one, &loss_batch)))
     goto done;
   char path[1100];
   for (int epoch = start_epoch; epoch < epochs; epoch++) {
@@ -644,7 +645,9 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
         }
       }
       clfer_loss_inputs_t in = {.logits = logits, .features = feat ? &feat2 : NULL, .targets = &tb, .labels = &lb};
-      if ((st = clfer_objective(r->rt, terms, n_terms, &in, &dlogits, feat ? &dfeat : NULL, &loss_sum, 1)))
+      /* the epoch's loss is summed on the device: one read per epoch, no sync per step */
+      if ((st = clfer_objective(r->rt, terms, n_terms, &in, &dlogits, feat ? &dfeat : NULL, &loss_batch, 1)) ||
+          (st = clfer_axpy(r->rt, 1.0f, &loss_batch, &loss_sum)))
         goto done;
       if ((st = clfer_net_backward(r->net, &dlogits, feat ? &dfeat : NULL))) goto done;
       if ((st = clfer_optim_step(optim, (float)lr))) goto done;
@@ -733,6 +736,7 @@ done:
   free(host_labels);
   clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
   clfer_tensor_release(&dlogits), clfer_tensor_release(&dfeat), clfer_tensor_release(&loss_sum);
+  clfer_tensor_release(&loss_batch);
   clfer_batcher_destroy(batcher);
   return st;
 }
@@ -745,7 +749,7 @@ static clfer_status setup_classes(run_t *r) {
   if (k < 2) return clfer_set_error(CLFER_PARSE_ERROR, "%s: data.classes needs at least two classes", r->opt->recipe);
   r->k = k;
   for (int i = 0; i < k; i++) {
-    snprintf(r->names[i], sizeof r->names[i], "%s", items[i]);
+    memcpy(r->names[i], items[i], sizeof r->names[i]);
     r->name_ptrs[i] = r->names[i];
   }
   return CLFER_OK;
