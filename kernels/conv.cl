@@ -8,48 +8,48 @@
 #define REDUCE_WG 64
 #endif
 
-/* col[(c·KH + kh)·KW + kw][n·P + oy·OW + ox] = x[n0 + n][c][oy·S − pad + kh][ox·S − pad + kw] (0 outside) */
+/* col[(c·KH + kh)·KW + kw][n·P + oy·OW + ox] = x[n0 + n][c][oy·S − pad + kh][ox·S − pad + kw] (0 outside).
+ * 3-D range (P, count, C·KH·KW): one division per element instead of six, the row decomposition is
+ * invariant along dimension 0 (hoisted by CPU compilers) and consecutive items write consecutively. */
 __kernel void conv2d_im2col(__global const float *x, const int x_off, __global float *col, const int n0,
                             const int count, const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW) {
+  const int p = get_global_id(0), n = get_global_id(1), row = get_global_id(2);
   const int P = OH * OW;
-  const int cols = count * P;
-  const int idx = get_global_id(0);
-  if (idx >= cols * C * KH * KW) return;
-  const int column = idx % cols;
-  const int row = idx / cols;
+  if (p >= P) return;
   const int kw = row % KW, kh = (row / KW) % KH, c = row / (KW * KH);
-  const int n = column / P, p = column % P;
-  const int oy = p / OW, ox = p % OW;
+  const int oy = p / OW, ox = p - oy * OW;
   const int iy = oy * SH - PH + kh, ix = ox * SW - PW + kw;
-  float v = 0.0f;
-  if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = x[x_off + (((n0 + n) * C + c) * H + iy) * W + ix];
-  col[idx] = v;
+  /* a clamped load and a select instead of a branch, so CPU compilers can vectorise along p */
+  const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+  const float v = x[x_off + (((n0 + n) * C + c) * H + clamp(iy, 0, H - 1)) * W + clamp(ix, 0, W - 1)];
+  col[(size_t)row * count * P + n * P + p] = inside ? v : 0.0f;
 }
 
-/* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of col; a gather, so no atomics. */
+/* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of col; a gather, so no atomics.
+ * 3-D range (H·W, C, count). */
 __kernel void conv2d_col2im(__global const float *col, __global float *dx, const int dx_off, const int n0,
                             const int count, const int C, const int H, const int W, const int KH, const int KW,
                             const int SH, const int SW, const int PH, const int PW, const int OH, const int OW) {
-  const int idx = get_global_id(0);
-  if (idx >= count * C * H * W) return;
-  const int xx = idx % W, yy = (idx / W) % H, c = (idx / (W * H)) % C, n = idx / (W * H * C);
+  const int i = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
+  if (i >= H * W) return;
+  const int yy = i / W, xx = i - yy * W;
   const int P = OH * OW, cols = count * P;
   float sum = 0.0f;
   for (int kh = 0; kh < KH; kh++) {
     const int ty = yy + PH - kh;
-    if (ty < 0 || ty % SH) continue;
-    const int oy = ty / SH;
-    if (oy >= OH) continue;
+    if (ty < 0) break;
+    const int oy = SH == 1 ? ty : ty / SH;
+    if (oy >= OH || oy * SH != ty) continue;
     for (int kw = 0; kw < KW; kw++) {
       const int tx = xx + PW - kw;
-      if (tx < 0 || tx % SW) continue;
-      const int ox = tx / SW;
-      if (ox >= OW) continue;
-      sum += col[((c * KH + kh) * KW + kw) * cols + n * P + oy * OW + ox];
+      if (tx < 0) break;
+      const int ox = SW == 1 ? tx : tx / SW;
+      if (ox >= OW || ox * SW != tx) continue;
+      sum += col[(size_t)((c * KH + kh) * KW + kw) * cols + n * P + oy * OW + ox];
     }
   }
-  dx[dx_off + ((n0 + n) * C + c) * H * W + yy * W + xx] = sum;
+  dx[dx_off + ((n0 + n) * C + c) * H * W + i] = sum;
 }
 
 /* y[n0 + n][o][p] = t[o][n·P + p] + b[o] (b optional: has_bias 0). */

@@ -19,15 +19,16 @@ inline int avg_divisor(int oh, int ow, const int H, const int W, const int KH, c
   return (he - hs) * (we - ws);
 }
 
-/* One work-item per output element; argmax holds the flat index h·W + w within the plane (as
- * float) of the first maximum, NaN propagating as in PyTorch. */
+/* One work-item per output element over a (OH·OW, N·C) range; argmax holds the flat index
+ * h·W + w within the plane (as float) of the first maximum, NaN propagating as in PyTorch. */
 __kernel void maxpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
                                 __global float *argmax, const int am_off, const int has_argmax, const int NC,
                                 const int H, const int W, const int OH, const int OW, const int KH, const int KW,
                                 const int SH, const int SW, const int PH, const int PW) {
-  int i = get_global_id(0);
-  if (i >= NC * OH * OW) return;
-  int ow = i % OW, oh = (i / OW) % OH, nc = i / (OW * OH);
+  int p = get_global_id(0), nc = get_global_id(1);
+  if (p >= OH * OW) return;
+  int i = nc * OH * OW + p;
+  int oh = p / OW, ow = p - oh * OW;
   int hs = oh * SH - PH, ws = ow * SW - PW;
   int he = min(hs + KH, H), we = min(ws + KW, W);
   hs = max(hs, 0);
@@ -48,14 +49,16 @@ __kernel void maxpool2d_forward(__global const float *x, const int x_off, __glob
   if (has_argmax) argmax[am_off + i] = (float)best;
 }
 
-/* One work-item per input element: sums dy of every window containing it whose argmax it is. */
+/* One work-item per input element over a (H·W, N·C) range: sums dy of every window containing it
+ * whose argmax it is. */
 __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __global const float *argmax,
                                  const int am_off, __global float *dx, const int dx_off, const int NC, const int H,
                                  const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
                                  const int SW, const int PH, const int PW) {
-  int i = get_global_id(0);
-  if (i >= NC * H * W) return;
-  int w = i % W, h = (i / W) % H, nc = i / (W * H);
+  int q = get_global_id(0), nc = get_global_id(1);
+  if (q >= H * W) return;
+  int i = nc * H * W + q;
+  int h = q / W, w = q - h * W;
   int hp = h + PH, wp = w + PW;
   int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
   int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);
@@ -90,9 +93,10 @@ __kernel void avgpool2d_backward(__global const float *dy, const int dy_off, __g
                                  const int NC, const int H, const int W, const int OH, const int OW, const int KH,
                                  const int KW, const int SH, const int SW, const int PH, const int PW,
                                  const int count_include_pad) {
-  int i = get_global_id(0);
-  if (i >= NC * H * W) return;
-  int w = i % W, h = (i / W) % H, nc = i / (W * H);
+  int q = get_global_id(0), nc = get_global_id(1);
+  if (q >= H * W) return;
+  int i = nc * H * W + q;
+  int h = q / W, w = q - h * W;
   int hp = h + PH, wp = w + PW;
   int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
   int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);

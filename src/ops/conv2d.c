@@ -63,8 +63,8 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
 static clfer_status im2col(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x, int n0, int count,
                            clfer_tensor_t *col) {
   size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
-  size_t gs[1] = {total};
-  return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col", 1, gs, NULL, ((clfer_cost_t){0, 8.0 * total}),
+  size_t gs[3] = {(size_t)g->p, (size_t)count, (size_t)g->c * g->kh * g->kw};
+  return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col", 3, gs, NULL, ((clfer_cost_t){0, 8.0 * total}),
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
                    CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
@@ -138,8 +138,8 @@ clfer_status clfer_conv2d_backward_data(clfer_runtime_t *rt, const clfer_conv2d_
                        (size_t)gi * g.og * cols, cols, 0.0f, col.buf, (size_t)gi * g.ckk * cols, cols);
     if (st) break;
     size_t total = (size_t)count * g.c * g.h * g.w;
-    size_t gs[1] = {total};
-    st = CLFER_RUN(rt, "conv", NULL, "conv2d_col2im", 1, gs, NULL,
+    size_t gs[3] = {(size_t)g.h * g.w, (size_t)g.c, (size_t)count};
+    st = CLFER_RUN(rt, "conv", NULL, "conv2d_col2im", 3, gs, NULL,
                    ((clfer_cost_t){(double)total * g.kh * g.kw / ((double)g.sh * g.sw), 4.0 * total * (1 + g.kh * g.kw)}),
                    CLFER_ARG_MEM(col.buf), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g.c), CLFER_ARG_INT(g.h), CLFER_ARG_INT(g.w), CLFER_ARG_INT(g.kh),
