@@ -11,6 +11,10 @@ static const clfer_command_t commands[] = {
     {"models", clfer_cmd_models, "list the model zoo with parameter counts and FLOPs"},
     {"train", clfer_cmd_train, "train a recipe (apps/recipes/*.ini) and evaluate it"},
     {"profile", clfer_cmd_profile, "run a few training steps of a recipe with every kernel timed"},
+    {"eval", clfer_cmd_eval, "evaluate a checkpoint on a dataset split (accuracy, mean diagonal, confusion)"},
+    {"predict", clfer_cmd_predict, "class probabilities of PNG/JPEG images (one model or an ensemble)"},
+    {"features", clfer_cmd_features, "write a layer's deep features in libsvm format"},
+    {"svm", clfer_cmd_svm, "train and test a libsvm SVM on deep features (RAF-DB protocol)"},
     {"synth", clfer_cmd_synth, "render the built-in FER+-like dataset (faces + crowd votes)"},
     {"labels", clfer_cmd_labels, "crowd votes to targets: FER+ schemes, RAF-DB EM, Dawid-Skene"},
 };

@@ -18,9 +18,19 @@ int clfer_cmd_train(int argc, char **argv);
 int clfer_cmd_profile(int argc, char **argv);
 int clfer_cmd_synth(int argc, char **argv);
 int clfer_cmd_labels(int argc, char **argv);
+int clfer_cmd_eval(int argc, char **argv);
+int clfer_cmd_predict(int argc, char **argv);
+int clfer_cmd_features(int argc, char **argv);
+int clfer_cmd_svm(int argc, char **argv);
 
 /* Prints "clfer: <message>" with the library's last error to stderr and returns 1. */
 int clfer_app_fail(const char *what);
+/* Prints accuracy, mean diagonal, per-class precision/recall and the confusion matrix. */
+struct clfer_confusion;
+struct clfer_scores;
+void clfer_app_print_scores(const struct clfer_confusion *c, const struct clfer_scores *s);
+/* mkdir -p; 0 on success, else -1 with the library's error message set. */
+int clfer_app_mkdir_p(const char *dir);
 /* True when argv[i] is -h or --help. */
 int clfer_app_is_help(const char *arg);
 
