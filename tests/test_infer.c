@@ -1,0 +1,512 @@
+/* test_infer.c — the commands that use a trained model, run as a program (CLFER_CLI_PATH) on a
+ * small synth set and a checkpoint that `clfer train` writes for one epoch: predict's CSV
+ * (probabilities sum to 1, the argmax column agrees, one row per image), ensemble averaging,
+ * eval against an independent count from predict's output and the folder's votes (and against
+ * the training run's own test confusion), features in libsvm format, the SVM on separable data,
+ * and bad inputs that must fail with a message naming the file or layer. */
+#include <math.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "clfer/infer.h"
+#include "data_test_util.h"
+
+#define SHARED CLFER_TEST_TMP "/infer_shared"
+#define DATA SHARED "/synth"
+#define RUN SHARED "/run"
+#define CKPT RUN "/best.safetensors"
+#define TEST_DIR DATA "/FER2013Test"
+#define K 8
+
+static const char *const class_names[K] = {"neutral", "happiness", "surprise", "sadness",
+                                           "anger",   "disgust",   "fear",     "contempt"};
+
+/* Runs `clfer ARGS` with stdout and stderr to files; returns the exit code. */
+static int run_cli(const char *args, const char *out_path, const char *err_path) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "'%s' %s >'%s' 2>'%s'", CLFER_CLI_PATH, args, out_path, err_path);
+  int rc = system(cmd);
+  cr_assert(rc != -1 && WIFEXITED(rc), "cannot run %s", cmd);
+  return WEXITSTATUS(rc);
+}
+
+static double mtime(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 ? (double)sb.st_mtim.tv_sec + 1e-9 * (double)sb.st_mtim.tv_nsec : -1;
+}
+
+/* The synth data and a one-epoch checkpoint, made once per build of the CLI (each Criterion test
+ * runs in its own process, so the files are the cache). */
+static void ensure_model(void) {
+  const char *ready = SHARED "/ready";
+  if (mtime(ready) > mtime(CLFER_CLI_PATH)) return;
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd,
+           "rm -rf '%s' && mkdir -p '%s' && '%s' synth --out '%s' --train 384 --valid 64 --test 96 --ferplus-folders "
+           ">/dev/null && '%s' train --recipe '%s/apps/recipes/demo.ini' --set data.dir='%s' --set train.epochs=1 "
+           "--out '%s' --quiet --no-progress >'%s/train.log' 2>&1",
+           SHARED, SHARED, CLFER_CLI_PATH, DATA, CLFER_CLI_PATH, CLFER_SOURCE_DIR, DATA, RUN, SHARED);
+  cr_assert_eq(system(cmd), 0, "cannot make the model: %s", cmd);
+  dt_write(ready, "ok\n");
+}
+
+/* ---- predict's CSV ---- */
+
+typedef struct rows {
+  int n;
+  char file[512][256];
+  float p[512][K];
+  char predicted[512][32];
+} rows_t;
+
+/* Parses and checks predict's CSV: header, then file,p1..pK,predicted per row. */
+static void parse_csv(const char *text, rows_t *r) {
+  char header[512] = "file";
+  for (int c = 0; c < K; c++) strcat(header, ","), strcat(header, class_names[c]);
+  strcat(header, ",predicted\n");
+  cr_assert(!strncmp(text, header, strlen(header)), "header of:\n%.300s", text);
+  const char *line = text + strlen(header);
+  r->n = 0;
+  while (*line) {
+    cr_assert_lt(r->n, 512);
+    const char *comma = strchr(line, ',');
+    cr_assert(comma, "row %d has no comma", r->n);
+    snprintf(r->file[r->n], sizeof r->file[0], "%.*s", (int)(comma - line), line);
+    char *end = (char *)comma;
+    for (int c = 0; c < K; c++) {
+      cr_assert_eq(*end, ',', "row %d: missing column %d", r->n, c);
+      r->p[r->n][c] = strtof(end + 1, &end);
+    }
+    cr_assert_eq(*end, ',');
+    const char *nl = strchr(end, '\n');
+    cr_assert(nl);
+    snprintf(r->predicted[r->n], sizeof r->predicted[0], "%.*s", (int)(nl - end - 1), end + 1);
+    r->n++;
+    line = nl + 1;
+  }
+}
+
+static int class_index(const char *name) {
+  for (int c = 0; c < K; c++)
+    if (strcmp(name, class_names[c]) == 0) return c;
+  return -1;
+}
+
+static int count_pngs(const char *dir) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '\\.png$'", dir);
+  FILE *p = popen(cmd, "r");
+  int n = 0;
+  cr_assert(p && fscanf(p, "%d", &n) == 1);
+  pclose(p);
+  return n;
+}
+
+Test(infer, predict_csv_probabilities_and_argmax) {
+  ensure_model();
+  const char *dir = test_tmpdir("infer_predict");
+  char out[1200], err[1200], args[4096];
+  snprintf(out, sizeof out, "%s/out.csv", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, TEST_DIR);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  char *text = dt_read(out, NULL);
+  static rows_t r;
+  parse_csv(text, &r);
+  free(text);
+  cr_assert_eq(r.n, count_pngs(TEST_DIR), "one row per image");
+  int distinct = 0;
+  for (int i = 0; i < r.n; i++) {
+    double sum = 0;
+    int best = 0;
+    for (int c = 0; c < K; c++) {
+      cr_assert(r.p[i][c] >= 0 && r.p[i][c] <= 1, "%s: p[%d] = %g", r.file[i], c, r.p[i][c]);
+      sum += r.p[i][c];
+      if (r.p[i][c] > r.p[i][best]) best = c;
+    }
+    cr_assert(fabs(sum - 1) < 2e-5, "%s: probabilities sum to %.7f", r.file[i], sum);
+    cr_assert_str_eq(r.predicted[i], class_names[best], "%s", r.file[i]);
+    cr_assert(strstr(r.file[i], "FER2013Test/fer") && strstr(r.file[i], ".png"), "%s", r.file[i]);
+    if (i > 0) {
+      cr_assert(strcmp(r.file[i - 1], r.file[i]) < 0, "files are sorted");
+      distinct += fabsf(r.p[i][0] - r.p[0][0]) > 1e-4f;
+    }
+  }
+  cr_assert_gt(distinct, 0, "the model gives every image the same probabilities");
+
+  /* a single file in JSON */
+  snprintf(args, sizeof args, "predict --format json --model '%s' '%s'", CKPT, r.file[0]);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  text = dt_read(out, NULL);
+  cr_assert(strstr(text, "\"predictions\"") && strstr(text, r.file[0]) && strstr(text, "\"probabilities\""), "%s", text);
+  char want[128];
+  snprintf(want, sizeof want, "\"predicted\":\t\"%s\"", r.predicted[0]);
+  cr_assert(strstr(text, want), "%s\nwants %s", text, want);
+  free(text);
+
+  /* the latency benchmark */
+  snprintf(args, sizeof args, "predict --bench --runs 5 --model '%s' '%s'", CKPT, r.file[0]);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  text = dt_read(out, NULL);
+  double mean = -1, p99 = -1;
+  const char *m = strstr(text, "mean ");
+  cr_assert(m && sscanf(m, "mean %lf ms, p99 %lf ms", &mean, &p99) == 2, "%s", text);
+  cr_assert(mean > 0 && p99 >= mean * 0.5, "%s", text);
+  free(text);
+}
+
+/* A second, different model with the metadata clfer's loader needs (random weights). */
+static void write_random_model(const char *path) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_zoo_build(rt, "fer_small", 1, 48, 48, K, &net), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 77), CLFER_OK);
+  clfer_meta_t meta = {0};
+  clfer_meta_set(&meta, "clfer.classes", "neutral,happiness,surprise,sadness,anger,disgust,fear,contempt");
+  clfer_meta_set(&meta, "clfer.preprocess", "ferplus");
+  cr_assert_eq(clfer_net_save(net, path, &meta, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  clfer_meta_free(&meta);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
+Test(infer, ensemble_averages_probabilities) {
+  ensure_model();
+  const char *dir = test_tmpdir("infer_ensemble");
+  char out[1200], err[1200], args[4096], copy[1200], other[1200];
+  snprintf(out, sizeof out, "%s/out.csv", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  snprintf(copy, sizeof copy, "%s/copy.safetensors", dir);
+  snprintf(other, sizeof other, "%s/other.safetensors", dir);
+  dt_copy(CKPT, copy);
+  write_random_model(other);
+  static rows_t a, aa, b, ab;
+  const char *sets[4][2] = {{CKPT, NULL}, {CKPT, copy}, {other, NULL}, {CKPT, other}};
+  rows_t *res[4] = {&a, &aa, &b, &ab};
+  for (int s = 0; s < 4; s++) {
+    if (sets[s][1])
+      snprintf(args, sizeof args, "predict --model '%s' --model '%s' '%s'", sets[s][0], sets[s][1], TEST_DIR);
+    else
+      snprintf(args, sizeof args, "predict --model '%s' '%s'", sets[s][0], TEST_DIR);
+    cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+    char *text = dt_read(out, NULL);
+    parse_csv(text, res[s]);
+    free(text);
+  }
+  int differs = 0;
+  for (int i = 0; i < a.n; i++)
+    for (int c = 0; c < K; c++) {
+      cr_assert(fabsf(aa.p[i][c] - a.p[i][c]) <= 1e-6f, "two identical models: %s class %d", a.file[i], c);
+      float avg = 0.5f * (a.p[i][c] + b.p[i][c]);
+      cr_assert(fabsf(ab.p[i][c] - avg) <= 2e-6f, "%s class %d: ensemble %g, average %g", a.file[i], c, ab.p[i][c], avg);
+      differs += fabsf(a.p[i][c] - b.p[i][c]) > 1e-3f;
+    }
+  cr_assert_gt(differs, 0, "the two models should differ");
+}
+
+/* ---- eval ---- */
+
+/* "accuracy X%  mean diagonal Y%  (N samples)" from eval's report. */
+static void parse_eval(const char *text, double *acc, double *diag, int *n) {
+  const char *a = strstr(text, "accuracy ");
+  cr_assert(a && sscanf(a, "accuracy %lf%%  mean diagonal %lf%%  (%d samples)", acc, diag, n) == 3, "%s", text);
+}
+
+Test(infer, eval_matches_an_independent_count) {
+  ensure_model();
+  const char *dir = test_tmpdir("infer_eval");
+  char out[1200], err[1200], args[4096], csv[1300];
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+
+  /* independent: predict's argmax per PNG against the majority of the folder's votes */
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, TEST_DIR);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  char *text = dt_read(out, NULL);
+  static rows_t r;
+  parse_csv(text, &r);
+  free(text);
+  char *labels = dt_read(TEST_DIR "/label.csv", NULL);
+  int samples = 0, correct = 0;
+  long confusion[K][K] = {{0}};
+  for (char *line = strtok(labels, "\n"); line; line = strtok(NULL, "\n")) {
+    char name[256];
+    float votes[CLFER_FERPLUS_VOTES], dist[CLFER_FERPLUS_EMOTIONS];
+    const char *after_box = strstr(line, ")\",");
+    cr_assert(after_box && sscanf(line, "%255[^,]", name) == 1, "%s", line);
+    const char *p = after_box + 2;
+    for (int v = 0; v < CLFER_FERPLUS_VOTES; v++) {
+      cr_assert_eq(*p, ',', "%s", line);
+      votes[v] = strtof(p + 1, (char **)&p);
+    }
+    if (clfer_ferplus_process(votes, CLFER_FERPLUS_MAJORITY, dist) != CLFER_FERPLUS_KEEP) continue;
+    int truth = 0;
+    for (int c = 1; c < K; c++)
+      if (dist[c] > dist[truth]) truth = c;
+    int row = -1;
+    for (int i = 0; i < r.n; i++)
+      if (strstr(r.file[i], name)) row = i;
+    cr_assert_geq(row, 0, "%s has no prediction", name);
+    int pred = class_index(r.predicted[row]);
+    samples++;
+    correct += pred == truth;
+    confusion[truth][pred]++;
+  }
+  free(labels);
+  cr_assert_gt(samples, 10);
+
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --format ferplus_folders --split test --out '%s'", CKPT,
+           DATA, dir);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  text = dt_read(out, NULL);
+  double acc, diag;
+  int n;
+  parse_eval(text, &acc, &diag, &n);
+  cr_assert(strstr(text, "confusion matrix") && strstr(text, "precision") && strstr(text, "contempt"), "%s", text);
+  free(text);
+  cr_assert_eq(n, samples);
+  cr_assert(fabs(acc - 100.0 * correct / samples) < 0.006, "eval %.2f%%, independent %.2f%%", acc,
+            100.0 * correct / samples);
+  double recall_sum = 0;
+  int with = 0;
+  for (int t = 0; t < K; t++) {
+    long row = 0;
+    for (int p = 0; p < K; p++) row += confusion[t][p];
+    if (row) recall_sum += (double)confusion[t][t] / row, with++;
+  }
+  cr_assert(fabs(diag - 100.0 * recall_sum / with) < 0.006, "mean diagonal %.2f%% vs %.2f%%", diag,
+            100.0 * recall_sum / with);
+  snprintf(csv, sizeof csv, "%s/confusion_test.csv", dir);
+  char *got = dt_read(csv, NULL);
+  char want[4096] = "true\\predicted", cell[64];
+  for (int c = 0; c < K; c++) strcat(want, ","), strcat(want, class_names[c]);
+  strcat(want, "\n");
+  for (int t = 0; t < K; t++) {
+    strcat(want, class_names[t]);
+    for (int p = 0; p < K; p++) snprintf(cell, sizeof cell, ",%ld", confusion[t][p]), strcat(want, cell);
+    strcat(want, "\n");
+  }
+  cr_assert_str_eq(got, want);
+  free(got);
+  snprintf(csv, sizeof csv, "%s/confusion_test.svg", dir);
+  got = dt_read(csv, NULL);
+  cr_assert(strstr(got, "<svg") && strstr(got, "happiness"));
+  free(got);
+
+  /* the CSV form of the same data, and the training run's own test confusion (same epoch) */
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --out '%s/csvform'", CKPT, DATA, dir);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  snprintf(csv, sizeof csv, "%s/csvform/confusion_test.csv", dir);
+  got = dt_read(csv, NULL);
+  char *from_train = dt_read(RUN "/confusion_test.csv", NULL);
+  cr_assert_str_eq(got, from_train);
+  cr_assert_str_eq(got, want);
+  free(got);
+  free(from_train);
+}
+
+/* ---- features and svm ---- */
+
+Test(infer, features_libsvm_format) {
+  ensure_model();
+  const char *dir = test_tmpdir("infer_features");
+  char out[1200], err[1200], args[4096], feat[1200], train_feat[1200];
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  snprintf(feat, sizeof feat, "%s/test.svm", dir);
+  snprintf(train_feat, sizeof train_feat, "%s/train.svm", dir);
+  snprintf(args, sizeof args, "features --model '%s' --data '%s' --split test --layer classifier.1 --out '%s'", CKPT,
+           DATA, feat);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  char *e = dt_read(err, NULL);
+  cr_assert(strstr(e, "× 128 values of layer classifier.1 (relu)"), "%s", e);
+  free(e);
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s'", CKPT, DATA);
+  cr_assert_eq(run_cli(args, out, err), 0);
+  char *text = dt_read(out, NULL);
+  double acc, diag;
+  int n;
+  parse_eval(text, &acc, &diag, &n);
+  free(text);
+  char *lines = dt_read(feat, NULL);
+  int rows = 0;
+  for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"), rows++) {
+    char *p = line;
+    long label = strtol(p, &p, 10);
+    cr_assert(label >= 0 && label < K, "%s", line);
+    int last = 0;
+    while (*p == ' ') {
+      long idx = strtol(p + 1, &p, 10);
+      cr_assert_eq(*p, ':', "%s", line);
+      float v = strtof(p + 1, &p);
+      cr_assert(idx > last && idx <= 128 && v > 0, "after ReLU every written value is positive: %s", line);
+      last = (int)idx;
+    }
+    cr_assert_eq(*p, '\0', "%s", line);
+  }
+  free(lines);
+  cr_assert_eq(rows, n, "one line per evaluated sample");
+
+  /* round trip through the SVM (default layer: the model's feature node) */
+  snprintf(args, sizeof args, "features --model '%s' --data '%s' --split train --out '%s'", CKPT, DATA, train_feat);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  snprintf(args, sizeof args, "features --model '%s' --data '%s' --split test --out '%s'", CKPT, DATA, feat);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  snprintf(args, sizeof args, "svm --train '%s' --test '%s'", train_feat, feat);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  text = dt_read(out, NULL);
+  double sacc, sdiag;
+  int sn;
+  parse_eval(text, &sacc, &sdiag, &sn);
+  cr_assert_eq(sn, n);
+  cr_assert(sacc > 100.0 / K, "SVM on trained features at chance: %s", text);
+  free(text);
+}
+
+/* Three classes around far-apart centres in 5 dimensions, with deterministic jitter. */
+static void write_separable(const char *path, int per_class, uint64_t seed) {
+  FILE *f = fopen(path, "w");
+  cr_assert(f);
+  float noise[5];
+  for (int i = 0; i < per_class; i++)
+    for (int c = 0; c < 3; c++) {
+      test_fill_uniform(noise, 5, seed + (uint64_t)(i * 3 + c), -0.5f, 0.5f);
+      fprintf(f, "%d", c);
+      for (int d = 0; d < 5; d++) fprintf(f, " %d:%g", d + 1, (d == c ? 4.0 : 0.0) + noise[d]);
+      fprintf(f, "\n");
+    }
+  fclose(f);
+}
+
+Test(infer, svm_separable_and_format) {
+  const char *dir = test_tmpdir("infer_svm");
+  char out[1200], err[1200], args[4096], tr[1200], te[1200], pred[1200], bad[1200];
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  snprintf(tr, sizeof tr, "%s/train.svm", dir);
+  snprintf(te, sizeof te, "%s/test.svm", dir);
+  snprintf(pred, sizeof pred, "%s/pred.txt", dir);
+  write_separable(tr, 20, 1);
+  write_separable(te, 10, 1000);
+  for (int kernel = 0; kernel < 2; kernel++) {
+    snprintf(args, sizeof args, "svm --train '%s' --test '%s' --kernel %s --classes a,b,c --predictions '%s'", tr, te,
+             kernel ? "rbf" : "linear", pred);
+    cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+    char *text = dt_read(out, NULL);
+    double acc, diag;
+    int n;
+    parse_eval(text, &acc, &diag, &n);
+    cr_assert_eq(n, 30);
+    cr_assert_float_eq(acc, 100.0, 1e-9, "%s", text);
+    cr_assert_float_eq(diag, 100.0, 1e-9, "%s", text);
+    cr_assert(strstr(text, "train ") && strstr(text, "60 samples, 5 features"), "%s", text);
+    cr_assert(strstr(text, "\nb ") && strstr(text, "100.00%"), "class names in the table: %s", text);
+    free(text);
+    char *p = dt_read(pred, NULL);
+    char want[128] = "";
+    for (int i = 0; i < 10; i++) strcat(want, "0\n1\n2\n");
+    cr_assert_str_eq(p, want);
+    free(p);
+  }
+  /* malformed input names the file and line */
+  snprintf(bad, sizeof bad, "%s/bad.svm", dir);
+  dt_write(bad, "0 1:1 2:2\n1 2:1 1:3\n");
+  snprintf(args, sizeof args, "svm --train '%s' --test '%s'", bad, te);
+  cr_assert_eq(run_cli(args, out, err), 1);
+  char *e = dt_read(err, NULL);
+  cr_assert(strstr(e, "bad.svm:2:"), "%s", e);
+  free(e);
+  snprintf(args, sizeof args, "svm --train '%s' --test '%s' --kernel poly", tr, te);
+  cr_assert_eq(run_cli(args, out, err), 2);
+}
+
+/* ---- bad inputs ---- */
+
+static void expect_failure(const char *args, const char *dir, const char *needle) {
+  char out[1200], err[1200];
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  int rc = run_cli(args, out, err);
+  char *e = dt_read(err, NULL);
+  cr_assert_neq(rc, 0, "`clfer %s` succeeded", args);
+  cr_assert(strstr(e, needle), "`clfer %s`: the message should name %s:\n%s", args, needle, e);
+  cr_assert(!strstr(e, "Segmentation") && rc < 128, "%s", e);
+  free(e);
+}
+
+Test(infer, bad_inputs_fail_with_a_message) {
+  ensure_model();
+  const char *dir = test_tmpdir("infer_bad");
+  char args[4096], path[1200], corrupt[1200], text_file[1200], png[1200];
+  snprintf(path, sizeof path, "%s/missing.safetensors", dir);
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", path, TEST_DIR);
+  expect_failure(args, dir, "missing.safetensors");
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s'", path, DATA);
+  expect_failure(args, dir, "missing.safetensors");
+
+  snprintf(corrupt, sizeof corrupt, "%s/corrupt.safetensors", dir);
+  size_t size;
+  char *bytes = dt_read(CKPT, &size);
+  dt_write_bytes(corrupt, bytes, size / 2);
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", corrupt, TEST_DIR);
+  expect_failure(args, dir, "corrupt.safetensors");
+  dt_write_bytes(corrupt, bytes, 40);
+  expect_failure(args, dir, "corrupt.safetensors");
+  free(bytes);
+
+  snprintf(text_file, sizeof text_file, "%s/notes.png", dir);
+  dt_write(text_file, "this is not an image\n");
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, text_file);
+  expect_failure(args, dir, "notes.png");
+  snprintf(png, sizeof png, "%s/nothing_here.png", dir);
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, png);
+  expect_failure(args, dir, "nothing_here.png");
+
+  snprintf(args, sizeof args, "features --model '%s' --data '%s' --layer no_such_layer --out '%s/f.svm'", CKPT, DATA,
+           dir);
+  expect_failure(args, dir, "no_such_layer");
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s/nowhere'", CKPT, dir);
+  expect_failure(args, dir, "nowhere");
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --split sideways", CKPT, DATA);
+  expect_failure(args, dir, "sideways");
+  snprintf(args, sizeof args, "svm --train '%s/none.svm' --test '%s/none.svm'", dir, dir);
+  expect_failure(args, dir, "none.svm");
+
+  /* usage: unknown options are errors (2), --help succeeds */
+  char out[1200], err[1200];
+  snprintf(out, sizeof out, "%s/out.txt", dir);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  const char *commands[4] = {"eval", "predict", "features", "svm"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(args, sizeof args, "%s --bogus", commands[i]);
+    cr_assert_eq(run_cli(args, out, err), 2, "%s", args);
+    snprintf(args, sizeof args, "%s --help", commands[i]);
+    cr_assert_eq(run_cli(args, out, err), 0, "%s", args);
+    char *help = dt_read(out, NULL);
+    cr_assert(strstr(help, "usage: clfer"), "%s", help);
+    free(help);
+  }
+}
+
+/* ---- library pieces ---- */
+
+Test(infer, softmax_and_preprocessing_names) {
+  const float z[2][4] = {{1, 2, 3, 4}, {1000, 1000, -1000, 0}};
+  float p[2][4];
+  clfer_softmax_rows(&z[0][0], 2, 4, &p[0][0]);
+  double e = exp(1) + exp(2) + exp(3) + exp(4);
+  for (int c = 0; c < 4; c++) cr_assert_float_eq(p[0][c], exp(c + 1) / e, 1e-6);
+  cr_assert_float_eq(p[1][0], 0.5, 1e-6);
+  cr_assert_float_eq(p[1][1], 0.5, 1e-6);
+  cr_assert_float_eq(p[1][2], 0.0, 1e-9);
+  cr_assert_eq(clfer_argmax(&z[0][0], 4), 3);
+  cr_assert_eq(clfer_argmax(&z[1][0], 4), 0, "first on ties");
+  clfer_preproc_t pp;
+  cr_assert_eq(clfer_preproc_from_name("ferplus", 1, 64, 64, &pp), CLFER_OK);
+  cr_assert_eq(pp.norm, CLFER_NORM_FERPLUS);
+  cr_assert_eq(pp.out_h, 64);
+  cr_assert_eq(clfer_preproc_from_name("imagenet", 3, 224, 224, &pp), CLFER_OK);
+  cr_assert(pp.minmax_stretch && fabsf(pp.std[2] - 0.225f) < 1e-7f);
+  cr_assert_eq(clfer_preproc_from_name("sepia", 1, 48, 48, &pp), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "sepia"), "%s", clfer_last_error());
+}
