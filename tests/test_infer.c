@@ -42,7 +42,7 @@ static void ensure_model(void) {
   if (mtime(ready) > mtime(CLFER_CLI_PATH)) return;
   char cmd[4096];
   snprintf(cmd, sizeof cmd,
-           "rm -rf '%s' && mkdir -p '%s' && '%s' synth --out '%s' --train 384 --valid 64 --test 96 --ferplus-folders "
+           "rm -rf '%s' && mkdir -p '%s' && '%s' synth --out '%s' --train 256 --valid 32 --test 96 --ferplus-folders "
            ">/dev/null && '%s' train --recipe '%s/apps/recipes/demo.ini' --set data.dir='%s' --set train.epochs=1 "
            "--out '%s' --quiet --no-progress >'%s/train.log' 2>&1",
            SHARED, SHARED, CLFER_CLI_PATH, DATA, CLFER_CLI_PATH, CLFER_SOURCE_DIR, DATA, RUN, SHARED);
