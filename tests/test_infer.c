@@ -144,6 +144,31 @@ Test(infer, predict_csv_probabilities_and_argmax) {
   cr_assert(strstr(text, want), "%s\nwants %s", text, want);
   free(text);
 
+  /* a folder searched recursively: a larger RGB JPEG, a smaller gray PNG; other files ignored */
+  char mixed[1200], path[1300];
+  snprintf(mixed, sizeof mixed, "%s/mixed/sub", dir);
+  dt_mkdirs(mixed);
+  snprintf(mixed, sizeof mixed, "%s/mixed", dir);
+  snprintf(path, sizeof path, "%s/a.jpg", mixed);
+  dt_make_image(path, 96, 80, 3, 5);
+  snprintf(path, sizeof path, "%s/sub/b.png", mixed);
+  dt_make_image(path, 24, 24, 1, 6);
+  snprintf(path, sizeof path, "%s/readme.txt", mixed);
+  dt_write(path, "not an image\n");
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, mixed);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  text = dt_read(out, NULL);
+  static rows_t mr;
+  parse_csv(text, &mr);
+  free(text);
+  cr_assert_eq(mr.n, 2);
+  cr_assert(strstr(mr.file[0], "mixed/a.jpg") && strstr(mr.file[1], "mixed/sub/b.png"), "%s %s", mr.file[0], mr.file[1]);
+  for (int i = 0; i < 2; i++) {
+    double sum = 0;
+    for (int c = 0; c < K; c++) sum += mr.p[i][c];
+    cr_assert(fabs(sum - 1) < 2e-5, "%s: probabilities sum to %.7f", mr.file[i], sum);
+  }
+
   /* the latency benchmark */
   snprintf(args, sizeof args, "predict --bench --runs 5 --model '%s' '%s'", CKPT, r.file[0]);
   cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
@@ -509,4 +534,58 @@ Test(infer, softmax_and_preprocessing_names) {
   cr_assert(pp.minmax_stretch && fabsf(pp.std[2] - 0.225f) < 1e-7f);
   cr_assert_eq(clfer_preproc_from_name("sepia", 1, 48, 48, &pp), CLFER_INVALID_ARGUMENT);
   cr_assert(strstr(clfer_last_error(), "sepia"), "%s", clfer_last_error());
+}
+
+Test(infer, model_api_metadata) {
+  ensure_model();
+  clfer_runtime_t *rt = test_runtime();
+  clfer_model_t *m;
+  cr_assert_eq(clfer_model_load(rt, CKPT, &m), CLFER_OK, "%s", clfer_last_error());
+  int in[3];
+  clfer_model_input_shape(m, in);
+  cr_assert(in[0] == 1 && in[1] == 48 && in[2] == 48);
+  cr_assert_eq(clfer_model_classes(m), K);
+  for (int c = 0; c < K; c++) cr_assert_str_eq(clfer_model_class_names(m)[c], class_names[c]);
+  cr_assert_str_eq(clfer_model_preprocess_name(m), "ferplus");
+  cr_assert_eq(clfer_model_preproc(m)->norm, CLFER_NORM_FERPLUS);
+  int node;
+  cr_assert_eq(clfer_model_find_layer(m, "classifier.1", &node), CLFER_OK);
+  cr_assert_eq(clfer_model_node_size(m, node), 128);
+  cr_assert_eq(clfer_model_find_layer(m, "classifier.99", &node), CLFER_NOT_FOUND);
+  cr_assert(strstr(clfer_last_error(), "classifier.99") && strstr(clfer_last_error(), "features.0"), "%s",
+            clfer_last_error());
+
+  /* a 48x48 gray image goes through unchanged geometry: prepare == preprocess with the identity */
+  clfer_image_t img = {48, 48, 1, malloc(48 * 48)};
+  for (int i = 0; i < 48 * 48; i++) img.pixels[i] = (uint8_t)((i * 37) % 251);
+  float *a = malloc(2 * 48 * 48 * sizeof *a), *b = a + 48 * 48;
+  const float id[6] = {1, 0, 0, 0, 1, 0};
+  cr_assert_eq(clfer_model_prepare(m, &img, a), CLFER_OK);
+  cr_assert_eq(clfer_preprocess_host(img.pixels, 48, 48, 1, id, clfer_model_preproc(m), b), CLFER_OK);
+  TEST_ASSERT_CLOSE(a, b, 48 * 48, 1e-6, 1e-6, "prepared input");
+  float logits[2 * K], feats[2 * 128];
+  memcpy(b, a, 48 * 48 * sizeof *a);
+  cr_assert_eq(clfer_model_find_layer(m, "classifier.1", &node), CLFER_OK);
+  cr_assert_eq(clfer_model_run(m, a, 2, logits, node, feats), CLFER_OK, "%s", clfer_last_error());
+  for (int c = 0; c < K; c++) cr_assert_float_eq(logits[c], logits[K + c], 1e-5, "same image, same logits");
+  for (int j = 0; j < 128; j++) cr_assert(feats[j] >= 0, "ReLU output");
+  free(a);
+  clfer_image_free(&img);
+  clfer_model_destroy(m);
+
+  /* a checkpoint without "clfer.model" names the file */
+  const char *dir = test_tmpdir("infer_api");
+  char path[1200];
+  snprintf(path, sizeof path, "%s/plain.safetensors", dir);
+  clfer_net_t *net;
+  int x;
+  cr_assert_eq(clfer_net_create(rt, "plain", 1, 4, 4, &net), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(net, "fc", 0, 3, 1, &x), CLFER_OK);
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 1), CLFER_OK);
+  cr_assert_eq(clfer_net_save(net, path, NULL, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  clfer_net_destroy(net);
+  cr_assert_neq(clfer_model_load(rt, path, &m), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "plain.safetensors") && strstr(clfer_last_error(), "clfer.model"), "%s",
+            clfer_last_error());
+  clfer_runtime_destroy(rt);
 }
