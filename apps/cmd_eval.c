@@ -21,7 +21,7 @@ static void usage(FILE *out) {
           "  --model CKPT     checkpoint (best.safetensors or last.safetensors of a run)\n"
           "  --data DIR       dataset directory\n"
           "  --format F       ferplus (default), fer2013, ferplus_folders, rafdb, ckplus, folder\n"
-          "  --split S        test (default), valid, train or all\n"
+          "  --split S        test (default; all for folder and ckplus), valid, train or all\n"
           "  --labels L       majority (default: FER+ majority vote / argmax of votes) or hard\n"
           "                   (the dataset's own hard labels)\n"
           "  --out DIR        also write DIR/confusion_<split>.csv and .svg\n"
@@ -50,14 +50,14 @@ int clfer_cmd_eval(int argc, char **argv) {
       {0, 0, 0, 0}};
   const char *model_path = NULL, *data = NULL, *format = "ferplus", *split_name = "test", *labels = "majority";
   const char *out_dir = NULL, *device = NULL;
-  int c, batch = 64;
+  int c, batch = 64, split_given = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:b:d:h", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
       case 'D': data = optarg; break;
       case 'f': format = optarg; break;
-      case 's': split_name = optarg; break;
+      case 's': split_name = optarg, split_given = 1; break;
       case 'l': labels = optarg; break;
       case 'o': out_dir = optarg; break;
       case 'b': batch = atoi(optarg); break;
@@ -77,6 +77,8 @@ int clfer_cmd_eval(int argc, char **argv) {
     return 2;
   }
   int split = -1;
+  /* folders and CK+ have no splits of their own (the readers put everything in train) */
+  if (!split_given && (strcmp(format, "folder") == 0 || strcmp(format, "ckplus") == 0)) split_name = "all";
   if (strcmp(split_name, "all") != 0) {
     clfer_split_t sp;
     if (clfer_split_parse(split_name, &sp)) {

@@ -23,7 +23,8 @@ static void features_usage(FILE *out) {
           "penultimate fully connected layer) in libsvm's format, one line per sample:\n"
           "`LABEL 1:v1 2:v2 ...` with LABEL the class index in the model's class order and zero\n"
           "values left out, so `clfer svm` and libsvm's svm-train read it. `clfer models NAME` lists\n"
-          "a model's layers. Options --format, --split (default train), --labels as for `clfer eval`.\n");
+          "a model's layers. Options --format, --split (default train; all for folder and ckplus),\n"
+          "--labels as for `clfer eval`.\n");
 }
 
 typedef struct feat_ctx {
@@ -53,14 +54,14 @@ int clfer_cmd_features(int argc, char **argv) {
       {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
   const char *model_path = NULL, *data = NULL, *format = "ferplus", *split_name = "train", *labels = "majority";
   const char *out_path = NULL, *layer = NULL, *device = NULL;
-  int c, batch = 64;
+  int c, batch = 64, split_given = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:L:b:d:h", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
       case 'D': data = optarg; break;
       case 'f': format = optarg; break;
-      case 's': split_name = optarg; break;
+      case 's': split_name = optarg, split_given = 1; break;
       case 'l': labels = optarg; break;
       case 'o': out_path = optarg; break;
       case 'L': layer = optarg; break;
@@ -80,6 +81,8 @@ int clfer_cmd_features(int argc, char **argv) {
     fprintf(stderr, "clfer features: --labels must be majority or hard, not '%s'\n", labels);
     return 2;
   }
+  /* folders and CK+ have no splits of their own (the readers put everything in train) */
+  if (!split_given && (strcmp(format, "folder") == 0 || strcmp(format, "ckplus") == 0)) split_name = "all";
   if (strcmp(split_name, "all") != 0) {
     clfer_split_t sp;
     if (clfer_split_parse(split_name, &sp)) {
