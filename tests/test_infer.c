@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cjson/cJSON.h>
+
 #include "clfer/infer.h"
 #include "data_test_util.h"
 
@@ -134,15 +136,29 @@ Test(infer, predict_csv_probabilities_and_argmax) {
   }
   cr_assert_gt(distinct, 0, "the model gives every image the same probabilities");
 
-  /* a single file in JSON */
-  snprintf(args, sizeof args, "predict --format json --model '%s' '%s'", CKPT, r.file[0]);
+  /* JSON: the same probabilities, as numbers keyed by class */
+  snprintf(args, sizeof args, "predict --format json --model '%s' '%s'", CKPT, TEST_DIR);
   cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
   text = dt_read(out, NULL);
-  cr_assert(strstr(text, "\"predictions\"") && strstr(text, r.file[0]) && strstr(text, "\"probabilities\""), "%s", text);
-  char want[128];
-  snprintf(want, sizeof want, "\"predicted\":\t\"%s\"", r.predicted[0]);
-  cr_assert(strstr(text, want), "%s\nwants %s", text, want);
+  cJSON *root = cJSON_Parse(text);
+  cr_assert(root, "not JSON: %.200s", text);
   free(text);
+  const cJSON *models = cJSON_GetObjectItem(root, "models"), *classes = cJSON_GetObjectItem(root, "classes");
+  const cJSON *preds = cJSON_GetObjectItem(root, "predictions");
+  cr_assert_eq(cJSON_GetArraySize(models), 1);
+  cr_assert_str_eq(cJSON_GetArrayItem(models, 0)->valuestring, CKPT);
+  cr_assert_eq(cJSON_GetArraySize(classes), K);
+  cr_assert_eq(cJSON_GetArraySize(preds), r.n);
+  for (int i = 0; i < r.n; i++) {
+    const cJSON *item = cJSON_GetArrayItem(preds, i), *probs = cJSON_GetObjectItem(item, "probabilities");
+    cr_assert_str_eq(cJSON_GetObjectItem(item, "file")->valuestring, r.file[i]);
+    cr_assert_str_eq(cJSON_GetObjectItem(item, "predicted")->valuestring, r.predicted[i]);
+    for (int c = 0; c < K; c++) {
+      const cJSON *v = cJSON_GetObjectItem(probs, class_names[c]);
+      cr_assert(cJSON_IsNumber(v) && fabs(v->valuedouble - r.p[i][c]) < 1e-6, "%s %s", r.file[i], class_names[c]);
+    }
+  }
+  cJSON_Delete(root);
 
   /* a folder searched recursively: a larger RGB JPEG, a smaller gray PNG; other files ignored */
   char mixed[1200], path[1300];
