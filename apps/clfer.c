@@ -13,6 +13,8 @@ static const clfer_command_t commands[] = {
     {"profile", clfer_cmd_profile, "run a few training steps of a recipe with every kernel timed"},
     {"synth", clfer_cmd_synth, "render the built-in FER+-like dataset (faces + crowd votes)"},
     {"labels", clfer_cmd_labels, "crowd votes to targets: FER+ schemes, RAF-DB EM, Dawid-Skene"},
+    {"import", clfer_cmd_import, "convert an ONNX model (ImageNet weights) into a clfer checkpoint"},
+    {"export", clfer_cmd_export, "write a checkpoint's model as ONNX for onnxruntime"},
 };
 
 static void usage(FILE *out) {

@@ -18,6 +18,8 @@ int clfer_cmd_train(int argc, char **argv);
 int clfer_cmd_profile(int argc, char **argv);
 int clfer_cmd_synth(int argc, char **argv);
 int clfer_cmd_labels(int argc, char **argv);
+int clfer_cmd_import(int argc, char **argv);
+int clfer_cmd_export(int argc, char **argv);
 
 /* Prints "clfer: <message>" with the library's last error to stderr and returns 1. */
 int clfer_app_fail(const char *what);
