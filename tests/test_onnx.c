@@ -91,11 +91,13 @@ static int have_python(const char *module) {
 
 Test(onnx_import, tiny_pytorch_export_gives_pytorch_logits) {
   double err = import_and_compare(FIXTURES "/tiny.onnx", FIXTURES "/tiny.input.f32", FIXTURES "/tiny.logits.f32", 2, NULL);
+  cr_log_info("tiny: max |clfer - pytorch| / max |pytorch| = %.3g", err);
   cr_assert_leq(err, 1e-4, "tiny: clfer's logits differ from PyTorch's by %g of their scale", err);
 }
 
 Test(onnx_import, handwritten_ops_and_fp16_weights) {
   double err = import_and_compare(FIXTURES "/ops.onnx", FIXTURES "/ops.input.f32", FIXTURES "/ops.logits.f32", 2, NULL);
+  cr_log_info("ops: max |clfer - torch.nn.functional| / max = %.3g (logits)", err);
   cr_assert_leq(err, 1e-4, "ops (softmax dropped): error %g", err);
   clfer_onnx_import_options_t keep = {.keep_softmax = 1};
   err = import_and_compare(FIXTURES "/ops.onnx", FIXTURES "/ops.input.f32", FIXTURES "/ops.prob.f32", 2, &keep);

@@ -214,7 +214,10 @@ static clfer_status attr_string(conv_t *c, const char *name, const char *fallbac
   snprintf(v, size, "%s", fallback);
   if (!a) return CLFER_OK;
   if (!a->has_s) return node_error(c, CLFER_CORRUPT, "attribute '%s' is not a string", name);
-  snprintf(v, size, "%.*s", (int)(a->s.len < size ? a->s.len : size - 1), (const char *)a->s.data);
+  if (a->s.len && a->s.data)
+    snprintf(v, size, "%.*s", (int)(a->s.len < size ? a->s.len : size - 1), (const char *)a->s.data);
+  else
+    v[0] = '\0';
   return CLFER_OK;
 }
 
@@ -296,7 +299,9 @@ static clfer_status const_floats(conv_t *c, const Onnx__TensorProto *t, size_t e
                       str(t->name), type);
   float *f = malloc((n ? n : 1) * sizeof *f);
   if (!f) return clfer_set_error(CLFER_OUT_OF_MEMORY, "%s: out of host memory for tensor %.64s", c->source, str(t->name));
-  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+  if (n == 0) {
+    /* an empty tensor: nothing to copy */
+  } else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
     if (t->has_raw_data && t->raw_data.len == n * 4)
       memcpy(f, t->raw_data.data, n * 4); /* little-endian, as ONNX stores it */
     else if (!t->has_raw_data && t->n_float_data == n)
@@ -330,7 +335,9 @@ static clfer_status const_ints(conv_t *c, const Onnx__TensorProto *t, int64_t *v
   if ((t->has_data_type ? t->data_type : 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
     return node_error(c, CLFER_UNSUPPORTED, "tensor '%.64s' should be INT64", str(t->name));
   if (n > max) return node_error(c, CLFER_UNSUPPORTED, "tensor '%.64s' has %zu values", str(t->name), n);
-  if (t->has_raw_data && t->raw_data.len == n * 8)
+  if (n == 0)
+    ; /* nothing to copy (and the data pointers may be NULL) */
+  else if (t->has_raw_data && t->raw_data.len == n * 8)
     memcpy(v, t->raw_data.data, n * 8);
   else if (!t->has_raw_data && t->n_int64_data == n)
     memcpy(v, t->int64_data, n * 8);
@@ -840,7 +847,7 @@ static clfer_status op_reshape(conv_t *c) {
   if (a) {
     if (a->n_ints > 8) return node_error(c, CLFER_UNSUPPORTED, "a %zu-D shape", a->n_ints);
     n = a->n_ints;
-    memcpy(t, a->ints, n * sizeof *t);
+    if (n) memcpy(t, a->ints, n * sizeof *t);
   } else {
     if ((st = input_const(c, 1, 0, &shape)) || (st = const_ints(c, shape, t, 8, &n))) return st;
   }
@@ -876,7 +883,7 @@ static clfer_status op_pad(conv_t *c) {
   if (a) {
     if (a->n_ints > 8) return node_error(c, CLFER_UNSUPPORTED, "%zu pads", a->n_ints);
     n = a->n_ints;
-    memcpy(p, a->ints, n * sizeof *p);
+    if (n) memcpy(p, a->ints, n * sizeof *p);
   } else {
     const Onnx__TensorProto *t;
     if ((st = input_const(c, 1, 0, &t)) || (st = const_ints(c, t, p, 8, &n))) return st;
