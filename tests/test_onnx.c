@@ -176,6 +176,48 @@ Test(onnx_import, zoo_checkpoint_and_graph_json_rebuild) {
   clfer_runtime_destroy(rt);
 }
 
+/* Fine-tuning: gray input with summed RGB filters gives what (g, g, g) gave; a new head. */
+Test(onnx_import, adapt_to_gray_input_and_new_head) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net, *gray;
+  cr_assert_eq(clfer_onnx_import(rt, FIXTURES "/tiny.onnx", NULL, &net), CLFER_OK, "%s", clfer_last_error());
+  clfer_net_adapt_options_t o = {.channels = 1, .classes = 3, .init = CLFER_INIT_PYTORCH, .seed = 1};
+  int fresh = -1;
+  cr_assert_eq(clfer_net_adapt(net, &o, &gray, &fresh), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(fresh, 2, "fc.weight and fc.bias are new, %d were", fresh);
+  cr_assert_eq(clfer_net_param_by_name(gray, "conv1.weight")->value.shape[1], 1);
+  cr_assert_eq(clfer_net_param_by_name(gray, "fc.weight")->value.shape[0], 3);
+  cr_assert_not_null(strstr(clfer_net_description(gray), "\"classes\":3"), "%s", clfer_net_description(gray));
+  /* the features before the head agree */
+  int cat = clfer_net_find(net, "Concat");
+  cr_assert_geq(cat, 0);
+  clfer_net_set_features(net, cat);
+  clfer_net_set_features(gray, clfer_net_find(gray, "Concat"));
+  enum { N = 2, P = 12 * 12 };
+  float g[N * P], rgb[N * 3 * P];
+  test_fill_uniform(g, N * P, 4, -1, 1);
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < 3; c++) memcpy(rgb + (n * 3 + c) * P, g + n * P, P * sizeof(float));
+  int shape4[4] = {N, 3, 12, 12}, shape1[4] = {N, 1, 12, 12};
+  clfer_tensor_t x3, x1;
+  clfer_tensor_create(rt, 4, shape4, &x3), clfer_tensor_upload(&x3, rgb);
+  clfer_tensor_create(rt, 4, shape1, &x1), clfer_tensor_upload(&x1, g);
+  const clfer_tensor_t *y;
+  cr_assert_eq(clfer_net_forward(net, &x3, 0, 0, &y), CLFER_OK);
+  cr_assert_eq(clfer_net_forward(gray, &x1, 0, 0, &y), CLFER_OK, "%s", clfer_last_error());
+  const clfer_tensor_t *fa = clfer_net_activation(net, cat), *fb = clfer_net_activation(gray, clfer_net_find(gray, "Concat"));
+  cr_assert(fa && fb);
+  size_t m = clfer_tensor_numel(fa);
+  float *a = malloc(m * sizeof *a), *b = malloc(m * sizeof *b);
+  clfer_tensor_download(fa, a), clfer_tensor_download(fb, b);
+  TEST_ASSERT_CLOSE(b, a, m, 1e-5, 1e-4, "gray features vs RGB (g, g, g)");
+  free(a), free(b);
+  clfer_tensor_release(&x3), clfer_tensor_release(&x1);
+  clfer_net_destroy(gray);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
 /* ---- import: errors ---- */
 
 static void expect_error(const char *file, clfer_status want, const char *const *needles) {
@@ -364,6 +406,19 @@ Test(onnx_cli, import_then_export) {
   text[got] = '\0';
   fclose(f);
   cr_assert_not_null(strstr(text, "(Sin)"), "%s", text);
+  /* fine-tuning form: gray input, 7 classes; the checkpoint rebuilds that network */
+  snprintf(cmd, sizeof cmd, "%s import %s/tiny.onnx --out %s --gray --classes 7 >/dev/null", CLFER_CLI_PATH, FIXTURES,
+           ckpt);
+  cr_assert_eq(WEXITSTATUS(system(cmd)), 0, "%s", cmd);
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_from_checkpoint(rt, ckpt, &net, NULL), CLFER_OK, "%s", clfer_last_error());
+  int in[3], nd, out[3];
+  clfer_net_input_shape(net, in);
+  clfer_net_node_shape(net, clfer_net_output_node(net), &nd, out);
+  cr_assert(in[0] == 1 && nd == 1 && out[0] == 7, "input %d channels, %d outputs", in[0], out[0]);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
 }
 
 /* ---- PyTorch parity on full-size models, generated at test time ---- */

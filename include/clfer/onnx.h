@@ -53,6 +53,25 @@ clfer_status clfer_net_from_checkpoint(clfer_runtime_t *rt, const char *path, cl
 clfer_status clfer_net_open(clfer_runtime_t *rt, const char *path, const clfer_onnx_import_options_t *onnx_options,
                             clfer_net_t **out);
 
+/* ---- fine-tuning an imported model ---- */
+
+typedef struct clfer_net_adapt_options {
+  /* New input (0 = keep). From 3 channels to 1, the first convolution's RGB filters are summed
+   * (gray g then gives what RGB (g, g, g) gave; Ng et al.); a new size changes every shape after
+   * it, and a dense layer whose in-features change is initialised afresh. */
+  int channels, height, width;
+  /* New output size: the output layer (dense or conv) is initialised afresh (0 = keep). */
+  int classes;
+  clfer_init init; /* for the parameters that are initialised afresh */
+  uint64_t seed;
+} clfer_net_adapt_options_t;
+
+/* A copy of `src` rebuilt with other input or class counts: every parameter whose name and shape
+ * are unchanged is copied, the rest initialised; *n_reinit (may be NULL) receives how many
+ * parameter tensors were initialised. The description ("clfer.model") follows the new sizes. */
+clfer_status clfer_net_adapt(clfer_net_t *src, const clfer_net_adapt_options_t *options, clfer_net_t **out,
+                             int *n_reinit);
+
 #ifdef __cplusplus
 }
 #endif
