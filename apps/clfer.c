@@ -17,6 +17,8 @@ static const clfer_command_t commands[] = {
     {"svm", clfer_cmd_svm, "train and test a libsvm SVM on deep features (RAF-DB protocol)"},
     {"synth", clfer_cmd_synth, "render the built-in FER+-like dataset (faces + crowd votes)"},
     {"labels", clfer_cmd_labels, "crowd votes to targets: FER+ schemes, RAF-DB EM, Dawid-Skene"},
+    {"import", clfer_cmd_import, "convert an ONNX model (ImageNet weights) into a clfer checkpoint"},
+    {"export", clfer_cmd_export, "write a checkpoint's model as ONNX for onnxruntime"},
 };
 
 static void usage(FILE *out) {

@@ -22,6 +22,8 @@ int clfer_cmd_eval(int argc, char **argv);
 int clfer_cmd_predict(int argc, char **argv);
 int clfer_cmd_features(int argc, char **argv);
 int clfer_cmd_svm(int argc, char **argv);
+int clfer_cmd_import(int argc, char **argv);
+int clfer_cmd_export(int argc, char **argv);
 
 /* Prints "clfer: <message>" with the library's last error to stderr and returns 1. */
 int clfer_app_fail(const char *what);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clfer/nn.h"
+#include "nn/graph_json.h"
 #include "nn/net_internal.h"
 
 #define MAX_HEADER_BYTES (64u << 20)
@@ -63,6 +64,7 @@ static char *graph_json(const clfer_net_t *net) {
     for (int j = 0; j < n->n_inputs; j++) cJSON_AddItemToArray(ins, cJSON_CreateString(net->nodes[n->inputs[j]].name));
     cJSON *shape = cJSON_AddArrayToObject(l, "shape");
     for (int j = 0; j < n->out_ndim; j++) cJSON_AddItemToArray(shape, cJSON_CreateNumber(n->out_shape[j]));
+    clfer__graph_layer_config(l, net, i); /* enough to rebuild models that have no zoo name */
     cJSON_AddItemToArray(layers, l);
   }
   char *s = cJSON_PrintUnformatted(layers);
