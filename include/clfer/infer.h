@@ -17,10 +17,12 @@ extern "C" {
 
 typedef struct clfer_model clfer_model_t;
 
-/* Reads PATH's metadata, rebuilds the zoo model it names at the stored input size and class
- * count, and loads the weights. Errors name the file (missing, corrupt, no "clfer.model"). A
- * checkpoint without "clfer.classes" gets classes "0".."K-1"; without "clfer.preprocess",
- * "ferplus" for 1-channel models and "unit" (v/255) otherwise. */
+/* Rebuilds a checkpoint's model with clfer_net_from_checkpoint (the zoo model "clfer.model"
+ * names, else the layers of "clfer.graph", e.g. an imported ONNX model) and loads its weights
+ * (optimizer state and loss centres in the file are skipped). Classes = the output size.
+ * Errors name the file (missing, corrupt, no model description). A checkpoint without
+ * "clfer.classes" gets classes "0".."K-1"; without "clfer.preprocess", "ferplus" for 1-channel
+ * models and "unit" (v/255) otherwise. */
 clfer_status clfer_model_load(clfer_runtime_t *rt, const char *path, clfer_model_t **out);
 void clfer_model_destroy(clfer_model_t *m);
 

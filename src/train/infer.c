@@ -1,6 +1,5 @@
 /* infer.c — a trained model ready for use: rebuilt from its checkpoint's metadata, with the
  * class names and pre-processing of its recipe, run in eval mode over host batches. */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "clfer/infer.h"
 #include "clfer/labels.h"
 #include "clfer/metrics.h"
+#include "clfer/onnx.h"
 
 struct clfer_model {
   clfer_runtime_t *rt;
@@ -50,28 +50,6 @@ clfer_status clfer_preproc_from_name(const char *name, int out_c, int out_h, int
   return CLFER_OK;
 }
 
-/* "clfer.model" → zoo name, input and classes. */
-static clfer_status parse_description(const char *path, const char *json, char *zoo, size_t zoo_size, int *c, int *h,
-                                      int *w, int *k) {
-  cJSON *root = json ? cJSON_Parse(json) : NULL;
-  if (!root)
-    return clfer_set_error(CLFER_CORRUPT, "%s: no readable \"clfer.model\" metadata (was it written by clfer train?)",
-                           path);
-  const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "zoo");
-  const cJSON *fc = cJSON_GetObjectItemCaseSensitive(root, "channels"), *fh = cJSON_GetObjectItemCaseSensitive(root, "height");
-  const cJSON *fw = cJSON_GetObjectItemCaseSensitive(root, "width"), *fk = cJSON_GetObjectItemCaseSensitive(root, "classes");
-  clfer_status st = CLFER_OK;
-  if (!cJSON_IsString(name) || !cJSON_IsNumber(fc) || !cJSON_IsNumber(fh) || !cJSON_IsNumber(fw) ||
-      !cJSON_IsNumber(fk) || fc->valueint < 1 || fh->valueint < 1 || fw->valueint < 1 || fk->valueint < 1) {
-    st = clfer_set_error(CLFER_CORRUPT, "%s: \"clfer.model\" lacks zoo/channels/height/width/classes: %s", path, json);
-  } else {
-    snprintf(zoo, zoo_size, "%s", name->valuestring);
-    *c = fc->valueint, *h = fh->valueint, *w = fw->valueint, *k = fk->valueint;
-  }
-  cJSON_Delete(root);
-  return st;
-}
-
 static clfer_status set_classes(clfer_model_t *m, const char *list) {
   int n = 0;
   if (list && *list) {
@@ -93,74 +71,6 @@ static clfer_status set_classes(clfer_model_t *m, const char *list) {
   return CLFER_OK;
 }
 
-/* clfer_net_load refuses tensors the model lacks; a training checkpoint also holds optimizer state
- * and loss centres. Lists those from the safetensors header so they can be read into scratch
- * views and ignored. */
-static clfer_status load_weights(clfer_model_t *m) {
-  FILE *f = fopen(m->path, "rb");
-  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot open checkpoint %s", m->path);
-  unsigned char len8[8];
-  uint64_t len = 0;
-  char *text = NULL;
-  if (fread(len8, 1, 8, f) == 8) {
-    for (int i = 7; i >= 0; i--) len = len << 8 | len8[i];
-    if (len > 0 && len < (1u << 28) && (text = malloc(len + 1)) && fread(text, 1, len, f) != len) {
-      free(text);
-      text = NULL;
-    }
-    if (text) text[len] = '\0';
-  }
-  fclose(f);
-  cJSON *root = text ? cJSON_Parse(text) : NULL;
-  free(text);
-  /* a bad header: let clfer_net_load report it */
-  int n_extra = 0, cap = root ? cJSON_GetArraySize(root) : 0;
-  clfer_named_tensor_t *extra = calloc((size_t)cap + 1, sizeof *extra);
-  clfer_tensor_t *views = calloc((size_t)cap + 1, sizeof *views);
-  clfer_tensor_t scratch = {0};
-  clfer_status st = extra && views ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory loading %s", m->path);
-  size_t biggest = 0;
-  const cJSON *item;
-  if (root && !st) {
-    cJSON_ArrayForEach(item, root) {
-      const char *dot = strrchr(item->string, '.');
-      if (strcmp(item->string, "__metadata__") == 0 || clfer_net_param_by_name(m->net, item->string) ||
-          (dot && strcmp(dot, ".num_batches_tracked") == 0)) /* skipped by clfer_net_load itself */
-        continue;
-      const cJSON *shape = cJSON_GetObjectItemCaseSensitive(item, "shape");
-      int nd = cJSON_GetArraySize(shape), dims[CLFER_MAX_DIMS] = {0};
-      size_t numel = 1;
-      if (!cJSON_IsArray(shape) || nd > CLFER_MAX_DIMS) continue;
-      for (int i = 0; i < nd; i++) {
-        dims[i] = cJSON_GetArrayItem(shape, i)->valueint;
-        numel *= dims[i] > 0 ? (size_t)dims[i] : 1;
-      }
-      if (numel > biggest) biggest = numel;
-      views[n_extra].ndim = nd;
-      memcpy(views[n_extra].shape, dims, sizeof dims);
-      extra[n_extra].name = item->string;
-      extra[n_extra].tensor = &views[n_extra];
-      n_extra++;
-    }
-  }
-  if (!st && n_extra) {
-    int one[1] = {(int)biggest};
-    if (!(st = clfer_tensor_create(m->rt, 1, one, &scratch)))
-      for (int i = 0; i < n_extra && !st; i++) {
-        int nd = views[i].ndim, dims[CLFER_MAX_DIMS];
-        memcpy(dims, views[i].shape, sizeof dims);
-        if (nd == 0) nd = 1, dims[0] = 1;
-        st = clfer_tensor_view(&scratch, 0, nd, dims, &views[i]);
-      }
-  }
-  if (!st) st = clfer_net_load(m->net, m->path, NULL, extra, n_extra, 1);
-  clfer_tensor_release(&scratch);
-  free(views);
-  free(extra);
-  cJSON_Delete(root);
-  return st;
-}
-
 clfer_status clfer_model_load(clfer_runtime_t *rt, const char *path, clfer_model_t **out) {
   *out = NULL;
   clfer_model_t *m = calloc(1, sizeof *m);
@@ -168,13 +78,18 @@ clfer_status clfer_model_load(clfer_runtime_t *rt, const char *path, clfer_model
   m->rt = rt;
   snprintf(m->path, sizeof m->path, "%s", path);
   clfer_meta_t meta = {0};
-  char zoo[64];
-  clfer_status st = clfer_checkpoint_meta(path, &meta);
+  /* the zoo model "clfer.model" names, else the layers of "clfer.graph"; optimizer state skipped */
+  clfer_status st = clfer_net_from_checkpoint(rt, path, &m->net, &meta);
   if (st) goto fail;
-  if ((st = parse_description(path, clfer_meta_get(&meta, "clfer.model"), zoo, sizeof zoo, &m->c, &m->h, &m->w, &m->k)))
-    goto fail;
-  if (m->k > CLFER_MAX_CLASSES) {
-    st = clfer_set_error(CLFER_UNSUPPORTED, "%s: %d classes (at most %d supported)", path, m->k, CLFER_MAX_CLASSES);
+  int in[3];
+  clfer_net_input_shape(m->net, in);
+  m->c = in[0], m->h = in[1], m->w = in[2];
+  int nd = 1, shape[3] = {0, 1, 1}, out_node = clfer_net_output_node(m->net);
+  clfer_net_node_shape(m->net, out_node, &nd, shape);
+  m->k = nd == 1 ? shape[0] : shape[0] * shape[1] * shape[2];
+  if (m->k < 1 || m->k > CLFER_MAX_CLASSES) {
+    st = clfer_set_error(CLFER_UNSUPPORTED, "%s: the model has %d outputs (1..%d classes supported)", path, m->k,
+                         CLFER_MAX_CLASSES);
     goto fail;
   }
   if ((st = set_classes(m, clfer_meta_get(&meta, "clfer.classes")))) goto fail;
@@ -184,11 +99,6 @@ clfer_status clfer_model_load(clfer_runtime_t *rt, const char *path, clfer_model
     clfer_wrap_error(st, "%s: ", path);
     goto fail;
   }
-  if ((st = clfer_zoo_build(rt, zoo, m->c, m->h, m->w, m->k, &m->net))) {
-    clfer_wrap_error(st, "%s: ", path);
-    goto fail;
-  }
-  if ((st = load_weights(m))) goto fail;
   clfer_meta_free(&meta);
   *out = m;
   return CLFER_OK;
