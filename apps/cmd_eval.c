@@ -13,7 +13,7 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: clfer eval --model CKPT --data DIR [--format F] [--split S] [--labels majority|hard]\n"
-          "                  [--out DIR] [--batch N] [--device D]\n\n"
+          "                  [--out DIR] [--batch N] [--preprocess P] [--device D]\n\n"
           "Evaluates a checkpoint of `clfer train` on one split of a dataset: accuracy, mean diagonal\n"
           "(per-class recall averaged), per-class precision and recall, and the confusion matrix.\n"
           "Images are pre-processed as the training loop evaluates them (from the checkpoint's\n"
@@ -26,6 +26,7 @@ static void usage(FILE *out) {
           "                   (the dataset's own hard labels)\n"
           "  --out DIR        also write DIR/confusion_<split>.csv and .svg\n"
           "  --batch N        images per forward pass (default 64)\n"
+          "  --preprocess P   override the checkpoint's pre-processing: ferplus, minmax, imagenet, unit\n"
           "  --device D       OpenCL device selector (default $CLFER_DEVICE or auto)\n");
 }
 
@@ -47,12 +48,12 @@ int clfer_cmd_eval(int argc, char **argv) {
       {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'D'},  {"format", required_argument, 0, 'f'},
       {"split", required_argument, 0, 's'}, {"labels", required_argument, 0, 'l'}, {"out", required_argument, 0, 'o'},
       {"batch", required_argument, 0, 'b'}, {"device", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+      {"preprocess", required_argument, 0, 'P'}, {0, 0, 0, 0}};
   const char *model_path = NULL, *data = NULL, *format = "ferplus", *split_name = "test", *labels = "majority";
-  const char *out_dir = NULL, *device = NULL;
+  const char *out_dir = NULL, *device = NULL, *preprocess = NULL;
   int c, batch = 64, split_given = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:b:d:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:b:d:hP:", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
       case 'D': data = optarg; break;
@@ -62,6 +63,7 @@ int clfer_cmd_eval(int argc, char **argv) {
       case 'o': out_dir = optarg; break;
       case 'b': batch = atoi(optarg); break;
       case 'd': device = optarg; break;
+      case 'P': preprocess = optarg; break;
       case 'h': usage(stdout); return 0;
       default: return 2;
     }
@@ -100,6 +102,10 @@ int clfer_cmd_eval(int argc, char **argv) {
   if (clfer_runtime_create(&ro, &rt)) return clfer_app_fail("cannot open a device");
   if (clfer_model_load(rt, model_path, &model)) {
     rc = clfer_app_fail("cannot load the model");
+    goto done;
+  }
+  if (preprocess && clfer_model_set_preprocess(model, preprocess)) {
+    rc = clfer_app_fail("--preprocess");
     goto done;
   }
   if (clfer_model_read_dataset(model, format, data, majority, &store)) {

@@ -17,14 +17,15 @@
 static void features_usage(FILE *out) {
   fprintf(out,
           "usage: clfer features --model CKPT --data DIR --out FILE [--layer NAME] [--format F]\n"
-          "                      [--split S] [--labels majority|hard] [--batch N] [--device D]\n\n"
+          "                      [--split S] [--labels majority|hard] [--batch N] [--preprocess P]\n"
+          "                      [--device D]\n\n"
           "Runs the samples of one split through the model (eval mode, pre-processed as in training)\n"
           "and writes the output of layer NAME (default: the model's feature layer, e.g. the\n"
           "penultimate fully connected layer) in libsvm's format, one line per sample:\n"
           "`LABEL 1:v1 2:v2 ...` with LABEL the class index in the model's class order and zero\n"
           "values left out, so `clfer svm` and libsvm's svm-train read it. `clfer models NAME` lists\n"
           "a model's layers. Options --format, --split (default train; all for folder and ckplus),\n"
-          "--labels as for `clfer eval`.\n");
+          "--labels, --preprocess as for `clfer eval`.\n");
 }
 
 typedef struct feat_ctx {
@@ -51,12 +52,12 @@ int clfer_cmd_features(int argc, char **argv) {
       {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'D'},  {"format", required_argument, 0, 'f'},
       {"split", required_argument, 0, 's'}, {"labels", required_argument, 0, 'l'}, {"out", required_argument, 0, 'o'},
       {"layer", required_argument, 0, 'L'}, {"batch", required_argument, 0, 'b'},  {"device", required_argument, 0, 'd'},
-      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+      {"help", no_argument, 0, 'h'},        {"preprocess", required_argument, 0, 'P'}, {0, 0, 0, 0}};
   const char *model_path = NULL, *data = NULL, *format = "ferplus", *split_name = "train", *labels = "majority";
-  const char *out_path = NULL, *layer = NULL, *device = NULL;
+  const char *out_path = NULL, *layer = NULL, *device = NULL, *preprocess = NULL;
   int c, batch = 64, split_given = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:L:b:d:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:L:b:d:hP:", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
       case 'D': data = optarg; break;
@@ -67,6 +68,7 @@ int clfer_cmd_features(int argc, char **argv) {
       case 'L': layer = optarg; break;
       case 'b': batch = atoi(optarg); break;
       case 'd': device = optarg; break;
+      case 'P': preprocess = optarg; break;
       case 'h': features_usage(stdout); return 0;
       default: return 2;
     }
@@ -104,6 +106,10 @@ int clfer_cmd_features(int argc, char **argv) {
   if (clfer_runtime_create(&ro, &rt)) return clfer_app_fail("cannot open a device");
   if (clfer_model_load(rt, model_path, &model)) {
     rc = clfer_app_fail("cannot load the model");
+    goto done;
+  }
+  if (preprocess && clfer_model_set_preprocess(model, preprocess)) {
+    rc = clfer_app_fail("--preprocess");
     goto done;
   }
   clfer_net_t *net = clfer_model_net(model);

@@ -19,7 +19,7 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: clfer predict --model CKPT [--model CKPT2 ...] [--format csv|json] [--batch N]\n"
-          "                     [--bench [--runs N]] [--device D] INPUT...\n\n"
+          "                     [--bench [--runs N]] [--preprocess P] [--device D] INPUT...\n\n"
           "Prints the class probabilities (softmax of the logits) of each image. INPUT is a PNG or\n"
           "JPEG file or a folder, searched recursively for *.png, *.jpg, *.jpeg (sorted by path).\n"
           "Images are converted to each model's input as it was trained (channels, size, the\n"
@@ -32,6 +32,8 @@ static void usage(FILE *out) {
           "  --bench          instead of predictions, time one image end to end (pre-processing,\n"
           "                   forward of every model, softmax) --runs times (default 100) after\n"
           "                   10 warm-up runs, and print the mean and 99th percentile\n"
+          "  --preprocess P   override the checkpoints' pre-processing (ferplus, minmax, imagenet, unit),\n"
+          "                   e.g. imagenet for a model imported from ONNX\n"
           "  --device D       OpenCL device selector (default $CLFER_DEVICE or auto)\n");
 }
 
@@ -212,11 +214,11 @@ int clfer_cmd_predict(int argc, char **argv) {
   static const struct option longopts[] = {
       {"model", required_argument, 0, 'm'}, {"format", required_argument, 0, 'f'}, {"batch", required_argument, 0, 'b'},
       {"bench", no_argument, 0, 'B'},       {"runs", required_argument, 0, 'r'},   {"device", required_argument, 0, 'd'},
-      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
-  const char *model_paths[MAX_MODELS], *format = "csv", *device = NULL;
+      {"help", no_argument, 0, 'h'},        {"preprocess", required_argument, 0, 'P'}, {0, 0, 0, 0}};
+  const char *model_paths[MAX_MODELS], *format = "csv", *device = NULL, *preprocess = NULL;
   int n_models = 0, batch = 32, do_bench = 0, runs = 100, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "m:f:b:Br:d:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:f:b:Br:d:hP:", longopts, NULL)) != -1) {
     switch (c) {
       case 'm':
         if (n_models == MAX_MODELS) {
@@ -230,6 +232,7 @@ int clfer_cmd_predict(int argc, char **argv) {
       case 'B': do_bench = 1; break;
       case 'r': runs = atoi(optarg); break;
       case 'd': device = optarg; break;
+      case 'P': preprocess = optarg; break;
       case 'h': usage(stdout); return 0;
       default: return 2;
     }
@@ -266,6 +269,10 @@ int clfer_cmd_predict(int argc, char **argv) {
   for (int m = 0; m < n_models; m++, p.n_models++)
     if (clfer_model_load(rt, model_paths[m], &p.models[m])) {
       rc = clfer_app_fail("cannot load the model");
+      goto done;
+    } else if (preprocess && clfer_model_set_preprocess(p.models[m], preprocess)) {
+      p.n_models++;
+      rc = clfer_app_fail("--preprocess");
       goto done;
     }
   p.k = clfer_model_classes(p.models[0]);

@@ -510,6 +510,8 @@ Test(infer, bad_inputs_fail_with_a_message) {
   expect_failure(args, dir, "nowhere");
   snprintf(args, sizeof args, "eval --model '%s' --data '%s' --split sideways", CKPT, DATA);
   expect_failure(args, dir, "sideways");
+  snprintf(args, sizeof args, "predict --preprocess sepia --model '%s' '%s'", CKPT, TEST_DIR);
+  expect_failure(args, dir, "sepia");
   snprintf(args, sizeof args, "svm --train '%s/none.svm' --test '%s/none.svm'", dir, dir);
   expect_failure(args, dir, "none.svm");
 
@@ -607,6 +609,13 @@ Test(infer, model_api_metadata) {
   cr_assert_eq(clfer_model_classes(m), 3);
   cr_assert_str_eq(clfer_model_class_names(m)[2], "2");
   cr_assert_str_eq(clfer_model_preprocess_name(m), "ferplus");
+  clfer_model_destroy(m);
+  cr_assert_eq(clfer_model_load(rt, path, &m), CLFER_OK);
+  cr_assert_eq(clfer_model_set_preprocess(m, "imagenet"), CLFER_OK);
+  cr_assert_str_eq(clfer_model_preprocess_name(m), "imagenet");
+  cr_assert(clfer_model_preproc(m)->minmax_stretch && clfer_model_preproc(m)->out_h == 4);
+  cr_assert_eq(clfer_model_set_preprocess(m, "sepia"), CLFER_INVALID_ARGUMENT);
+  cr_assert_str_eq(clfer_model_preprocess_name(m), "imagenet", "a failed override changes nothing");
   clfer_model_destroy(m);
   /* a truncated file names itself */
   size_t size;

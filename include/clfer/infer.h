@@ -37,6 +37,9 @@ void clfer_model_input_shape(const clfer_model_t *m, int shape[3]);
 const char *clfer_model_preprocess_name(const clfer_model_t *m);
 const clfer_preproc_t *clfer_model_preproc(const clfer_model_t *m);
 
+/* Overrides the checkpoint's pre-processing (e.g. "imagenet" for an imported ImageNet model). */
+clfer_status clfer_model_set_preprocess(clfer_model_t *m, const char *name);
+
 /* The pre-processing a recipe's data.preprocess names, as training applies it: "ferplus"
  * (FER+ normalisation), "minmax" (per-image stretch, then v/255), "imagenet" (stretch, v/255,
  * ImageNet mean/std) or "unit"/"none"/"" (v/255). Unknown names are an error. */

@@ -125,6 +125,15 @@ void clfer_model_input_shape(const clfer_model_t *m, int shape[3]) {
 const char *clfer_model_preprocess_name(const clfer_model_t *m) { return m->preprocess; }
 const clfer_preproc_t *clfer_model_preproc(const clfer_model_t *m) { return &m->preproc; }
 
+clfer_status clfer_model_set_preprocess(clfer_model_t *m, const char *name) {
+  clfer_preproc_t p;
+  clfer_status st = clfer_preproc_from_name(name, m->c, m->h, m->w, &p);
+  if (st) return st;
+  m->preproc = p;
+  snprintf(m->preprocess, sizeof m->preprocess, "%s", name);
+  return CLFER_OK;
+}
+
 clfer_status clfer_model_prepare(const clfer_model_t *m, const clfer_image_t *img, float *out) {
   int h = img->height, w = img->width;
   if (h > m->h || w > m->w) h = m->h, w = m->w; /* downscale on load, as the readers do */
