@@ -494,8 +494,10 @@ static clfer_status read_folder_csv(const char *root, const char *csv, const cha
           goto done;
         }
     }
-    names = (const char *const *)header;
-    k = nheader;
+    if (!class_names) { /* with a class list, the store takes the caller's spelling */
+      names = (const char *const *)header;
+      k = nheader;
+    }
   }
   if (!names) {
     st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: class names are needed (give a class list or a header row)",
