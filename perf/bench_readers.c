@@ -199,7 +199,7 @@ static int bench_train(int steps) {
   float host_t[BS * K], host_l[BS];
   printf("\ndata-time share, vgg13_ferplus 1x64x64, batch %d, FER+ augmentation, host pre-processing\n", BS);
   printf("device: %s (%s)\n", dev->name, dev->platform_name);
-  printf("%6s %12s %12s %10s\n", "step", "step s", "wait s", "wait %");
+  printf("%6s %12s %12s %10s\n", "step", "step s", "wait ms", "wait %");
   if (clfer_batcher_start_epoch(b, 0)) {
     fail("epoch");
     goto done;
@@ -231,14 +231,15 @@ static int bench_train(int steps) {
     }
     double t = now() - t0;
     /* step 0 includes kernel compilation and the worker's cold start: shown, not averaged */
-    printf("%6d %12.3f %12.4f %10.2f%s\n", step, t, batch.wait_seconds, 100 * batch.wait_seconds / t,
+    printf("%6d %12.3f %12.3f %10.4f%s\n", step, t, 1e3 * batch.wait_seconds, 100 * batch.wait_seconds / t,
            step ? "" : "  (warm-up, not averaged)");
     if (step) sum_step += t, sum_wait += batch.wait_seconds;
   }
   clfer_batcher_stats_t s1 = clfer_batcher_stats(b);
   if (steps > 0)
-    printf("mean over %d steps: step %.3f s, wait %.4f s = %.2f %% of the step; worker prepares a batch in %.3f s\n",
-           steps, sum_step / steps, sum_wait / steps, 100 * sum_wait / sum_step,
+    printf("mean over %d steps: step %.3f s, wait %.3f ms = %.4f %% of the step; worker prepares a batch in %.1f ms\n",
+           steps, sum_step / steps, 1e3 * sum_wait / steps, 100 * sum_wait / sum_step,
+           1e3 *
            (s1.prepare_seconds - s0.prepare_seconds) / (double)(s1.batches - s0.batches));
   rc = 0;
 done:
@@ -260,6 +261,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: bench_readers [rows >= 10] [train_steps >= 0]\n");
     return 2;
   }
+  setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows when piped to a file */
   char dir[] = "/tmp/clfer_bench_readers_XXXXXX";
   if (!mkdtemp(dir)) {
     perror("mkdtemp");
