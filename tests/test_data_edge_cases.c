@@ -2,6 +2,9 @@
  * distribution file (bad value, missing image, duplicate, short line), FER+ folders with a
  * wrong-size or missing PNG, CK+ sequences without frames or with two emotion files, the
  * image-folder CSV form's header and file checks, and the fuzzing regressions (docs/robustness.md). */
+#include <png.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "data_test_util.h"
@@ -196,4 +199,77 @@ Test(data_edge, ferplus_votes_quirks) {
   cr_assert_float_eq(s->votes[1], 9, 0);
   cr_assert_float_eq(s->votes[10], 0.5f, 0);
   clfer_store_destroy(s);
+}
+
+/* ---- fuzzing regressions (docs/robustness.md) ------------------------------------------------ */
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static long peak_rss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+Test(data_edge, fuzz_png_huge_ancillary_chunk) {
+  /* 105 bytes: a valid 7×4 palette PNG, then an sCAL chunk claiming 0x69000004 bytes. libpng
+   * buffered (and zeroed) 1.7 GB for it before hitting the end of the data. */
+  size_t n;
+  char *d = dt_read(FIXTURE("fuzz_png_huge_scal.png"), &n);
+  cr_assert_eq(n, 105);
+  clfer_image_t img;
+  long rss0 = peak_rss_kb();
+  double t0 = now_s();
+  DT_EXPECT_ERROR(clfer_image_decode((const uint8_t *)d, n, "fuzz_png_huge_scal.png", &img), CLFER_CORRUPT,
+                  "fuzz_png_huge_scal.png", "corrupt PNG");
+  double t = now_s() - t0;
+  long grew = peak_rss_kb() - rss0;
+  cr_assert_lt(t, 0.5, "decode took %g s", t);
+  cr_assert_lt(grew, 64 * 1024, "peak RSS grew by %ld KB", grew);
+  free(d);
+}
+
+Test(data_edge, png_with_ancillary_chunks_still_decodes) {
+  /* Skipping the ancillary chunks must not change the pixels: text, pHYs, gAMA, sCAL, tRNS. */
+  const char *dir = test_tmpdir("png_anc");
+  char path[1200];
+  snprintf(path, sizeof path, "%s/anc.png", dir);
+  FILE *f = fopen(path, "wb");
+  cr_assert(f);
+  png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct(p);
+  cr_assert(p && info && !setjmp(png_jmpbuf(p)));
+  png_init_io(p, f);
+  enum { W = 6, H = 5 };
+  png_set_IHDR(p, info, W, H, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_text text = {0};
+  text.compression = PNG_TEXT_COMPRESSION_zTXt;
+  text.key = "Comment";
+  text.text = "a compressed comment that clfer skips";
+  png_set_text(p, info, &text, 1);
+  png_set_pHYs(p, info, 2835, 2835, PNG_RESOLUTION_METER);
+  png_set_gAMA(p, info, 0.45455);
+  png_set_sCAL(p, info, PNG_SCALE_METER, 0.001, 0.001);
+  png_color_16 trans = {0, 0, 0, 0, 7};
+  png_set_tRNS(p, info, NULL, 0, &trans);
+  png_write_info(p, info);
+  uint8_t px[H][W];
+  for (int y = 0; y < H; y++) {
+    for (int x = 0; x < W; x++) px[y][x] = (uint8_t)(x * 40 + y * 7);
+    png_write_row(p, px[y]);
+  }
+  png_write_end(p, info);
+  png_destroy_write_struct(&p, &info);
+  fclose(f);
+  clfer_image_t img;
+  cr_assert_eq(clfer_image_load(path, &img), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(img.width, W);
+  cr_assert_eq(img.height, H);
+  cr_assert_eq(img.channels, 1);
+  cr_assert_eq(memcmp(img.pixels, px, sizeof px), 0, "pixels differ");
+  clfer_image_free(&img);
 }
