@@ -245,9 +245,13 @@ static clfer_status ck_label(const char *path, int *label) {
   free(data);
   if (size >= sizeof buf || strlen(buf) != size)
     return clfer_set_error(CLFER_PARSE_ERROR, "%s:1: not a CK+ emotion file (one number expected)", path);
+  /* trimmed for the message; the parse allows surrounding spaces anyway */
+  char *t = buf;
+  while (isspace((unsigned char)*t)) t++;
+  for (size_t e = strlen(t); e > 0 && isspace((unsigned char)t[e - 1]); e--) t[e - 1] = '\0';
   double v;
-  if (clfer__parse_float(buf, &v) || v < 0 || v > 7 || v != floor(v))
-    return clfer_set_error(CLFER_PARSE_ERROR, "%s:1: emotion '%s' is not a label 0..7", path, buf);
+  if (clfer__parse_float(t, &v) || v < 0 || v > 7 || v != floor(v))
+    return clfer_set_error(CLFER_PARSE_ERROR, "%s:1: emotion '%s' is not a label 0..7", path, t);
   *label = (int)v;
   return CLFER_OK;
 }
@@ -494,8 +498,10 @@ static clfer_status read_folder_csv(const char *root, const char *csv, const cha
           goto done;
         }
     }
-    names = (const char *const *)header;
-    k = nheader;
+    if (!class_names) { /* with a class list, the store takes the caller's spelling */
+      names = (const char *const *)header;
+      k = nheader;
+    }
   }
   if (!names) {
     st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: class names are needed (give a class list or a header row)",
