@@ -24,6 +24,7 @@ typedef struct clfer_train_options {
   long max_steps;              /* stop after this many training steps (profiling); 0 = no limit */
   int progress;                /* -1: a progress bar on a terminal, else log lines; 0: log lines; 1: bar */
   int quiet;                   /* no per-epoch lines */
+  int check_only;              /* validate the recipe and build each stage's model; no data, no training */
 } clfer_train_options_t;
 
 typedef struct clfer_train_result {

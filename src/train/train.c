@@ -20,6 +20,8 @@
 #include "clfer/train.h"
 #include "runtime/runtime_internal.h"
 
+#include <cjson/cJSON.h>
+
 #define MAX_K CLFER_MAX_CLASSES
 #define MAX_EPOCHS 10000
 
@@ -53,6 +55,8 @@ typedef struct run {
   /* progress */
   int bar;
   long step;
+  long stage_step0;  /* r->step when the current stage began (the optimizer's step count is relative) */
+  double last_loss;  /* the previous epoch's train loss, for the progress bar */
   double wait_seconds, train_seconds;
 } run_t;
 
@@ -87,6 +91,25 @@ static int B(const run_t *r, const char *stage, const char *sec, const char *key
   return clfer_recipe_bool(r->recipe, stage, sec, key);
 }
 
+/* Where a key's value was written, for messages: "recipe.ini:12", or "recipe.ini (--set)". */
+static const char *where(const run_t *r, const char *stage, const char *sec, const char *key, char *buf, size_t size) {
+  const char *origin = clfer_recipe_origin(r->recipe, stage, sec, key);
+  if (strchr(origin, ':'))
+    snprintf(buf, size, "%s", origin);
+  else
+    snprintf(buf, size, "%s (%s)", r->opt->recipe, origin);
+  return buf;
+}
+
+static int is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+static int is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void free_split(split_data_t *s) {
   free(s->ids);
   s->ids = NULL;
@@ -108,7 +131,11 @@ static void free_stage_data(run_t *r) {
 static clfer_status read_store(run_t *r, const char *stage, int ferplus_mode, clfer_store_t **out) {
   char dir[1024], a[1100], b[1100];
   clfer_recipe_path(r->recipe, stage, "data", "dir", dir, sizeof dir);
+  char at[700];
   if (!*dir) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: data.dir is not set", r->opt->recipe);
+  if (!is_dir(dir))
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: data.dir: no such directory '%s' (run `clfer synth --out DIR` for test data)",
+                           where(r, stage, "data", "dir", at, sizeof at), dir);
   const char *format = S(r, stage, "data", "format");
   clfer_read_options_t ro = {0};
   clfer_status st;
@@ -132,7 +159,9 @@ static clfer_status read_store(run_t *r, const char *stage, int ferplus_mode, cl
     st = clfer_read_image_folder(dir, NULL, NULL, 0, &ro, out);
   }
   if (st) return st;
-  if ((*out)->vote_width >= 10 && (strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0)) {
+  /* "votes" keeps the raw counts (Ohlsen trains on the plain FER+ distribution) */
+  if ((*out)->vote_width >= 10 && ferplus_mode >= 0 &&
+      (strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0)) {
     clfer_ferplus_summary_t summary;
     if ((st = clfer_ferplus_apply(*out, (clfer_ferplus_mode_t)ferplus_mode, &summary))) return st;
   }
@@ -185,9 +214,12 @@ static clfer_status load_data(run_t *r, const char *stage) {
   const char *scheme = S(r, stage, "labels", "scheme");
   r->multi_label = strcmp(S(r, stage, "loss", "type"), "multi_label") == 0;
   r->mode = CLFER_FERPLUS_MAJORITY;
-  if (strcmp(scheme, "hard") != 0 && clfer_ferplus_mode_parse(scheme, &r->mode))
+  int raw_votes = strcmp(scheme, "votes") == 0;
+  if (raw_votes)
+    r->mode = CLFER_FERPLUS_CROSSENTROPY; /* the targets are the distribution as is */
+  else if (strcmp(scheme, "hard") != 0 && clfer_ferplus_mode_parse(scheme, &r->mode))
     return clfer_wrap_error(CLFER_PARSE_ERROR, "%s: labels.scheme: ", r->opt->recipe);
-  clfer_status st = read_store(r, stage, r->mode, &r->train_store);
+  clfer_status st = read_store(r, stage, raw_votes ? -1 : (int)r->mode, &r->train_store);
   if (st) return st;
   /* valid and test always use majority labels (the FER+ protocol) */
   if (r->mode == CLFER_FERPLUS_MAJORITY || r->train_store->vote_width == 0)
@@ -268,6 +300,32 @@ static clfer_status parse_input(const run_t *r, const char *stage, int *c, int *
   return CLFER_OK;
 }
 
+/* Loads every parameter of FROM except the output layer's (a new head for other classes): the
+ * checkpoint goes into a twin of the model with the checkpoint's class count, then each tensor
+ * whose name and shape match is copied over. */
+static clfer_status load_without_head(run_t *r, const char *stage, const char *from, int c, int h, int w) {
+  clfer_meta_t meta = {0};
+  int classes = 0; /* the zoo default (e.g. ImageNet's 1000) unless the checkpoint says */
+  if (clfer_checkpoint_meta(from, &meta) == CLFER_OK) {
+    const char *model = clfer_meta_get(&meta, "clfer.model"), *k = model ? strstr(model, "\"classes\":") : NULL;
+    if (k) classes = atoi(k + 10);
+  }
+  clfer_meta_free(&meta);
+  clfer_net_t *twin = NULL;
+  clfer_status st = clfer_zoo_build(r->rt, S(r, stage, "model", "name"), c, h, w, classes, &twin);
+  if (!st) st = clfer_net_load(twin, from, NULL, NULL, 0, 0);
+  int out_node = clfer_net_output_node(r->net);
+  for (int i = 0; !st && i < clfer_net_param_count(r->net); i++) {
+    clfer_net_param_t *p = clfer_net_param(r->net, i), *q = clfer_net_param_by_name(twin, p->name);
+    if (p->node == out_node || !q || q->value.ndim != p->value.ndim ||
+        memcmp(q->value.shape, p->value.shape, sizeof(int) * (size_t)p->value.ndim) != 0)
+      continue;
+    st = clfer_tensor_copy(&p->value, &q->value);
+  }
+  clfer_net_destroy(twin);
+  return st;
+}
+
 static clfer_status build_model(run_t *r, const char *stage) {
   int c, h, w;
   clfer_status st = parse_input(r, stage, &c, &h, &w);
@@ -282,10 +340,17 @@ static clfer_status build_model(run_t *r, const char *stage) {
   clfer_init scheme = strcmp(init, "pytorch") == 0         ? CLFER_INIT_PYTORCH
                       : strcmp(init, "kaiming_normal") == 0 ? CLFER_INIT_KAIMING_NORMAL
                                                             : CLFER_INIT_GLOROT_UNIFORM;
-  if ((st = clfer_net_init(r->net, scheme, (uint64_t)I(r, stage, "train", "seed")))) return st;
-  char from[1024];
+  if (!r->opt->check_only && (st = clfer_net_init(r->net, scheme, (uint64_t)I(r, stage, "train", "seed")))) return st;
+  char from[1024], at[700];
   clfer_recipe_path(r->recipe, stage, "model", "from", from, sizeof from);
-  if (*from && (st = clfer_net_load(r->net, from, NULL, NULL, 0, 0))) return st;
+  if (*from && !r->opt->check_only) {
+    if (!is_file(from))
+      return clfer_set_error(CLFER_NOT_FOUND, "%s: model.from: no such file '%s'",
+                             where(r, stage, "model", "from", at, sizeof at), from);
+    st = B(r, stage, "model", "replace_head") ? load_without_head(r, stage, from, c, h, w)
+                                              : clfer_net_load(r->net, from, NULL, NULL, 0, 0);
+    if (st) return clfer_wrap_error(st, "%s: model.from: ", where(r, stage, "model", "from", at, sizeof at));
+  }
   /* the features: the configured layer, the model's own, or the input of the last layer */
   const char *feat = S(r, stage, "model", "features");
   r->features_node = *feat ? clfer_net_find(r->net, feat) : clfer_net_features_node(r->net);
@@ -367,20 +432,23 @@ static clfer_status make_schedule(run_t *r, const char *stage, int epochs, clfer
       for (int i = 0; i < nm; i++)
         used += (size_t)snprintf(text + used, sizeof text - used, ",%s,%s", items[i], values[i + 1]);
     } else {
-      used += (size_t)snprintf(text, sizeof text, "multistep:%g", F(r, stage, "schedule", "gamma"));
-      for (int i = 0; i < nm; i++) used += (size_t)snprintf(text + used, sizeof text - used, ",%s", items[i]);
+      used += (size_t)snprintf(text, sizeof text, "multistep:");
+      for (int i = 0; i < nm; i++) used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", i ? "," : "", items[i]);
+      used += (size_t)snprintf(text + used, sizeof text - used, ":%g", F(r, stage, "schedule", "gamma"));
     }
   } else if (strcmp(type, "step") == 0) {
-    snprintf(text, sizeof text, "step:%ld,%g", I(r, stage, "schedule", "step"), F(r, stage, "schedule", "gamma"));
+    snprintf(text, sizeof text, "step:%ld:%g", I(r, stage, "schedule", "step"), F(r, stage, "schedule", "gamma"));
   } else if (strcmp(type, "poly") == 0) {
-    snprintf(text, sizeof text, "poly:%d,%g", epochs, F(r, stage, "schedule", "power"));
+    snprintf(text, sizeof text, "poly:%d:%g", epochs, F(r, stage, "schedule", "power"));
   } else if (strcmp(type, "cosine") == 0) {
     snprintf(text, sizeof text, "cosine:%d", epochs);
   } else {
     snprintf(text, sizeof text, "constant");
   }
   clfer_status st = clfer_schedule_parse(text, lr, s);
-  return st ? clfer_wrap_error(st, "%s: schedule '%s': ", r->opt->recipe, text) : CLFER_OK;
+  char at[700];
+  return st ? clfer_wrap_error(st, "%s: schedule.type = %s: ", where(r, stage, "schedule", "type", at, sizeof at), type)
+            : CLFER_OK;
 }
 
 /* ---- evaluation ---- */
@@ -458,6 +526,8 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
   clfer_meta_set(&meta, "clfer.epoch", buf);
   snprintf(buf, sizeof buf, "%ld", r->step);
   clfer_meta_set(&meta, "clfer.step", buf);
+  snprintf(buf, sizeof buf, "%ld", r->stage_step0);
+  clfer_meta_set(&meta, "clfer.stage_step0", buf);
   snprintf(buf, sizeof buf, "%.17g", best_metric);
   clfer_meta_set(&meta, "clfer.best_metric", buf);
   snprintf(buf, sizeof buf, "%d", best_epoch);
@@ -493,32 +563,39 @@ static void progress(run_t *r, int epoch, int epochs, int batch, int batches, do
   if (!r->bar || r->opt->quiet) return;
   int width = 30, done = batches ? batch * width / batches : 0;
   double eta = ips > 0 ? (double)(batches - batch) * (r->train.n / (double)(batches ? batches : 1)) / ips : 0;
-  fprintf(stderr, "\repoch %3d/%-3d [%.*s%*s] %4d/%-4d %7.1f img/s ETA %4.0fs loss %.4f ", epoch + 1, epochs, done,
-          "##############################", width - done, "", batch, batches, ips, eta, loss);
+  char last[32] = "-";
+  if (isfinite(loss)) snprintf(last, sizeof last, "%.4f", loss);
+  fprintf(stderr, "\repoch %3d/%-3d [%.*s%*s] %4d/%-4d %7.1f img/s ETA %4.0fs last loss %s ", epoch + 1, epochs, done,
+          "##############################", width - done, "", batch, batches, ips, eta, last);
   fflush(stderr);
 }
 
-static void write_metrics(run_t *r, const char *stage, int epoch, double lr, double train_loss, const eval_result_t *v,
-                          const eval_result_t *t, double seconds, double ips) {
-  if (!r->metrics) return;
-  fprintf(r->metrics,
-          "{\"stage\":\"%s\",\"epoch\":%d,\"step\":%ld,\"lr\":%.6g,\"train_loss\":%.6g,\"valid_loss\":%.6g,"
-          "\"valid_accuracy\":%.6g,\"valid_mean_diagonal\":%.6g,\"test_loss\":%.6g,\"test_accuracy\":%.6g,"
-          "\"test_mean_diagonal\":%.6g,\"seconds\":%.3f,\"images_per_second\":%.2f}\n",
-          stage ? stage : "main", epoch, r->step, lr, train_loss, v->loss, v->scores.accuracy, v->scores.mean_diagonal,
-          t->loss, t->scores.accuracy, t->scores.mean_diagonal, seconds, ips);
-  fflush(r->metrics);
+/* A JSON number, or null for NaN/Inf (JSON has no NaN). */
+static void json_num(FILE *f, const char *key, double v, int last) {
+  if (isfinite(v))
+    fprintf(f, "\"%s\":%.9g%s", key, v, last ? "" : ",");
+  else
+    fprintf(f, "\"%s\":null%s", key, last ? "" : ",");
 }
 
-/* JSON numbers cannot be NaN; write null for a missing value. */
-static void fix_nan_json(char *line) {
-  char *p;
-  while ((p = strstr(line, "nan")) || (p = strstr(line, "-nan"))) {
-    if (p > line && p[-1] == '-') p--;
-    size_t len = (p[0] == '-') ? 4 : 3;
-    memcpy(p, "null", 4);
-    if (len == 3) memmove(p + 4, p + 3, strlen(p + 3) + 1);
-  }
+static void write_metrics(run_t *r, const char *stage, int stage_index, int epoch, double lr, double train_loss,
+                          const eval_result_t *v, const eval_result_t *t, double seconds, double ips) {
+  if (!r->metrics) return;
+  FILE *f = r->metrics;
+  fprintf(f, "{\"stage\":\"%s\",\"stage_index\":%d,\"epoch\":%d,\"step\":%ld,", stage ? stage : "main", stage_index,
+          epoch, r->step);
+  json_num(f, "lr", lr, 0);
+  json_num(f, "train_loss", train_loss, 0);
+  json_num(f, "valid_loss", v->loss, 0);
+  json_num(f, "valid_accuracy", v->scores.accuracy, 0);
+  json_num(f, "valid_mean_diagonal", v->scores.mean_diagonal, 0);
+  json_num(f, "test_loss", t->loss, 0);
+  json_num(f, "test_accuracy", t->scores.accuracy, 0);
+  json_num(f, "test_mean_diagonal", t->scores.mean_diagonal, 0);
+  json_num(f, "seconds", seconds, 0);
+  json_num(f, "images_per_second", ips, 1);
+  fprintf(f, "}\n");
+  fflush(f);
 }
 
 /* ---- one stage ---- */
@@ -528,7 +605,21 @@ typedef struct curves {
   int n;
 } curves_t;
 
-static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char *stage, int epoch) {
+static int feature_dim(const run_t *r) {
+  int fdims = 1, fshape[3] = {0, 1, 1};
+  clfer_net_node_shape(r->net, r->features_node, &fdims, fshape);
+  return fdims == 1 ? fshape[0] : fshape[0] * fshape[1] * fshape[2];
+}
+
+/* Center loss's class centres live across stages and in checkpoints; allocated before a resume
+ * so that the checkpoint's centres are loaded into them. */
+static clfer_status ensure_centres(run_t *r, const char *stage) {
+  if (F(r, stage, "loss", "center_weight") <= 0 || r->centres.buf) return CLFER_OK;
+  int cs[2] = {r->k, feature_dim(r)};
+  return clfer_tensor_zeros(r->rt, 2, cs, &r->centres);
+}
+
+static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char *stage, int epoch, long first_step) {
   /* rerun the last batch and name the first layer whose output is not finite */
   const clfer_tensor_t *y;
   const char *layer = "the loss";
@@ -548,10 +639,12 @@ static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char 
       }
     }
   }
+  char at[700];
   return clfer_set_error(CLFER_NUMERICAL,
-                         "stage %s, epoch %d, step %ld: the loss is not finite (first non-finite output: %s); try a "
-                         "lower optim.lr, or check the data's pre-processing",
-                         stage ? stage : "main", epoch, r->step, layer);
+                         "stage %s, epoch %d, steps %ld-%ld: the training loss is not finite (first non-finite layer "
+                         "output: %s); hint: lower optim.lr (now %g, set at %s), or check data.preprocess",
+                         stage ? stage : "main", epoch, first_step, r->step, layer, F(r, stage, "optim", "lr"),
+                         where(r, stage, "optim", "lr", at, sizeof at));
 }
 
 static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
@@ -575,19 +668,14 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   memset(terms, 0, sizeof terms);
   terms[n_terms++] = (clfer_loss_term_t){.kind = r->multi_label ? CLFER_LOSS_MULTILABEL : CLFER_LOSS_XENT, .weight = 1};
   int need_features = lp_weight > 0 || center_weight > 0;
-  int fdims = 1, fshape[3];
-  clfer_net_node_shape(r->net, r->features_node, &fdims, fshape);
-  int feat_dim = fdims == 1 ? fshape[0] : fshape[0] * fshape[1] * fshape[2];
+  int feat_dim = feature_dim(r);
   if (lp_weight > 0) {
     clfer_loss_term_t t = {.kind = CLFER_LOSS_LOCALITY, .weight = (float)lp_weight};
     t.lp.k = (int)I(r, stage, "loss", "lp_k");
     terms[n_terms++] = t;
   }
   if (center_weight > 0) {
-    if (!r->centres.buf) {
-      int cs[2] = {r->k, feat_dim};
-      if ((st = clfer_tensor_zeros(r->rt, 2, cs, &r->centres))) return st;
-    }
+    if ((st = ensure_centres(r, stage))) return st;
     clfer_loss_term_t t = {.kind = CLFER_LOSS_CENTER, .weight = (float)center_weight};
     t.center_alpha = (float)F(r, stage, "loss", "center_lr");
     t.centres = &r->centres;
@@ -613,6 +701,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   for (int epoch = start_epoch; epoch < epochs; epoch++) {
     double lr = clfer_schedule_lr(&schedule, epoch);
     double t0 = clfer__now_seconds(), wait0 = clfer_batcher_stats(batcher).wait_seconds;
+    long first_step = r->step + 1;
+    int complete = 1; /* an epoch cut short by --steps is not checkpointed as finished */
     if ((st = clfer_tensor_fill(&loss_sum, 0.0f)) || (st = clfer_batcher_start_epoch(batcher, epoch))) goto done;
     int batches = clfer_batcher_batches_per_epoch(batcher);
     long images = 0;
@@ -654,8 +744,12 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       r->step++;
       images += n;
       double el = clfer__now_seconds() - t0;
-      if (batch.index % 4 == 0 || batch.index + 1 == batches) progress(r, epoch, epochs, batch.index + 1, batches, images / el, NAN);
-      if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
+      if (batch.index % 4 == 0 || batch.index + 1 == batches)
+        progress(r, epoch, epochs, batch.index + 1, batches, images / el, r->last_loss);
+      if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) {
+        complete = batch.index + 1 == batches;
+        break;
+      }
     }
     if (st) goto done;
     float loss_total = 0;
@@ -668,14 +762,15 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     int nb = batches > 0 ? batches : 1;
     double train_loss = loss_total / nb;
     if (!isfinite(train_loss)) {
-      st = nan_diagnosis(r, &x, stage, epoch);
+      st = nan_diagnosis(r, &x, stage, epoch, first_step);
       goto done;
     }
+    r->last_loss = train_loss;
     if (r->bar && !r->opt->quiet) fprintf(stderr, "\n");
     eval_result_t v, t;
     if ((st = evaluate(r, stage, &r->valid, &v)) || (st = evaluate(r, stage, &r->test, &t))) goto done;
     double seconds = clfer__now_seconds() - t0;
-    write_metrics(r, stage, epoch, lr, train_loss, &v, &t, seconds, ips);
+    write_metrics(r, stage, stage_index, epoch, lr, train_loss, &v, &t, seconds, ips);
     if (curves->n < MAX_EPOCHS) {
       curves->train_loss[curves->n] = train_loss;
       curves->valid_loss[curves->n] = v.loss;
@@ -721,8 +816,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
               100 * t.scores.accuracy, ips, 100 * wait / (train_seconds > 0 ? train_seconds : 1), improved ? " *" : "");
     res->epochs_run++;
     res->images_per_second = ips;
-    if ((st = save_checkpoint(r, optim, "last.safetensors", stage, stage_index, epoch, best_metric, best_epoch,
-                              since_best)))
+    if (complete && (st = save_checkpoint(r, optim, "last.safetensors", stage, stage_index, epoch, best_metric,
+                                          best_epoch, since_best)))
       goto done;
     if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
     if (patience > 0 && since_best >= patience) {
@@ -772,9 +867,55 @@ static clfer_status open_run_dir(run_t *r) {
   clfer_status st = clfer_recipe_write(r->recipe, f);
   fclose(f);
   if (st) return st;
+  return CLFER_OK;
+}
+
+static clfer_status open_metrics(run_t *r) {
+  char path[1100];
   path_in(r, "metrics.jsonl", path, sizeof path);
   r->metrics = fopen(path, r->opt->resume ? "a" : "w");
   if (!r->metrics) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  return CLFER_OK;
+}
+
+static double json_get(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* On resume, metrics.jsonl keeps only the epochs the checkpoint finished (a run killed after its
+ * metrics line but before its checkpoint would otherwise log that epoch twice), and the curves
+ * are rebuilt from them. */
+static clfer_status reload_metrics(run_t *r, int stage_index, int epoch, curves_t *c) {
+  char path[1100], tmp[1110];
+  path_in(r, "metrics.jsonl", path, sizeof path);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *in = fopen(path, "r");
+  if (!in) return CLFER_OK;
+  FILE *out = fopen(tmp, "w");
+  if (!out) {
+    fclose(in);
+    return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+  }
+  char line[4096];
+  while (fgets(line, sizeof line, in)) {
+    cJSON *o = cJSON_Parse(line);
+    if (!o) continue;
+    int s = (int)json_get(o, "stage_index"), e = (int)json_get(o, "epoch");
+    if ((s < stage_index || (s == stage_index && e <= epoch)) && c->n < MAX_EPOCHS) {
+      fputs(line, out);
+      c->train_loss[c->n] = json_get(o, "train_loss");
+      c->valid_loss[c->n] = json_get(o, "valid_loss");
+      c->valid_acc[c->n] = json_get(o, "valid_accuracy");
+      c->test_acc[c->n] = json_get(o, "test_accuracy");
+      c->n++;
+    }
+    cJSON_Delete(o);
+  }
+  fclose(in);
+  int bad = ferror(out);
+  if (fclose(out) != 0 || bad || rename(tmp, path) != 0)
+    return clfer_set_error(CLFER_IO_ERROR, "cannot rewrite %s: %s", path, strerror(errno));
   return CLFER_OK;
 }
 
@@ -786,19 +927,66 @@ static clfer_status write_curves(run_t *r, const curves_t *c) {
   return clfer_curves_write_svg(path, clfer_net_name(r->net), c->n, loss, 2, acc, 2);
 }
 
+/* --check: every stage's keys as the loop reads them, the model built (not initialised: no
+ * data, no weights read), its optimizer settings, schedule and loss layers resolved. */
+static clfer_status check_stages(run_t *r) {
+  clfer_status st = CLFER_OK;
+  int stages = clfer_recipe_stage_count(r->recipe);
+  for (int s = 0; s < stages && !st; s++) {
+    const char *stage = clfer_recipe_stage_name(r->recipe, s);
+    char at[700];
+    const char *scheme = S(r, stage, "labels", "scheme");
+    clfer_ferplus_mode_t mode;
+    if (strcmp(scheme, "hard") && strcmp(scheme, "votes") && clfer_ferplus_mode_parse(scheme, &mode))
+      return clfer_wrap_error(CLFER_PARSE_ERROR, "%s: labels.scheme: ", where(r, stage, "labels", "scheme", at, sizeof at));
+    if (!*S(r, stage, "data", "dir") && I(r, stage, "train", "epochs") > 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: stage %s trains but data.dir is not set", r->opt->recipe,
+                             stage ? stage : "main");
+    if (I(r, stage, "train", "batch_size") < 1 || I(r, stage, "train", "epochs") < 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: train.batch_size must be ≥ 1 and train.epochs ≥ 0",
+                             where(r, stage, "train", "batch_size", at, sizeof at));
+    if (F(r, stage, "optim", "lr") <= 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: optim.lr must be positive",
+                             where(r, stage, "optim", "lr", at, sizeof at));
+    if (r->net && s > 0 && strcmp(S(r, stage, "model", "name"), clfer_net_name(r->net)) != 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: a later stage cannot change model.name (%s → %s)",
+                             where(r, stage, "model", "name", at, sizeof at), clfer_net_name(r->net),
+                             S(r, stage, "model", "name"));
+    if (!r->net && (st = build_model(r, stage))) return st;
+    if ((st = ensure_centres(r, stage))) return st;
+    clfer_optim_t *optim = NULL;
+    clfer_schedule_t schedule;
+    if ((st = make_optimizer(r, stage, &optim))) return st;
+    clfer_optim_destroy(optim);
+    if ((st = make_schedule(r, stage, (int)I(r, stage, "train", "epochs"), &schedule))) return st;
+    if (!r->opt->quiet)
+      fprintf(stderr, "%s%s%s: %s %dx%dx%d, %d classes, %s %g, %ld epochs of batch %ld, labels %s\n",
+              stage ? "stage " : "", stage ? stage : "", stage ? "" : "recipe", clfer_net_name(r->net), r->in_c, r->in_h,
+              r->in_w, r->k, S(r, stage, "optim", "type"), F(r, stage, "optim", "lr"), I(r, stage, "train", "epochs"),
+              I(r, stage, "train", "batch_size"), scheme);
+  }
+  return st;
+}
+
 clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_result_t *res) {
   memset(res, 0, sizeof *res);
   run_t r;
   memset(&r, 0, sizeof r);
   r.opt = options;
+  r.last_loss = NAN;
   clfer_optim_t *optim = NULL;
   curves_t *curves = calloc(1, sizeof *curves);
   clfer_meta_t meta = {0};
   clfer_status st = curves ? clfer_recipe_load(options->recipe, &r.recipe) : CLFER_OUT_OF_MEMORY;
   if (st) goto done;
   for (int i = 0; i < options->n_sets && !st; i++) st = clfer_recipe_set(r.recipe, options->sets[i]);
-  if (st || (st = setup_classes(&r)) || (st = open_run_dir(&r))) goto done;
+  if (st || (st = setup_classes(&r))) goto done;
   clfer_runtime_options_t ro = {.device = options->device, .profiling = options->profile};
+  if (options->check_only) {
+    if (!(st = clfer_runtime_create(&ro, &r.rt))) st = check_stages(&r);
+    goto done;
+  }
+  if ((st = open_run_dir(&r))) goto done;
   if ((st = clfer_runtime_create(&ro, &r.rt))) goto done;
   r.bar = options->progress > 0 || (options->progress < 0 && isatty(2));
   snprintf(res->run_dir, sizeof res->run_dir, "%s", r.dir);
@@ -817,16 +1005,25 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((v = clfer_meta_get(&meta, "clfer.stage"))) resume_stage = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.epoch"))) resume_epoch = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.step"))) r.step = atol(v);
+    if ((v = clfer_meta_get(&meta, "clfer.stage_step0"))) r.stage_step0 = atol(v);
     if ((v = clfer_meta_get(&meta, "clfer.best_metric"))) best_metric = strtod(v, NULL);
     if ((v = clfer_meta_get(&meta, "clfer.best_epoch"))) best_epoch = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.since_best"))) since_best = atoi(v);
+    if (resume_stage >= clfer_recipe_stage_count(r.recipe)) {
+      st = clfer_set_error(CLFER_INVALID_ARGUMENT, "--resume: %s is from stage %d, but %s has %d stage(s)", last,
+                           resume_stage, options->recipe, clfer_recipe_stage_count(r.recipe));
+      goto done;
+    }
+    if ((st = reload_metrics(&r, resume_stage, resume_epoch, curves))) goto done;
   }
+  if ((st = open_metrics(&r))) goto done;
 
   int stages = clfer_recipe_stage_count(r.recipe);
   for (int s = resume_stage; s < stages; s++) {
     const char *stage = clfer_recipe_stage_name(r.recipe, s);
+    int resuming = options->resume && s == resume_stage;
     if (!r.net && (st = build_model(&r, stage))) goto done;
-    if (r.net && s > 0 && B(&r, stage, "model", "replace_head")) {
+    if (r.net && s > 0 && !resuming && B(&r, stage, "model", "replace_head")) {
       /* a new head: re-initialise the output layer (same class count; other counts need a new model) */
       int out_node = clfer_net_output_node(r.net);
       for (int i = 0; i < clfer_net_param_count(r.net); i++) {
@@ -834,12 +1031,16 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
         if (p->node == out_node && (st = clfer_tensor_fill(&p->value, 0.0f))) goto done;
       }
     }
+    if (I(&r, stage, "train", "epochs") <= 0) { /* an import-only stage (e.g. ImageNet weights) */
+      if (!options->quiet) fprintf(stderr, "stage %s: %s loaded, no training\n", stage ? stage : "main", clfer_net_name(r.net));
+      continue;
+    }
     if ((st = load_data(&r, stage))) goto done;
     clfer_optim_destroy(optim);
     optim = NULL;
-    if ((st = make_optimizer(&r, stage, &optim))) goto done;
+    if ((st = make_optimizer(&r, stage, &optim)) || (st = ensure_centres(&r, stage))) goto done;
     int start_epoch = 0;
-    if (options->resume && s == resume_stage) {
+    if (resuming) {
       clfer_named_tensor_t *extra = calloc((size_t)clfer_optim_state_count(optim) + 2, sizeof *extra);
       int n_extra = 0;
       for (int i = 0; extra && i < clfer_optim_state_count(optim); i++) {
@@ -852,18 +1053,20 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
                  : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory resuming");
       free(extra);
       if (st) goto done;
-      /* the optimizer's step counts (Adam's bias correction) follow the global step */
+      /* the optimizer's step counts (Adam's bias correction) count this stage's steps */
       for (int i = 0; i < clfer_optim_param_count(optim); i++)
-        clfer_optim_set_steps(optim, clfer_optim_param_at(optim, i)->name, r.step);
+        clfer_optim_set_steps(optim, clfer_optim_param_at(optim, i)->name, r.step - r.stage_step0);
       start_epoch = resume_epoch + 1;
-    } else if (s > resume_stage || !options->resume) {
+    } else {
       best_metric = -INFINITY, best_epoch = -1, since_best = 0;
+      r.stage_step0 = r.step;
     }
     if (!options->quiet)
-      fprintf(stderr, "%s%s%s: %s on %s, %d train / %d valid / %d test samples, %d classes\n", stage ? "stage " : "",
+      fprintf(stderr, "%s%s%s: %s on %s, %d train / %d valid / %d test samples, %d classes%s\n", stage ? "stage " : "",
               stage ? stage : "", stage ? "" : "training", clfer_net_name(r.net), clfer_runtime_device(r.rt)->name,
-              r.train.n, r.valid.n, r.test.n, r.k);
+              r.train.n, r.valid.n, r.test.n, r.k, resuming ? ", resumed" : "");
     if ((st = run_stage(&r, stage, s, start_epoch, optim, best_metric, best_epoch, since_best, curves, res))) goto done;
+    if (r.opt->max_steps > 0 && r.step >= r.opt->max_steps) break;
   }
   path_in(&r, "best.safetensors", res->best_checkpoint, sizeof res->best_checkpoint);
   path_in(&r, "confusion_test.svg", res->confusion_svg, sizeof res->confusion_svg);
@@ -882,7 +1085,6 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((st = clfer_profile_write_trace(r.rt, path))) goto done;
   }
 done:
-  (void)fix_nan_json;
   clfer_meta_free(&meta);
   clfer_optim_destroy(optim);
   free_stage_data(&r);
