@@ -364,6 +364,7 @@ static clfer_status build_model(run_t *r, const char *stage) {
 /* ---- optimizer and schedule ---- */
 
 static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **out) {
+  char at[700];
   clfer_optim_config_t cfg = clfer_optim_defaults(strcmp(S(r, stage, "optim", "type"), "adam") == 0 ? CLFER_OPTIM_ADAM
                                                                                                    : CLFER_OPTIM_SGD);
   cfg.momentum = (float)F(r, stage, "optim", "momentum");
@@ -392,22 +393,24 @@ static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **
   for (int i = 0; i < m && !st; i++) {
     int matched = 0;
     st = clfer_optim_set_frozen(*out, items[i], 1, &matched);
-    if (!st && !matched)
-      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze: no parameter matches '%s'", r->opt->recipe, items[i]);
+    if (st || !matched)
+      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze: no parameter matches '%s'",
+                           where(r, stage, "optim", "freeze", at, sizeof at), items[i]);
   }
   m = clfer_recipe_list(r->recipe, stage, "optim", "lr_mult", items, 64);
   for (int i = 0; i < m && !st; i++) {
     char *colon = strrchr(items[i], ':');
     int matched = 0;
     if (!colon) {
-      st = clfer_set_error(CLFER_PARSE_ERROR, "%s: optim.lr_mult item '%s' is not prefix:multiplier", r->opt->recipe,
-                           items[i]);
+      st = clfer_set_error(CLFER_PARSE_ERROR, "%s: optim.lr_mult item '%s' is not prefix:multiplier",
+                           where(r, stage, "optim", "lr_mult", at, sizeof at), items[i]);
       break;
     }
     *colon = '\0';
     st = clfer_optim_set_lr_mult(*out, items[i], (float)atof(colon + 1), &matched);
-    if (!st && !matched)
-      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.lr_mult: no parameter matches '%s'", r->opt->recipe, items[i]);
+    if (st || !matched)
+      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.lr_mult: no parameter matches '%s'",
+                           where(r, stage, "optim", "lr_mult", at, sizeof at), items[i]);
   }
   if (st) {
     clfer_optim_destroy(*out);
