@@ -249,7 +249,7 @@ Test(train, resume_without_checkpoint_fails_cleanly) {
 /* ---- the CLI: non-finite loss, progress ---- */
 
 static int run_cli(const char *args, const char *log) {
-  char cmd[4096];
+  char cmd[8192];
   snprintf(cmd, sizeof cmd, "'%s' train %s > '%s' 2>&1", CLFER_CLI_PATH, args, log);
   int rc = system(cmd);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
