@@ -3,7 +3,7 @@
  * a run stopped and resumed (twice, across a stage boundary) ends with bit-identical weights,
  * optimizer state and class centres to an uninterrupted one; a non-finite loss stops the run
  * with the step range, the layer and a hint; progress is a bar on a terminal, log lines
- * otherwise. */
+ * otherwise; the IPA2LT recipe runs end to end (coders, union, LTNet, report). */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -303,4 +303,61 @@ Test(train, progress_bar_on_a_terminal_log_lines_otherwise, .timeout = 120) {
   text = read_all(log, NULL);
   cr_assert(strstr(text, "\repoch   1/1   [") != NULL && strstr(text, "img/s ETA"), "no progress bar:\n%s", text);
   free(text);
+}
+
+/* ---- IPA2LT ---- */
+
+Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
+  clfer_runtime_destroy(test_runtime());
+  const char *dir = test_tmpdir("train_ipa2lt");
+  char cmd[2400], recipe[1300], out[1300];
+  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 128 --valid 16 --test 32 --ipa2lt >/dev/null", CLFER_CLI_PATH,
+           dir);
+  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_ltnet.ini", CLFER_SOURCE_DIR);
+  snprintf(out, sizeof out, "%s/run", dir);
+  char data[1400];
+  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
+  const char *sets[] = {data,
+                        "model.name=fer_small",
+                        "model.input=1x24x24",
+                        "model.init=pytorch",
+                        "optim.type=adam",
+                        "optim.lr=0.003",
+                        "optim.weight_decay=0",
+                        "augment.enabled=false",
+                        "schedule.type=constant",
+                        "ipa2lt.coder_epochs=2",
+                        "train.epochs=2"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, out, sets, sizeof sets / sizeof sets[0], 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert(res.test_accuracy >= 0 && res.test_accuracy <= 1, "test accuracy %g", res.test_accuracy);
+  cr_assert(res.latent_truth_agreement >= 0 && res.latent_truth_agreement <= 1, "agreement %g",
+            res.latent_truth_agreement);
+  cr_assert(file_exists(out, "coder_a/best.safetensors") && file_exists(out, "coder_b/metrics.jsonl"));
+  /* the checkpoint carries the 4 coders' transition matrices, rows on the simplex */
+  char path[1400];
+  snprintf(path, sizeof path, "%s/last.safetensors", out);
+  size_t size;
+  char *file = read_all(path, &size);
+  uint64_t header;
+  memcpy(&header, file, 8);
+  char *json = strndup(file + 8, header);
+  cJSON *h = cJSON_Parse(json), *t = cJSON_GetObjectItem(h, "ltnet.transitions");
+  cr_assert_not_null(t, "no ltnet.transitions in %s", path);
+  char *shape = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "shape"));
+  cr_assert_str_eq(shape, "[4,8,8]");
+  free(shape);
+  /* the report: the synthetic human coders are right 75 % and 70 % of the time (docs/synth.md) */
+  snprintf(path, sizeof path, "%s/ipa2lt.json", out);
+  char *report = read_all(path, NULL);
+  cJSON *o = cJSON_Parse(report);
+  cr_assert_not_null(o, "ipa2lt.json is not JSON: %s", report);
+  double a = cJSON_GetObjectItem(o, "human_a_agreement_with_truth")->valuedouble;
+  double b = cJSON_GetObjectItem(o, "human_b_agreement_with_truth")->valuedouble;
+  cr_assert(a > 0.55 && a < 0.95 && b > 0.5 && b < 0.9, "human coders' agreement %g / %g", a, b);
+  cJSON *lt = cJSON_GetObjectItem(o, "ltnet");
+  cr_assert_float_eq(cJSON_GetObjectItem(lt, "test_accuracy")->valuedouble, res.test_accuracy, 1e-5);
+  cJSON_Delete(o), cJSON_Delete(h);
+  free(report), free(json), free(file);
 }

@@ -58,6 +58,12 @@ typedef struct run {
   long stage_step0;  /* r->step when the current stage began (the optimizer's step count is relative) */
   double last_loss;  /* the previous epoch's train loss, for the progress bar */
   double wait_seconds, train_seconds;
+  /* LTNet (IPA2LT): per-coder labels come from the train store's coder_labels */
+  int ltnet;                               /* loss.type = ltnet, outside the coder phase */
+  int coder_phase;                         /* training an IPA2LT machine coder: plain softmax loss */
+  int epochs_override;                     /* > 0: epochs of this run_stage call (coders) */
+  clfer_tensor_t transitions, dtransitions; /* [C,L,L] */
+  double latent_agreement;                 /* IPA2LT: latent truth vs truth.csv; NaN when unknown */
 } run_t;
 
 /* ---- small helpers ---- */
@@ -120,8 +126,8 @@ static void free_stage_data(run_t *r) {
   clfer_store_destroy(r->train_store);
   if (r->eval_store != r->train_store) clfer_store_destroy(r->eval_store);
   r->train_store = r->eval_store = NULL;
+  if (r->eval_dist != r->train_dist) free(r->eval_dist);
   free(r->train_dist);
-  free(r->eval_dist);
   r->train_dist = r->eval_dist = NULL;
   free_split(&r->train), free_split(&r->valid), free_split(&r->test);
 }
@@ -237,6 +243,12 @@ static clfer_status load_data(run_t *r, const char *stage) {
   if (r->train.n == 0)
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: stage %s has no training samples in %s", r->opt->recipe,
                            stage ? stage : "main", S(r, stage, "data", "dir"));
+  r->ltnet = strcmp(S(r, stage, "loss", "type"), "ltnet") == 0;
+  if (r->ltnet && r->train_store->num_coders == 0) {
+    char at[700];
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: loss.type = ltnet needs per-coder labels (data.format = ipa2lt)",
+                           where(r, stage, "loss", "type", at, sizeof at));
+  }
   return CLFER_OK;
 }
 
@@ -385,6 +397,9 @@ static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **
     if (p->is_buffer) continue;
     params[j++] = (clfer_optim_param_t){p->name, &p->value, &p->grad, 1.0f, 0};
   }
+  /* LTNet's transition matrices are trained like any parameter (projected before each use) */
+  if (r->ltnet && r->transitions.buf)
+    params[j++] = (clfer_optim_param_t){"ltnet.transitions", &r->transitions, &r->dtransitions, 1.0f, 0};
   clfer_status st = clfer_optim_create(r->rt, &cfg, params, j, out);
   free(params);
   if (st) return st;
@@ -545,7 +560,7 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
   clfer_meta_set(&meta, "clfer.classes", classes);
   clfer_meta_set(&meta, "clfer.preprocess", S(r, stage, "data", "preprocess"));
   int n_state = optim ? clfer_optim_state_count(optim) : 0;
-  clfer_named_tensor_t *extra = calloc((size_t)n_state + 2, sizeof *extra);
+  clfer_named_tensor_t *extra = calloc((size_t)n_state + 3, sizeof *extra);
   clfer_status st = extra ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory saving %s", path);
   int n_extra = 0;
   for (int i = 0; i < n_state && !st; i++) {
@@ -554,6 +569,8 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
     if (!(st = clfer_optim_state_at(optim, i, &name, &t))) extra[n_extra++] = (clfer_named_tensor_t){name, t};
   }
   if (!st && r->centres.buf) extra[n_extra++] = (clfer_named_tensor_t){"loss.centres", &r->centres};
+  if (!st && r->ltnet && r->transitions.buf)
+    extra[n_extra++] = (clfer_named_tensor_t){"ltnet.transitions", &r->transitions};
   if (!st) st = clfer_net_save(r->net, path, &meta, extra, n_extra);
   free(extra);
   clfer_meta_free(&meta);
@@ -653,7 +670,7 @@ static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char 
 static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
                               double best_metric, int best_epoch, int since_best, curves_t *curves,
                               clfer_train_result_t *res) {
-  int epochs = (int)I(r, stage, "train", "epochs");
+  int epochs = r->epochs_override > 0 ? r->epochs_override : (int)I(r, stage, "train", "epochs");
   if (epochs > MAX_EPOCHS) epochs = MAX_EPOCHS;
   int patience = (int)I(r, stage, "train", "early_stop");
   int on_loss = strcmp(S(r, stage, "train", "early_stop_on"), "valid_loss") == 0;
@@ -669,7 +686,18 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   clfer_loss_term_t terms[3];
   int n_terms = 0;
   memset(terms, 0, sizeof terms);
-  terms[n_terms++] = (clfer_loss_term_t){.kind = r->multi_label ? CLFER_LOSS_MULTILABEL : CLFER_LOSS_XENT, .weight = 1};
+  int coders = r->ltnet ? r->train_store->num_coders : 0;
+  if (r->ltnet) {
+    clfer_loss_term_t t = {.kind = CLFER_LOSS_LTNET, .weight = 1};
+    t.ltnet.coders = coders;
+    t.ltnet.min_value = (float)F(r, stage, "loss", "ltnet_min");
+    t.transitions = &r->transitions;
+    t.dtransitions = &r->dtransitions;
+    terms[n_terms++] = t;
+  } else {
+    terms[n_terms++] =
+        (clfer_loss_term_t){.kind = r->multi_label ? CLFER_LOSS_MULTILABEL : CLFER_LOSS_XENT, .weight = 1};
+  }
   int need_features = lp_weight > 0 || center_weight > 0;
   int feat_dim = feature_dim(r);
   if (lp_weight > 0) {
@@ -690,6 +718,18 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   int bs = (int)I(r, stage, "train", "batch_size");
   int xshape[4] = {bs, r->in_c, r->in_h, r->in_w}, tshape[2] = {bs, r->k}, lshape[1] = {bs}, one[1] = {1};
   clfer_tensor_t x = {0}, targets = {0}, labels = {0}, dlogits = {0}, dfeat = {0}, loss_sum = {0}, loss_batch = {0};
+  clfer_tensor_t coder_labels = {0};
+  float *host_coders = NULL;
+  if (coders > 0) {
+    int cshape[2] = {bs, coders};
+    host_coders = malloc((size_t)bs * coders * sizeof *host_coders);
+    if (!host_coders || (st = clfer_tensor_create(r->rt, 2, cshape, &coder_labels))) {
+      if (!st) st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for coder labels");
+      free(host_coders);
+      clfer_batcher_destroy(batcher);
+      return st;
+    }
+  }
   float *host_targets = malloc((size_t)bs * r->k * sizeof *host_targets);
   float *host_labels = malloc((size_t)bs * sizeof *host_labels);
   if (!host_targets || !host_labels) {
@@ -721,6 +761,14 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       if ((st = clfer_tensor_upload(&xb, batch.data)) || (st = clfer_tensor_upload(&tb, host_targets)) ||
           (st = clfer_tensor_upload(&lb, host_labels)))
         goto done;
+      clfer_tensor_t cb = coder_labels;
+      if (coders > 0) {
+        cb.shape[0] = n;
+        for (int i = 0; i < n; i++)
+          for (int c = 0; c < coders; c++)
+            host_coders[i * coders + c] = (float)r->train_store->coder_labels[(size_t)batch.sample_ids[i] * coders + c];
+        if ((st = clfer_tensor_upload(&cb, host_coders))) goto done;
+      }
       const clfer_tensor_t *logits;
       if ((st = clfer_net_forward(r->net, &xb, 1, (uint64_t)r->step, &logits))) goto done;
       if (!dlogits.buf || dlogits.shape[0] != n) {
@@ -737,7 +785,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
           if ((st = clfer_tensor_create(r->rt, 2, fs, &dfeat))) goto done;
         }
       }
-      clfer_loss_inputs_t in = {.logits = logits, .features = feat ? &feat2 : NULL, .targets = &tb, .labels = &lb};
+      clfer_loss_inputs_t in = {.logits = logits, .features = feat ? &feat2 : NULL, .targets = &tb, .labels = &lb,
+                                .coder_labels = coders > 0 ? &cb : NULL};
       /* the epoch's loss is summed on the device: one read per epoch, no sync per step */
       if ((st = clfer_objective(r->rt, terms, n_terms, &in, &dlogits, feat ? &dfeat : NULL, &loss_batch, 1)) ||
           (st = clfer_axpy(r->rt, 1.0f, &loss_batch, &loss_sum)))
@@ -832,10 +881,257 @@ done:
   if (r->bar && !r->opt->quiet && st) fprintf(stderr, "\n");
   free(host_targets);
   free(host_labels);
+  free(host_coders);
+  clfer_tensor_release(&coder_labels);
   clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
   clfer_tensor_release(&dlogits), clfer_tensor_release(&dfeat), clfer_tensor_release(&loss_sum);
   clfer_tensor_release(&loss_batch);
   clfer_batcher_destroy(batcher);
+  return st;
+}
+
+/* ---- IPA2LT (Zeng, Shan, Chen 2018): machine coders, then LTNet on inconsistent labels ---- */
+
+/* Argmax predictions of the current net for every sample of a store. */
+static clfer_status predict_all(run_t *r, const char *stage, const clfer_store_t *s, const float *dist, int *out) {
+  split_data_t all = {malloc(((size_t)s->n + 1) * sizeof(int)), s->n};
+  if (!all.ids) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory predicting");
+  for (int i = 0; i < s->n; i++) all.ids[i] = i;
+  clfer_batcher_t *b = NULL;
+  clfer_tensor_t x = {0};
+  float *logits = NULL;
+  clfer_status st = make_batcher(r, stage, s, dist, &all, 0, &b);
+  if (!st) st = clfer_batcher_start_epoch(b, 0);
+  while (!st) {
+    clfer_batch_t batch;
+    if ((st = clfer_batcher_next(b, &batch)) || batch.n == 0) break;
+    int shape[4] = {batch.n, r->in_c, r->in_h, r->in_w};
+    if (!x.buf || x.shape[0] != batch.n) {
+      clfer_tensor_release(&x);
+      if ((st = clfer_tensor_create(r->rt, 4, shape, &x))) break;
+    }
+    const clfer_tensor_t *y;
+    if ((st = clfer_tensor_upload(&x, batch.data)) || (st = clfer_net_forward(r->net, &x, 0, 0, &y))) break;
+    int k = y->shape[1];
+    float *grown = realloc(logits, (size_t)batch.n * k * sizeof *logits);
+    if (!grown) {
+      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory predicting");
+      break;
+    }
+    logits = grown;
+    if ((st = clfer_tensor_download(y, logits))) break;
+    for (int i = 0; i < batch.n; i++) out[batch.sample_ids[i]] = argmax(logits + (size_t)i * k, k);
+  }
+  free(logits);
+  free(all.ids);
+  clfer_tensor_release(&x);
+  clfer_batcher_destroy(b);
+  return st;
+}
+
+/* One of the dataset's CSVs through the image-folder reader (paths relative to the ipa2lt
+ * folder). unlabelled.csv has no label column, which the reader requires: a copy with a
+ * placeholder label is read instead (the label is never used). */
+static clfer_status read_ipa2lt_csv(run_t *r, const char *dir, const char *name, int split, clfer_store_t **out) {
+  char csv[1200], copy[1200];
+  snprintf(csv, sizeof csv, "%s/%s", dir, name);
+  const char *path = csv;
+  if (strcmp(name, "unlabelled.csv") == 0) {
+    path_in(r, "unlabelled.labelled.csv", copy, sizeof copy);
+    FILE *in = fopen(csv, "r"), *o = in ? fopen(copy, "w") : NULL;
+    if (!in || !o) {
+      if (in) fclose(in);
+      return clfer_set_error(CLFER_IO_ERROR, "cannot read %s or write %s", csv, copy);
+    }
+    char line[2048];
+    while (fgets(line, sizeof line, in)) {
+      line[strcspn(line, "\r\n")] = '\0';
+      if (*line) fprintf(o, "%s,%s\n", line, r->names[0]);
+    }
+    fclose(in);
+    fclose(o);
+    path = copy;
+  }
+  clfer_read_options_t ro = {.width = r->in_w, .height = r->in_h, .channels = r->in_c};
+  clfer_status st = clfer_read_image_folder(dir, path, r->name_ptrs, r->k, &ro, out);
+  if (st) return st;
+  for (int i = 0; i < (*out)->n; i++) (*out)->split[i] = (uint8_t)split;
+  return CLFER_OK;
+}
+
+typedef struct named_label {
+  const char *name;
+  int label;
+} named_label_t;
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(((const named_label_t *)a)->name, ((const named_label_t *)b)->name);
+}
+
+static double agreement(const int *pred, const int *truth, int n) {
+  int hit = 0, known = 0;
+  for (int i = 0; i < n; i++)
+    if (truth[i] >= 0) known++, hit += pred[i] == truth[i];
+  return known ? (double)hit / known : NAN;
+}
+
+static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
+                              double best_metric, int best_epoch, int since_best, curves_t *curves,
+                              clfer_train_result_t *res);
+
+/* IPA2LT steps 1 and 2: a machine coder per labelled set (trained in RUNDIR/coder_a|b), each
+ * labelling the other set and the pool; the union of all faces gets the coders' labels as
+ * columns human_a, human_b, machine_a, machine_b (−1 where a coder gave none); test.csv is the
+ * test split. Leaves r's stage data pointing at the union, ready for LTNet (step 3). */
+static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
+  char dir[1024], at[700];
+  clfer_recipe_path(r->recipe, stage, "data", "dir", dir, sizeof dir);
+  if (!is_dir(dir))
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: data.dir: no such directory '%s' (run `clfer synth --ipa2lt`)",
+                           where(r, stage, "data", "dir", at, sizeof at), dir);
+  free_stage_data(r);
+  r->mode = CLFER_FERPLUS_MAJORITY;
+  r->multi_label = 0;
+  enum { A, B, POOL, TEST, TRUTH, N_SETS };
+  static const char *files[N_SETS] = {"set_a.csv", "set_b.csv", "unlabelled.csv", "test.csv", "truth.csv"};
+  clfer_store_t *set[N_SETS] = {0};
+  float *dist[N_SETS] = {0};
+  int *pred[2][N_SETS] = {{0}};
+  clfer_store_t *u = NULL;
+  clfer_status st = CLFER_OK;
+  for (int i = 0; i < N_SETS && !st; i++)
+    if (!(st = read_ipa2lt_csv(r, dir, files[i], i == TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
+      st = distributions(r, set[i], &dist[i]);
+  /* step 1: one machine coder per labelled set, same model and optimizer as LTNet */
+  clfer_net_t *main_net = r->net;
+  char main_dir[1024];
+  FILE *main_metrics = r->metrics;
+  memcpy(main_dir, r->dir, sizeof main_dir);
+  for (int c = 0; c < 2 && !st; c++) {
+    r->net = NULL;
+    r->coder_phase = 1;
+    r->ltnet = 0;
+    snprintf(r->dir, sizeof r->dir, "%.1000s/coder_%c", main_dir, "ab"[c]);
+    char path[1100];
+    clfer_optim_t *optim = NULL;
+    curves_t *curves = calloc(1, sizeof *curves);
+    clfer_train_result_t res;
+    memset(&res, 0, sizeof res);
+    r->train_store = set[c], r->eval_store = set[TEST];
+    r->train_dist = dist[c], r->eval_dist = dist[TEST];
+    r->metrics = NULL;
+    if (!curves || mkdir_p(r->dir) != 0) st = clfer_set_error(CLFER_IO_ERROR, "cannot create %s", r->dir);
+    path_in(r, "metrics.jsonl", path, sizeof path);
+    if (!st && !(r->metrics = fopen(path, "w"))) st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s", path);
+    if (!st) st = split_ids(set[c], dist[c], r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train);
+    if (!st) st = split_ids(set[TEST], dist[TEST], r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
+    r->epochs_override = (int)I(r, stage, "ipa2lt", "coder_epochs");
+    if (!st && !r->opt->quiet)
+      fprintf(stderr, "IPA2LT step 1: machine coder %c on %s (%d faces), %d epochs\n", "AB"[c], files[c], r->train.n,
+              r->epochs_override);
+    long step0 = r->step;
+    if (!st && !(st = build_model(r, stage)) && !(st = make_optimizer(r, stage, &optim)))
+      st = run_stage(r, stage, 0, 0, optim, -INFINITY, -1, 0, curves, &res);
+    r->step = step0;
+    clfer_optim_destroy(optim);
+    free(curves);
+    if (r->metrics) fclose(r->metrics);
+    r->metrics = NULL;
+    /* step 2: the coder labels every set (its own too, for the report) */
+    for (int i = 0; i < N_SETS && !st; i++) {
+      pred[c][i] = malloc(((size_t)set[i]->n + 1) * sizeof(int));
+      st = pred[c][i] ? predict_all(r, stage, set[i], dist[i], pred[c][i])
+                      : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+    }
+    if (!st && report)
+      fprintf(report, "\"machine_%c\":{\"test_accuracy\":%.6g,\"agreement_with_set_%c\":%.6g},", "ab"[c],
+              agreement(pred[c][TEST], set[TEST]->labels, set[TEST]->n), "ab"[1 - c],
+              agreement(pred[c][1 - c], set[1 - c]->labels, set[1 - c]->n));
+    clfer_net_destroy(r->net);
+    r->net = main_net;
+    r->coder_phase = 0;
+    r->epochs_override = 0;
+    free_split(&r->train), free_split(&r->test);
+    r->train_store = r->eval_store = NULL, r->train_dist = r->eval_dist = NULL;
+  }
+  memcpy(r->dir, main_dir, sizeof main_dir);
+  r->metrics = main_metrics;
+
+  /* the union: every face with its coders' labels; test faces as the test split */
+  if (!st) {
+    static const char *coder_names[4] = {"human_a", "human_b", "machine_a", "machine_b"};
+    clfer_store_desc_t desc = {set[A]->height, set[A]->width, set[A]->channels, r->k, 0, r->name_ptrs, 4, coder_names};
+    st = clfer_store_create(&desc, &u);
+    for (int i = 0; i < TRUTH && !st; i++)
+      for (int j = 0; j < set[i]->n && !st; j++) {
+        int coder[4] = {i == A ? set[A]->labels[j] : -1, i == B ? set[B]->labels[j] : -1,
+                        i == B || i == POOL ? pred[0][i][j] : -1, i == A || i == POOL ? pred[1][i][j] : -1};
+        int label = i == TEST ? set[TEST]->labels[j] : i == A ? coder[0] : i == B ? coder[1] : coder[2];
+        st = clfer_store_append(u, clfer_store_image(set[i], j), NULL, label, i == TEST ? NULL : coder,
+                                i == TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, CLFER_DATASET_FOLDER, -1,
+                                set[i]->names[j], NULL);
+      }
+  }
+  if (!st) {
+    r->train_store = r->eval_store = u;
+    u = NULL;
+    if (!(st = distributions(r, r->train_store, &r->train_dist))) {
+      r->eval_dist = r->train_dist;
+      if (!(st = split_ids(r->train_store, r->train_dist, r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train)))
+        st = split_ids(r->train_store, r->train_dist, r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
+    }
+  }
+  /* LTNet's transitions: the reference code's start (identity-heavy rows) */
+  r->ltnet = 1;
+  if (!st && !r->transitions.buf) {
+    int ts[3] = {4, r->k, r->k};
+    clfer_ltnet_params_t lp = {.coders = 4, .min_value = (float)F(r, stage, "loss", "ltnet_min")};
+    if (!(st = clfer_tensor_create(r->rt, 3, ts, &r->transitions)) && !(st = clfer_tensor_zeros(r->rt, 3, ts, &r->dtransitions)))
+      st = clfer_ltnet_init(r->rt, &lp, (float)F(r, stage, "loss", "ltnet_diag"), (uint64_t)I(r, stage, "train", "seed"),
+                            &r->transitions);
+  }
+  /* the truth of the training faces, by image name, for the latent-truth agreement */
+  if (!st) {
+    int n = r->train_store->n;
+    int *truth = malloc(((size_t)n + 1) * sizeof *truth);
+    named_label_t *sorted = malloc(((size_t)set[TRUTH]->n + 1) * sizeof *sorted);
+    if (!truth || !sorted) st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+    for (int i = 0; !st && i < set[TRUTH]->n; i++) sorted[i] = (named_label_t){set[TRUTH]->names[i], set[TRUTH]->labels[i]};
+    if (!st) qsort(sorted, (size_t)set[TRUTH]->n, sizeof *sorted, cmp_name);
+    for (int i = 0; !st && i < n; i++) {
+      named_label_t key = {r->train_store->names[i], -1};
+      const named_label_t *hit = bsearch(&key, sorted, (size_t)set[TRUTH]->n, sizeof *sorted, cmp_name);
+      truth[i] = hit && r->train_store->split[i] == CLFER_SPLIT_TRAIN ? hit->label : -1;
+    }
+    /* each coder's agreement with the truth where it labelled */
+    for (int c = 0; !st && report && c < 4; c++) {
+      int hit = 0, known = 0;
+      for (int i = 0; i < n; i++) {
+        int y = r->train_store->coder_labels[(size_t)i * 4 + c];
+        if (y >= 0 && truth[i] >= 0) known++, hit += y == truth[i];
+      }
+      fprintf(report, "\"%s_agreement_with_truth\":%.6g,", r->train_store->coder_names[c], known ? (double)hit / known : NAN);
+    }
+    free(sorted);
+    /* kept in the store's group column (unused by training) for the final agreement */
+    for (int i = 0; !st && i < n; i++) r->train_store->group[i] = truth[i];
+    free(truth);
+  }
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < N_SETS; i++) free(pred[c][i]);
+  for (int i = 0; i < N_SETS; i++) clfer_store_destroy(set[i]), free(dist[i]);
+  clfer_store_destroy(u);
+  return st;
+}
+
+/* IPA2LT step 3's result: the latent truth (argmax p) of the training faces against truth.csv. */
+static clfer_status ipa2lt_latent_agreement(run_t *r, const char *stage, double *out) {
+  const clfer_store_t *s = r->train_store;
+  int *pred = malloc(((size_t)s->n + 1) * sizeof *pred);
+  if (!pred) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+  clfer_status st = predict_all(r, stage, s, r->train_dist, pred);
+  if (!st) *out = agreement(pred, s->group, s->n);
+  free(pred);
   return st;
 }
 
@@ -948,6 +1244,9 @@ static clfer_status check_stages(run_t *r) {
     if (I(r, stage, "train", "batch_size") < 1 || I(r, stage, "train", "epochs") < 0)
       return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: train.batch_size must be ≥ 1 and train.epochs ≥ 0",
                              where(r, stage, "train", "batch_size", at, sizeof at));
+    if (strcmp(S(r, stage, "loss", "type"), "ltnet") == 0 && strcmp(S(r, stage, "data", "format"), "ipa2lt") != 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: loss.type = ltnet needs per-coder labels (data.format = ipa2lt)",
+                             where(r, stage, "loss", "type", at, sizeof at));
     if (F(r, stage, "optim", "lr") <= 0)
       return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: optim.lr must be positive",
                              where(r, stage, "optim", "lr", at, sizeof at));
@@ -977,6 +1276,8 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
   memset(&r, 0, sizeof r);
   r.opt = options;
   r.last_loss = NAN;
+  res->latent_truth_agreement = NAN;
+  FILE *ipa2lt_report = NULL;
   clfer_optim_t *optim = NULL;
   curves_t *curves = calloc(1, sizeof *curves);
   clfer_meta_t meta = {0};
@@ -1038,7 +1339,22 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
       if (!options->quiet) fprintf(stderr, "stage %s: %s loaded, no training\n", stage ? stage : "main", clfer_net_name(r.net));
       continue;
     }
-    if ((st = load_data(&r, stage))) goto done;
+    int ipa2lt = strcmp(S(&r, stage, "data", "format"), "ipa2lt") == 0;
+    if (ipa2lt && options->resume) {
+      st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: --resume is not supported for data.format = ipa2lt yet",
+                           options->recipe);
+      goto done;
+    }
+    if (ipa2lt) {
+      char path[1100];
+      path_in(&r, "ipa2lt.json", path, sizeof path);
+      if (!(ipa2lt_report = fopen(path, "w"))) {
+        st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+        goto done;
+      }
+      fputc('{', ipa2lt_report);
+    }
+    if ((st = ipa2lt ? ipa2lt_prepare(&r, stage, ipa2lt_report) : load_data(&r, stage))) goto done;
     clfer_optim_destroy(optim);
     optim = NULL;
     if ((st = make_optimizer(&r, stage, &optim)) || (st = ensure_centres(&r, stage))) goto done;
@@ -1069,6 +1385,16 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
               stage ? stage : "", stage ? "" : "training", clfer_net_name(r.net), clfer_runtime_device(r.rt)->name,
               r.train.n, r.valid.n, r.test.n, r.k, resuming ? ", resumed" : "");
     if ((st = run_stage(&r, stage, s, start_epoch, optim, best_metric, best_epoch, since_best, curves, res))) goto done;
+    if (ipa2lt) {
+      if ((st = ipa2lt_latent_agreement(&r, stage, &res->latent_truth_agreement))) goto done;
+      fprintf(ipa2lt_report, "\"ltnet\":{\"test_accuracy\":%.6g,\"latent_truth_agreement\":%.6g}}\n",
+              res->test_accuracy, res->latent_truth_agreement);
+      fclose(ipa2lt_report);
+      ipa2lt_report = NULL;
+      if (!options->quiet)
+        fprintf(stderr, "IPA2LT: LTNet test accuracy %.2f%%, latent truth agrees with truth.csv on %.2f%%\n",
+                100 * res->test_accuracy, 100 * res->latent_truth_agreement);
+    }
     if (r.opt->max_steps > 0 && r.step >= r.opt->max_steps) break;
   }
   path_in(&r, "best.safetensors", res->best_checkpoint, sizeof res->best_checkpoint);
@@ -1088,8 +1414,10 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((st = clfer_profile_write_trace(r.rt, path))) goto done;
   }
 done:
+  if (ipa2lt_report) fclose(ipa2lt_report);
   clfer_meta_free(&meta);
   clfer_optim_destroy(optim);
+  clfer_tensor_release(&r.transitions), clfer_tensor_release(&r.dtransitions);
   free_stage_data(&r);
   clfer_tensor_release(&r.centres);
   clfer_net_destroy(r.net);
