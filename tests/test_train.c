@@ -356,6 +356,11 @@ Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
   double a = cJSON_GetObjectItem(o, "human_a_agreement_with_truth")->valuedouble;
   double b = cJSON_GetObjectItem(o, "human_b_agreement_with_truth")->valuedouble;
   cr_assert(a > 0.55 && a < 0.95 && b > 0.5 && b < 0.9, "human coders' agreement %g / %g", a, b);
+  /* the baselines ran: Dawid-Skene's truth beats chance, the two baseline CNNs were tested */
+  double ds = cJSON_GetObjectItem(o, "dawid_skene_agreement_with_truth")->valuedouble;
+  cr_assert(ds > 0.2 && ds <= 1, "Dawid-Skene agreement %g", ds);
+  cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "em_cnn"), "test_accuracy")), "%s", report);
+  cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "humans_mixed_cnn"), "test_accuracy")), "%s", report);
   cJSON *lt = cJSON_GetObjectItem(o, "ltnet");
   cr_assert_float_eq(cJSON_GetObjectItem(lt, "test_accuracy")->valuedouble, res.test_accuracy, 1e-5);
   cJSON_Delete(o), cJSON_Delete(h);

@@ -82,6 +82,8 @@ static const schema_key_t schema[] = {
     {"train", "select", T_ENUM, "best_valid", "best_valid|last", "which epoch's weights are reported and kept"},
     {"train", "deterministic", T_BOOL, "false", NULL, "bit-reproducible runs (resume equals uninterrupted)"},
     {"ipa2lt", "coder_epochs", T_INT, "10", NULL, "IPA2LT step 1: epochs of each machine coder (one per labelled set)"},
+    {"ipa2lt", "baselines", T_BOOL, "false", NULL,
+     "also train the paper's baselines: a CNN on Dawid-Skene EM's truth, a CNN on both human sets"},
     {"eval", "metric", T_ENUM, "accuracy", "accuracy|mean_diagonal", "metric used to pick the best epoch"},
 };
 enum { SCHEMA_SIZE = sizeof schema / sizeof schema[0] };

@@ -979,6 +979,65 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
                               double best_metric, int best_epoch, int since_best, curves_t *curves,
                               clfer_train_result_t *res);
 
+/* Trains a side model (an IPA2LT machine coder or a baseline CNN) with the recipe's model and
+ * optimizer for ipa2lt.coder_epochs on `train` (its TRAIN split, targets `train_dist`), tested on
+ * `test`'s TEST split, in RUNDIR/SUBDIR; returns the model in *out (r->net is left as it was). */
+static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train, float *train_dist, clfer_store_t *test,
+                              float *test_dist, const char *subdir, const char *what, double *test_accuracy,
+                              clfer_net_t **out) {
+  clfer_net_t *main_net = r->net;
+  char main_dir[1024], path[1100];
+  FILE *main_metrics = r->metrics;
+  memcpy(main_dir, r->dir, sizeof main_dir);
+  clfer_store_t *saved_train = r->train_store, *saved_eval = r->eval_store;
+  float *saved_train_dist = r->train_dist, *saved_eval_dist = r->eval_dist;
+  split_data_t saved_split[3] = {r->train, r->valid, r->test};
+  int saved_ltnet = r->ltnet;
+  long step0 = r->step;
+  r->net = NULL;
+  r->coder_phase = 1;
+  r->ltnet = 0;
+  r->epochs_override = (int)I(r, stage, "ipa2lt", "coder_epochs");
+  r->train_store = train, r->eval_store = test, r->train_dist = train_dist, r->eval_dist = test_dist;
+  r->metrics = NULL;
+  memset(&r->train, 0, sizeof r->train), memset(&r->valid, 0, sizeof r->valid), memset(&r->test, 0, sizeof r->test);
+  snprintf(r->dir, sizeof r->dir, "%.1000s/%s", main_dir, subdir);
+  clfer_optim_t *optim = NULL;
+  curves_t *curves = calloc(1, sizeof *curves);
+  clfer_train_result_t res;
+  memset(&res, 0, sizeof res);
+  res.test_accuracy = NAN;
+  clfer_status st = CLFER_OK;
+  if (!curves || mkdir_p(r->dir) != 0) st = clfer_set_error(CLFER_IO_ERROR, "cannot create %s", r->dir);
+  path_in(r, "metrics.jsonl", path, sizeof path);
+  if (!st && !(r->metrics = fopen(path, "w"))) st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s", path);
+  if (!st) st = split_ids(train, train_dist, r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train);
+  if (!st) st = split_ids(test, test_dist, r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
+  if (!st && !r->opt->quiet) fprintf(stderr, "IPA2LT %s (%d faces), %d epochs\n", what, r->train.n, r->epochs_override);
+  if (!st && !(st = build_model(r, stage)) && !(st = make_optimizer(r, stage, &optim)))
+    st = run_stage(r, stage, 0, 0, optim, -INFINITY, -1, 0, curves, &res);
+  *test_accuracy = res.test_accuracy;
+  *out = st ? NULL : r->net;
+  if (st) clfer_net_destroy(r->net);
+  clfer_optim_destroy(optim);
+  free(curves);
+  if (r->metrics) fclose(r->metrics);
+  free_split(&r->train), free_split(&r->test);
+  r->train = saved_split[0], r->valid = saved_split[1], r->test = saved_split[2];
+  r->train_store = saved_train, r->eval_store = saved_eval;
+  r->train_dist = saved_train_dist, r->eval_dist = saved_eval_dist;
+  r->net = main_net;
+  r->metrics = main_metrics;
+  memcpy(r->dir, main_dir, sizeof main_dir);
+  r->step = step0;
+  r->coder_phase = 0;
+  r->ltnet = saved_ltnet;
+  r->epochs_override = 0;
+  return st;
+}
+
+static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report);
+
 /* IPA2LT steps 1 and 2: a machine coder per labelled set (trained in RUNDIR/coder_a|b), each
  * labelling the other set and the pool; the union of all faces gets the coders' labels as
  * columns human_a, human_b, machine_a, machine_b (−1 where a coder gave none); test.csv is the
@@ -1002,60 +1061,27 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   for (int i = 0; i < N_SETS && !st; i++)
     if (!(st = read_ipa2lt_csv(r, dir, files[i], i == TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
       st = distributions(r, set[i], &dist[i]);
-  /* step 1: one machine coder per labelled set, same model and optimizer as LTNet */
-  clfer_net_t *main_net = r->net;
-  char main_dir[1024];
-  FILE *main_metrics = r->metrics;
-  memcpy(main_dir, r->dir, sizeof main_dir);
+  /* step 1: one machine coder per labelled set, same model and optimizer as LTNet; step 2: it
+   * labels every set (its own too, for the report) */
   for (int c = 0; c < 2 && !st; c++) {
-    r->net = NULL;
-    r->coder_phase = 1;
-    r->ltnet = 0;
-    snprintf(r->dir, sizeof r->dir, "%.1000s/coder_%c", main_dir, "ab"[c]);
-    char path[1100];
-    clfer_optim_t *optim = NULL;
-    curves_t *curves = calloc(1, sizeof *curves);
-    clfer_train_result_t res;
-    memset(&res, 0, sizeof res);
-    r->train_store = set[c], r->eval_store = set[TEST];
-    r->train_dist = dist[c], r->eval_dist = dist[TEST];
-    r->metrics = NULL;
-    if (!curves || mkdir_p(r->dir) != 0) st = clfer_set_error(CLFER_IO_ERROR, "cannot create %s", r->dir);
-    path_in(r, "metrics.jsonl", path, sizeof path);
-    if (!st && !(r->metrics = fopen(path, "w"))) st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s", path);
-    if (!st) st = split_ids(set[c], dist[c], r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train);
-    if (!st) st = split_ids(set[TEST], dist[TEST], r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
-    r->epochs_override = (int)I(r, stage, "ipa2lt", "coder_epochs");
-    if (!st && !r->opt->quiet)
-      fprintf(stderr, "IPA2LT step 1: machine coder %c on %s (%d faces), %d epochs\n", "AB"[c], files[c], r->train.n,
-              r->epochs_override);
-    long step0 = r->step;
-    if (!st && !(st = build_model(r, stage)) && !(st = make_optimizer(r, stage, &optim)))
-      st = run_stage(r, stage, 0, 0, optim, -INFINITY, -1, 0, curves, &res);
-    r->step = step0;
-    clfer_optim_destroy(optim);
-    free(curves);
-    if (r->metrics) fclose(r->metrics);
-    r->metrics = NULL;
-    /* step 2: the coder labels every set (its own too, for the report) */
+    char sub[16], what[64];
+    snprintf(sub, sizeof sub, "coder_%c", "ab"[c]);
+    snprintf(what, sizeof what, "step 1: machine coder %c on %s", "AB"[c], files[c]);
+    clfer_net_t *coder = NULL, *main_net = r->net;
+    double acc = NAN;
+    st = train_aux(r, stage, set[c], dist[c], set[TEST], dist[TEST], sub, what, &acc, &coder);
+    r->net = coder;
     for (int i = 0; i < N_SETS && !st; i++) {
       pred[c][i] = malloc(((size_t)set[i]->n + 1) * sizeof(int));
       st = pred[c][i] ? predict_all(r, stage, set[i], dist[i], pred[c][i])
                       : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
     }
-    if (!st && report)
-      fprintf(report, "\"machine_%c\":{\"test_accuracy\":%.6g,\"agreement_with_set_%c\":%.6g},", "ab"[c],
-              agreement(pred[c][TEST], set[TEST]->labels, set[TEST]->n), "ab"[1 - c],
-              agreement(pred[c][1 - c], set[1 - c]->labels, set[1 - c]->n));
-    clfer_net_destroy(r->net);
     r->net = main_net;
-    r->coder_phase = 0;
-    r->epochs_override = 0;
-    free_split(&r->train), free_split(&r->test);
-    r->train_store = r->eval_store = NULL, r->train_dist = r->eval_dist = NULL;
+    clfer_net_destroy(coder);
+    if (!st && report)
+      fprintf(report, "\"machine_%c\":{\"test_accuracy\":%.6g,\"agreement_with_set_%c\":%.6g},", "ab"[c], acc,
+              "ab"[1 - c], agreement(pred[c][1 - c], set[1 - c]->labels, set[1 - c]->n));
   }
-  memcpy(r->dir, main_dir, sizeof main_dir);
-  r->metrics = main_metrics;
 
   /* the union: every face with its coders' labels; test faces as the test split */
   if (!st) {
@@ -1117,10 +1143,63 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
     for (int i = 0; !st && i < n; i++) r->train_store->group[i] = truth[i];
     free(truth);
   }
+  if (!st && clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines")) st = ipa2lt_baselines(r, stage, report);
   for (int c = 0; c < 2; c++)
     for (int i = 0; i < N_SETS; i++) free(pred[c][i]);
   for (int i = 0; i < N_SETS; i++) clfer_store_destroy(set[i]), free(dist[i]);
   clfer_store_destroy(u);
+  return st;
+}
+
+/* The paper's comparisons on the same data: Dawid–Skene EM over the four coders (its truth's
+ * agreement with truth.csv, then a CNN trained on it: EM+CNN) and a CNN on the two human sets
+ * mixed (their own labels, no machine coders). Each CNN trains like a machine coder. */
+static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report) {
+  clfer_store_t *u = r->train_store;
+  int n = u->n, ntrain = 0, coders = u->num_coders;
+  while (ntrain < n && u->split[ntrain] == CLFER_SPLIT_TRAIN) ntrain++; /* the union puts the test faces last */
+  int *item = malloc(((size_t)ntrain * coders + 1) * sizeof *item), *ann = malloc(((size_t)ntrain * coders + 1) * sizeof *ann);
+  int *lab = malloc(((size_t)ntrain * coders + 1) * sizeof *lab);
+  float *em = malloc(((size_t)n * r->k + 1) * sizeof *em), *mixed = malloc(((size_t)n * r->k + 1) * sizeof *mixed);
+  clfer_annotations_t *a = NULL;
+  clfer_ds_result_t *ds = NULL;
+  clfer_status st = item && ann && lab && em && mixed ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+  int nl = 0;
+  for (int i = 0; !st && i < ntrain; i++)
+    for (int c = 0; c < coders; c++) {
+      int y = u->coder_labels[(size_t)i * coders + c];
+      if (y >= 0) item[nl] = i, ann[nl] = c, lab[nl++] = y;
+    }
+  clfer_em_options_t eo = {0};
+  if (!st && !(st = clfer_annotations_create(ntrain, coders, r->k, nl, item, ann, lab, r->name_ptrs, &a)))
+    st = clfer_dawid_skene(a, &eo, &ds);
+  if (!st) {
+    memcpy(em, r->train_dist, (size_t)n * r->k * sizeof *em);
+    memcpy(mixed, r->train_dist, (size_t)n * r->k * sizeof *mixed);
+    for (int i = 0; i < ntrain; i++) {
+      float *e = em + (size_t)i * r->k, *m = mixed + (size_t)i * r->k;
+      memset(e, 0, (size_t)r->k * sizeof *e), memset(m, 0, (size_t)r->k * sizeof *m);
+      e[ds->label[i]] = 1.0f;
+      int human = u->coder_labels[(size_t)i * coders + 0] >= 0 ? u->coder_labels[(size_t)i * coders + 0]
+                                                                : u->coder_labels[(size_t)i * coders + 1];
+      if (human >= 0) m[human] = 1.0f; /* pool faces keep an all-zero row: left out */
+    }
+    if (report)
+      fprintf(report, "\"dawid_skene_agreement_with_truth\":%.6g,", agreement(ds->label, u->group, ntrain));
+  }
+  const char *names[2] = {"em_cnn", "humans_mixed_cnn"};
+  const char *whats[2] = {"baseline: CNN on the Dawid-Skene truth", "baseline: CNN on both human sets"};
+  float *targets[2] = {em, mixed};
+  for (int b = 0; b < 2 && !st; b++) {
+    clfer_net_t *net = NULL;
+    double acc = NAN;
+    st = train_aux(r, stage, u, targets[b], u, targets[b], names[b], whats[b], &acc, &net);
+    clfer_net_destroy(net);
+    if (!st && report) fprintf(report, "\"%s\":{\"test_accuracy\":%.6g},", names[b], acc);
+  }
+  clfer_ds_result_destroy(ds);
+  clfer_annotations_destroy(a);
+  free(item), free(ann), free(lab), free(em), free(mixed);
   return st;
 }
 
