@@ -593,7 +593,7 @@ static void progress(run_t *r, int epoch, int epochs, int batch, int batches, do
 /* A JSON number, or null for NaN/Inf (JSON has no NaN). */
 static void json_num(FILE *f, const char *key, double v, int last) {
   if (isfinite(v))
-    fprintf(f, "\"%s\":%.9g%s", key, v, last ? "" : ",");
+    fprintf(f, "\"%s\":%.7g%s", key, v, last ? "" : ",");
   else
     fprintf(f, "\"%s\":null%s", key, last ? "" : ",");
 }
@@ -862,9 +862,9 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     }
     if (!r->opt->quiet)
       fprintf(stderr,
-              "%sepoch %d: lr %.4g, train loss %.4f, valid loss %.4f acc %.2f%% mean diag %.2f%%, test acc %.2f%%, "
+              "%s%s%sepoch %d: lr %.4g, train loss %.4f, valid loss %.4f acc %.2f%% mean diag %.2f%%, test acc %.2f%%, "
               "%.0f img/s, data wait %.1f%%%s\n",
-              stage ? stage : "", epoch, lr, train_loss, v.loss, 100 * v.scores.accuracy, 100 * v.scores.mean_diagonal,
+              stage ? "[" : "", stage ? stage : "", stage ? "] " : "", epoch, lr, train_loss, v.loss, 100 * v.scores.accuracy, 100 * v.scores.mean_diagonal,
               100 * t.scores.accuracy, ips, 100 * wait / (train_seconds > 0 ? train_seconds : 1), improved ? " *" : "");
     res->epochs_run++;
     res->images_per_second = ips;
@@ -1108,8 +1108,8 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
     }
   }
   /* LTNet's transitions: the reference code's start (identity-heavy rows) */
-  r->ltnet = 1;
-  if (!st && !r->transitions.buf) {
+  r->ltnet = strcmp(S(r, stage, "loss", "type"), "ltnet") == 0; /* cross_entropy: a CNN on the union's first label */
+  if (!st && r->ltnet && !r->transitions.buf) {
     int ts[3] = {4, r->k, r->k};
     clfer_ltnet_params_t lp = {.coders = 4, .min_value = (float)F(r, stage, "loss", "ltnet_min")};
     if (!(st = clfer_tensor_create(r->rt, 3, ts, &r->transitions)) && !(st = clfer_tensor_zeros(r->rt, 3, ts, &r->dtransitions)))
