@@ -1051,7 +1051,7 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   free_stage_data(r);
   r->mode = CLFER_FERPLUS_MAJORITY;
   r->multi_label = 0;
-  enum { A, B, POOL, TEST, TRUTH, N_SETS };
+  enum { SET_A, SET_B, SET_POOL, SET_TEST, SET_TRUTH, N_SETS };
   static const char *files[N_SETS] = {"set_a.csv", "set_b.csv", "unlabelled.csv", "test.csv", "truth.csv"};
   clfer_store_t *set[N_SETS] = {0};
   float *dist[N_SETS] = {0};
@@ -1059,7 +1059,7 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   clfer_store_t *u = NULL;
   clfer_status st = CLFER_OK;
   for (int i = 0; i < N_SETS && !st; i++)
-    if (!(st = read_ipa2lt_csv(r, dir, files[i], i == TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
+    if (!(st = read_ipa2lt_csv(r, dir, files[i], i == SET_TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
       st = distributions(r, set[i], &dist[i]);
   /* step 1: one machine coder per labelled set, same model and optimizer as LTNet; step 2: it
    * labels every set (its own too, for the report) */
@@ -1069,7 +1069,7 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
     snprintf(what, sizeof what, "step 1: machine coder %c on %s", "AB"[c], files[c]);
     clfer_net_t *coder = NULL, *main_net = r->net;
     double acc = NAN;
-    st = train_aux(r, stage, set[c], dist[c], set[TEST], dist[TEST], sub, what, &acc, &coder);
+    st = train_aux(r, stage, set[c], dist[c], set[SET_TEST], dist[SET_TEST], sub, what, &acc, &coder);
     r->net = coder;
     for (int i = 0; i < N_SETS && !st; i++) {
       pred[c][i] = malloc(((size_t)set[i]->n + 1) * sizeof(int));
@@ -1086,15 +1086,15 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   /* the union: every face with its coders' labels; test faces as the test split */
   if (!st) {
     static const char *coder_names[4] = {"human_a", "human_b", "machine_a", "machine_b"};
-    clfer_store_desc_t desc = {set[A]->height, set[A]->width, set[A]->channels, r->k, 0, r->name_ptrs, 4, coder_names};
+    clfer_store_desc_t desc = {set[SET_A]->height, set[SET_A]->width, set[SET_A]->channels, r->k, 0, r->name_ptrs, 4, coder_names};
     st = clfer_store_create(&desc, &u);
-    for (int i = 0; i < TRUTH && !st; i++)
+    for (int i = 0; i < SET_TRUTH && !st; i++)
       for (int j = 0; j < set[i]->n && !st; j++) {
-        int coder[4] = {i == A ? set[A]->labels[j] : -1, i == B ? set[B]->labels[j] : -1,
-                        i == B || i == POOL ? pred[0][i][j] : -1, i == A || i == POOL ? pred[1][i][j] : -1};
-        int label = i == TEST ? set[TEST]->labels[j] : i == A ? coder[0] : i == B ? coder[1] : coder[2];
-        st = clfer_store_append(u, clfer_store_image(set[i], j), NULL, label, i == TEST ? NULL : coder,
-                                i == TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, CLFER_DATASET_FOLDER, -1,
+        int coder[4] = {i == SET_A ? set[SET_A]->labels[j] : -1, i == SET_B ? set[SET_B]->labels[j] : -1,
+                        i == SET_B || i == SET_POOL ? pred[0][i][j] : -1, i == SET_A || i == SET_POOL ? pred[1][i][j] : -1};
+        int label = i == SET_TEST ? set[SET_TEST]->labels[j] : i == SET_A ? coder[0] : i == SET_B ? coder[1] : coder[2];
+        st = clfer_store_append(u, clfer_store_image(set[i], j), NULL, label, i == SET_TEST ? NULL : coder,
+                                i == SET_TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, CLFER_DATASET_FOLDER, -1,
                                 set[i]->names[j], NULL);
       }
   }
@@ -1120,13 +1120,13 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   if (!st) {
     int n = r->train_store->n;
     int *truth = malloc(((size_t)n + 1) * sizeof *truth);
-    named_label_t *sorted = malloc(((size_t)set[TRUTH]->n + 1) * sizeof *sorted);
+    named_label_t *sorted = malloc(((size_t)set[SET_TRUTH]->n + 1) * sizeof *sorted);
     if (!truth || !sorted) st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
-    for (int i = 0; !st && i < set[TRUTH]->n; i++) sorted[i] = (named_label_t){set[TRUTH]->names[i], set[TRUTH]->labels[i]};
-    if (!st) qsort(sorted, (size_t)set[TRUTH]->n, sizeof *sorted, cmp_name);
+    for (int i = 0; !st && i < set[SET_TRUTH]->n; i++) sorted[i] = (named_label_t){set[SET_TRUTH]->names[i], set[SET_TRUTH]->labels[i]};
+    if (!st) qsort(sorted, (size_t)set[SET_TRUTH]->n, sizeof *sorted, cmp_name);
     for (int i = 0; !st && i < n; i++) {
       named_label_t key = {r->train_store->names[i], -1};
-      const named_label_t *hit = bsearch(&key, sorted, (size_t)set[TRUTH]->n, sizeof *sorted, cmp_name);
+      const named_label_t *hit = bsearch(&key, sorted, (size_t)set[SET_TRUTH]->n, sizeof *sorted, cmp_name);
       truth[i] = hit && r->train_store->split[i] == CLFER_SPLIT_TRAIN ? hit->label : -1;
     }
     /* each coder's agreement with the truth where it labelled */
