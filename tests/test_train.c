@@ -3,7 +3,8 @@
  * a run stopped and resumed (twice, across a stage boundary) ends with bit-identical weights,
  * optimizer state and class centres to an uninterrupted one; a non-finite loss stops the run
  * with the step range, the layer and a hint; progress is a bar on a terminal, log lines
- * otherwise; the IPA2LT recipe runs end to end (coders, union, LTNet, report). */
+ * otherwise; the IPA2LT recipe runs end to end (coders, union, LTNet, baselines, report); a
+ * staged transfer loads a checkpoint into a model with another head. */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -365,4 +366,58 @@ Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
   cr_assert_float_eq(cJSON_GetObjectItem(lt, "test_accuracy")->valuedouble, res.test_accuracy, 1e-5);
   cJSON_Delete(o), cJSON_Delete(h);
   free(report), free(json), free(file);
+}
+
+/* ---- transfer: a checkpoint's layers into a model with another head ---- */
+
+/* Bytes of one tensor of a safetensors file (malloc'ed), and its shape as JSON text. */
+static char *tensor_bytes(const char *path, const char *name, size_t *size, char **shape) {
+  char *file = read_all(path, NULL);
+  uint64_t header;
+  memcpy(&header, file, 8);
+  char *json = strndup(file + 8, header);
+  cJSON *h = cJSON_Parse(json), *t = cJSON_GetObjectItem(h, name);
+  cr_assert_not_null(t, "%s: no tensor %s", path, name);
+  cJSON *o = cJSON_GetObjectItem(t, "data_offsets");
+  size_t a = (size_t)cJSON_GetArrayItem(o, 0)->valuedouble, b = (size_t)cJSON_GetArrayItem(o, 1)->valuedouble;
+  char *out = malloc(b - a);
+  memcpy(out, file + 8 + header + a, b - a);
+  *size = b - a;
+  *shape = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "shape"));
+  cJSON_Delete(h);
+  free(json), free(file);
+  return out;
+}
+
+Test(train, staged_transfer_replaces_the_head, .timeout = 180) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_transfer");
+  char recipe[1200], source[1200], target[1200], text[4096];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "source.ini", recipe_text));
+  snprintf(source, sizeof source, "%s/source", dir);
+  const char *sets[] = {"train.epochs=1", "data.train_limit=32", "data.eval_limit=16"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, source, sets, 3, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  /* 7 classes (no contempt): an import-only stage loads all but the 8-way head, then a stage
+   * trains with the convolutions frozen */
+  snprintf(text, sizeof text,
+           "%s[data]\nclasses = neutral,happiness,surprise,sadness,anger,disgust,fear\n"
+           "[stage.import]\nmodel.from = source/best.safetensors\nmodel.replace_head = true\ntrain.epochs = 0\n"
+           "[stage.tune]\noptim.freeze = features\ntrain.epochs = 1\n",
+           recipe_text);
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "target.ini", text));
+  snprintf(target, sizeof target, "%s/target", dir);
+  cr_assert_eq(train(recipe, target, sets + 1, 2, 0, 0, &res), CLFER_OK, "%s\n%s", clfer_last_error(), text);
+  char a[1300], b[1300], *sa, *sb;
+  size_t na, nb;
+  snprintf(a, sizeof a, "%s/best.safetensors", source);
+  snprintf(b, sizeof b, "%s/last.safetensors", target);
+  char *wa = tensor_bytes(a, "features.0.weight", &na, &sa), *wb = tensor_bytes(b, "features.0.weight", &nb, &sb);
+  cr_assert_str_eq(sa, sb);
+  cr_assert(na == nb && memcmp(wa, wb, na) == 0, "the frozen, imported conv weights changed");
+  free(wa), free(wb), free(sa), free(sb);
+  wb = tensor_bytes(b, "classifier.3.weight", &nb, &sb);
+  cr_assert_str_eq(sb, "[7,128]", "a 7-way head");
+  free(wb), free(sb);
 }
