@@ -1406,8 +1406,11 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     const char *stage = clfer_recipe_stage_name(r.recipe, s);
     int resuming = options->resume && s == resume_stage;
     if (!r.net && (st = build_model(&r, stage))) goto done;
-    if (r.net && s > 0 && !resuming && B(&r, stage, "model", "replace_head")) {
-      /* a new head: re-initialise the output layer (same class count; other counts need a new model) */
+    /* a later stage's own replace_head (not one inherited from the top level) starts a new head:
+     * the output layer zeroed (same class count; other counts need a new model) */
+    if (r.net && s > 0 && !resuming && B(&r, stage, "model", "replace_head") &&
+        strcmp(clfer_recipe_origin(r.recipe, stage, "model", "replace_head"),
+               clfer_recipe_origin(r.recipe, NULL, "model", "replace_head")) != 0) {
       int out_node = clfer_net_output_node(r.net);
       for (int i = 0; i < clfer_net_param_count(r.net); i++) {
         clfer_net_param_t *p = clfer_net_param(r.net, i);
