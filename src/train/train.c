@@ -60,10 +60,8 @@ typedef struct run {
   double wait_seconds, train_seconds;
   /* LTNet (IPA2LT): per-coder labels come from the train store's coder_labels */
   int ltnet;                               /* loss.type = ltnet, outside the coder phase */
-  int coder_phase;                         /* training an IPA2LT machine coder: plain softmax loss */
   int epochs_override;                     /* > 0: epochs of this run_stage call (coders) */
   clfer_tensor_t transitions, dtransitions; /* [C,L,L] */
-  double latent_agreement;                 /* IPA2LT: latent truth vs truth.csv; NaN when unknown */
 } run_t;
 
 /* ---- small helpers ---- */
@@ -995,7 +993,6 @@ static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train,
   int saved_ltnet = r->ltnet;
   long step0 = r->step;
   r->net = NULL;
-  r->coder_phase = 1;
   r->ltnet = 0;
   r->epochs_override = (int)I(r, stage, "ipa2lt", "coder_epochs");
   r->train_store = train, r->eval_store = test, r->train_dist = train_dist, r->eval_dist = test_dist;
@@ -1030,7 +1027,6 @@ static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train,
   r->metrics = main_metrics;
   memcpy(r->dir, main_dir, sizeof main_dir);
   r->step = step0;
-  r->coder_phase = 0;
   r->ltnet = saved_ltnet;
   r->epochs_override = 0;
   return st;
