@@ -14,13 +14,14 @@ static int run(int argc, char **argv, int profile_mode) {
                                            {"resume", no_argument, 0, 'R'},       {"profile", no_argument, 0, 'p'},
                                            {"steps", required_argument, 0, 'n'},  {"quiet", no_argument, 0, 'q'},
                                            {"no-progress", no_argument, 0, 'P'},  {"schema", no_argument, 0, 'S'},
-                                           {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+                                           {"check", no_argument, 0, 'c'},        {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
   clfer_train_options_t o = {.progress = -1, .profile = profile_mode};
   const char **sets = calloc((size_t)argc + 1, sizeof *sets);
   int c, rc = 0;
   if (!sets) return 1;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "r:s:d:o:Rpn:qPSh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "r:s:d:o:Rpn:qPSch", longopts, NULL)) != -1) {
     switch (c) {
       case 'r': o.recipe = optarg; break;
       case 's': sets[o.n_sets++] = optarg; break;
@@ -31,15 +32,17 @@ static int run(int argc, char **argv, int profile_mode) {
       case 'n': o.max_steps = atol(optarg); break;
       case 'q': o.quiet = 1; break;
       case 'P': o.progress = 0; break;
+      case 'c': o.check_only = 1; break;
       case 'S': clfer_recipe_print_schema(stdout); free(sets); return 0;
       case 'h':
         printf("usage: clfer %s --recipe R.ini [--set section.key=value ...] [--device D] [--out RUNDIR]\n"
-               "                   [--resume] [--profile] [--steps N] [--quiet] [--no-progress] [--schema]\n\n"
+               "                   [--resume] [--profile] [--steps N] [--quiet] [--no-progress] [--schema] [--check]\n\n"
                "Trains the recipe's model through its stages. RUNDIR (default runs/<recipe>) receives\n"
                "metrics.jsonl, confusion_valid|test.csv/.svg, curves.svg, recipe.resolved.ini,\n"
                "best.safetensors and last.safetensors (written every epoch; --resume continues from it).\n"
                "--profile records every kernel (profile.txt, trace.json for Perfetto); --steps stops\n"
-               "after N training steps. --schema lists every recipe key.\n",
+               "after N training steps. --schema lists every recipe key. --check validates the recipe and\n"
+               "builds each stage's model without reading data or weights.\n",
                profile_mode ? "profile" : "train");
         free(sets);
         return 0;
@@ -55,7 +58,10 @@ static int run(int argc, char **argv, int profile_mode) {
   if (profile_mode && !o.max_steps) o.max_steps = 20;
   o.sets = sets;
   clfer_train_result_t res;
-  if (clfer_train(&o, &res)) {
+  if (o.check_only) {
+    rc = clfer_train(&o, &res) ? clfer_app_fail("recipe check failed") : 0;
+    if (!rc) printf("%s: ok\n", o.recipe);
+  } else if (clfer_train(&o, &res)) {
     rc = clfer_app_fail("training failed");
   } else {
     printf("run: %s (%d epochs, %ld steps, %.0f img/s, data wait %.1f%%)\n", res.run_dir, res.epochs_run, res.steps,

@@ -1,8 +1,13 @@
 /* test_recipe.c — recipe parsing: values and defaults, stages, --set overrides, and every error
- * naming the file and line. */
+ * naming the file and line; every shipped recipe validates (clfer_train's check mode builds each
+ * stage's model without data), and missing files and bad values are caught with their line. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clfer/recipe.h"
+#include "clfer/train.h"
 #include "test_util.h"
 
 static const char *good =
@@ -99,4 +104,157 @@ Test(recipe, resolved_recipe_lists_every_key) {
   clfer_recipe_destroy(again);
   free(text);
   clfer_recipe_destroy(r);
+}
+
+/* ---- recipe files and clfer_train's check mode ---- */
+
+static const char *write_recipe(const char *dir, const char *name, const char *text) {
+  static char path[1100];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static clfer_status check_recipe(const char *path, const char *const *sets, int n_sets, int check_only) {
+  clfer_train_options_t o = {.recipe = path, .sets = sets, .n_sets = n_sets, .check_only = check_only, .quiet = 1,
+                             .progress = 0};
+  char out[1400];
+  snprintf(out, sizeof out, "%.1200s.run", path);
+  o.out_dir = out;
+  clfer_train_result_t res;
+  return clfer_train(&o, &res);
+}
+
+static void skip_without_device(void) { clfer_runtime_destroy(test_runtime()); }
+
+Test(recipe_files, every_shipped_recipe_validates) {
+  skip_without_device();
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/apps/recipes", CLFER_SOURCE_DIR);
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d, "cannot list %s", dir);
+  const char *required[] = {"demo.ini",          "ferplus_vgg13_mv.ini",  "ferplus_vgg13_ml.ini", "ferplus_vgg13_pld.ini",
+                            "ferplus_vgg13_cel.ini", "fer2013_ohlsen.ini", "rafdb_basedcnn.ini",   "rafdb_centerloss.ini",
+                            "rafdb_dlpcnn.ini",  "staged_alexnet.ini",   "ipa2lt_ltnet.ini"};
+  int found[sizeof required / sizeof required[0]] = {0}, checked = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 4, ".ini") != 0) continue;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    clfer_train_options_t o = {.recipe = path, .check_only = 1, .quiet = 1};
+    clfer_train_result_t res;
+    cr_expect_eq(clfer_train(&o, &res), CLFER_OK, "%s: %s", e->d_name, clfer_last_error());
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) found[i] |= strcmp(required[i], e->d_name) == 0;
+    checked++;
+  }
+  closedir(d);
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+    cr_expect(found[i], "apps/recipes/%s is missing", required[i]);
+  cr_assert_geq(checked, 11);
+}
+
+Test(recipe_files, paper_constants) {
+  char path[1300];
+  clfer_recipe_t *r;
+  snprintf(path, sizeof path, "%s/apps/recipes/ferplus_vgg13_pld.ini", CLFER_SOURCE_DIR);
+  cr_assert_eq(clfer_recipe_load(path, &r), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_str_eq(clfer_recipe_str(r, NULL, "labels", "scheme"), "probability");
+  cr_assert_str_eq(clfer_recipe_str(r, NULL, "model", "input"), "1x64x64");
+  cr_assert_float_eq(clfer_recipe_float(r, NULL, "optim", "dampening"), 0.9, 1e-12);
+  cr_assert_str_eq(clfer_recipe_str(r, NULL, "schedule", "values"), "0.05,0.025,0.005");
+  cr_assert_eq(clfer_recipe_int(r, NULL, "train", "batch_size"), 32);
+  clfer_recipe_destroy(r);
+  snprintf(path, sizeof path, "%s/apps/recipes/fer2013_ohlsen.ini", CLFER_SOURCE_DIR);
+  cr_assert_eq(clfer_recipe_load(path, &r), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_str_eq(clfer_recipe_str(r, NULL, "optim", "type"), "adam");
+  cr_assert_float_eq(clfer_recipe_float(r, NULL, "data", "min_top_probability"), 0.5, 1e-12);
+  cr_assert_str_eq(clfer_recipe_str(r, NULL, "train", "early_stop_on"), "valid_loss");
+  clfer_recipe_destroy(r);
+  snprintf(path, sizeof path, "%s/apps/recipes/staged_alexnet.ini", CLFER_SOURCE_DIR);
+  cr_assert_eq(clfer_recipe_load(path, &r), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_recipe_stage_count(r), 3);
+  cr_assert_str_eq(clfer_recipe_stage_name(r, 2), "sfew");
+  cr_assert_float_eq(clfer_recipe_float(r, "sfew", "optim", "weight_decay"), 5e-4, 1e-12);
+  clfer_recipe_destroy(r);
+}
+
+static const char *base_recipe = "[model]\n"
+                                 "name = fer_small\n"
+                                 "input = 1x32x32\n"
+                                 "[data]\n"
+                                 "dir = no-such-data\n"
+                                 "[train]\n"
+                                 "epochs = 2\n";
+
+Test(recipe_files, errors_from_a_file_name_it_and_the_line) {
+  const char *dir = test_tmpdir("recipe_files");
+  const char *path = write_recipe(dir, "typo.ini", "[model]\nname = fer_small\n\n[optim]\nlr = 0.01\nmomentun = 0.9\n");
+  clfer_recipe_t *r;
+  cr_assert_eq(clfer_recipe_load(path, &r), CLFER_PARSE_ERROR);
+  char want[1200];
+  snprintf(want, sizeof want, "%s:6: unknown key 'momentun' in [optim]", path);
+  cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
+  path = write_recipe(dir, "bad_value.ini", "[train]\nepochs = 3\nbatch_size = 3.5\n");
+  cr_assert_eq(check_recipe(path, NULL, 0, 1), CLFER_PARSE_ERROR);
+  snprintf(want, sizeof want, "%s:3: train.batch_size = '3.5' is not an integer", path);
+  cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
+}
+
+Test(recipe_files, check_mode_catches_bad_values) {
+  skip_without_device();
+  const char *dir = test_tmpdir("recipe_check");
+  const char *path = write_recipe(dir, "base.ini", base_recipe);
+  char copy[1200];
+  snprintf(copy, sizeof copy, "%s", path);
+  cr_assert_eq(check_recipe(copy, NULL, 0, 1), CLFER_OK, "%s", clfer_last_error());
+  struct {
+    const char *set, *needle;
+  } cases[] = {
+      {"model.name=vgg99", "vgg99"},
+      {"model.input=64x64", "model.input = '64x64' is not CxHxW"},
+      {"model.features=fc9", "model.features: no layer 'fc9'"},
+      {"optim.freeze=nothing.here", "optim.freeze: no parameter matches 'nothing.here'"},
+      {"optim.lr_mult=classifier", "is not prefix:multiplier"},
+      {"schedule.milestones=3,6", NULL}, /* multistep needs values or a gamma: fine */
+      {"schedule.values=0.1,0.01", "schedule.values needs one more entry than schedule.milestones"},
+      {"optim.lr=0", "optim.lr must be positive"},
+      {"labels.scheme=weighted", "labels.scheme = 'weighted' is not one of"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *sets[2] = {cases[i].set, "schedule.type=multistep"};
+    clfer_status st = check_recipe(copy, sets, strncmp(cases[i].set, "schedule", 8) == 0 ? 2 : 1, 1);
+    if (!cases[i].needle) {
+      cr_expect_eq(st, CLFER_OK, "--set %s: %s", cases[i].set, clfer_last_error());
+      continue;
+    }
+    cr_expect_neq(st, CLFER_OK, "--set %s was accepted", cases[i].set);
+    cr_expect(strstr(clfer_last_error(), cases[i].needle) != NULL, "--set %s: '%s' lacks '%s'", cases[i].set,
+              clfer_last_error(), cases[i].needle);
+  }
+}
+
+Test(recipe_files, missing_data_and_weights_name_the_line) {
+  skip_without_device();
+  const char *dir = test_tmpdir("recipe_missing");
+  char path[1200], want[1300];
+  snprintf(path, sizeof path, "%s", write_recipe(dir, "missing.ini", base_recipe));
+  cr_assert_eq(check_recipe(path, NULL, 0, 0), CLFER_NOT_FOUND);
+  snprintf(want, sizeof want, "%s:5: data.dir: no such directory '%s/no-such-data'", path, dir);
+  cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
+  const char *from = "[model]\nname = fer_small\ninput = 1x32x32\nfrom = missing.safetensors\n[data]\ndir = .\n";
+  snprintf(path, sizeof path, "%s", write_recipe(dir, "from.ini", from));
+  cr_assert_eq(check_recipe(path, NULL, 0, 0), CLFER_NOT_FOUND);
+  snprintf(want, sizeof want, "%s:4: model.from: no such file '%s/missing.safetensors'", path, dir);
+  cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
+  const char *sets[] = {"data.dir=/nonexistent/data"};
+  cr_assert_eq(check_recipe(path, sets, 0, 0), CLFER_NOT_FOUND);
+  snprintf(path, sizeof path, "%s", write_recipe(dir, "set.ini", base_recipe));
+  cr_assert_eq(check_recipe(path, sets, 1, 0), CLFER_NOT_FOUND);
+  snprintf(want, sizeof want, "%s (--set): data.dir: no such directory '/nonexistent/data'", path);
+  cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
 }

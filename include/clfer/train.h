@@ -24,6 +24,7 @@ typedef struct clfer_train_options {
   long max_steps;              /* stop after this many training steps (profiling); 0 = no limit */
   int progress;                /* -1: a progress bar on a terminal, else log lines; 0: log lines; 1: bar */
   int quiet;                   /* no per-epoch lines */
+  int check_only;              /* validate the recipe and build each stage's model; no data, no training */
 } clfer_train_options_t;
 
 typedef struct clfer_train_result {
@@ -31,6 +32,7 @@ typedef struct clfer_train_result {
   int best_epoch;               /* 0-based, of the last stage */
   double best_valid_accuracy, best_valid_mean_diagonal;
   double test_accuracy, test_mean_diagonal; /* at the selected epoch */
+  double latent_truth_agreement; /* IPA2LT: LTNet's latent truth vs truth.csv on the training faces; NaN otherwise */
   double images_per_second;     /* training throughput of the last epoch */
   double data_wait_share;       /* time waiting for batches / training time */
   long steps;

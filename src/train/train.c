@@ -20,6 +20,8 @@
 #include "clfer/train.h"
 #include "runtime/runtime_internal.h"
 
+#include <cjson/cJSON.h>
+
 #define MAX_K CLFER_MAX_CLASSES
 #define MAX_EPOCHS 10000
 
@@ -53,7 +55,13 @@ typedef struct run {
   /* progress */
   int bar;
   long step;
+  long stage_step0;  /* r->step when the current stage began (the optimizer's step count is relative) */
+  double last_loss;  /* the previous epoch's train loss, for the progress bar */
   double wait_seconds, train_seconds;
+  /* LTNet (IPA2LT): per-coder labels come from the train store's coder_labels */
+  int ltnet;                               /* loss.type = ltnet, outside the coder phase */
+  int epochs_override;                     /* > 0: epochs of this run_stage call (coders) */
+  clfer_tensor_t transitions, dtransitions; /* [C,L,L] */
 } run_t;
 
 /* ---- small helpers ---- */
@@ -87,6 +95,25 @@ static int B(const run_t *r, const char *stage, const char *sec, const char *key
   return clfer_recipe_bool(r->recipe, stage, sec, key);
 }
 
+/* Where a key's value was written, for messages: "recipe.ini:12", or "recipe.ini (--set)". */
+static const char *where(const run_t *r, const char *stage, const char *sec, const char *key, char *buf, size_t size) {
+  const char *origin = clfer_recipe_origin(r->recipe, stage, sec, key);
+  if (strchr(origin, ':'))
+    snprintf(buf, size, "%s", origin);
+  else
+    snprintf(buf, size, "%s (%s)", r->opt->recipe, origin);
+  return buf;
+}
+
+static int is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+static int is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static void free_split(split_data_t *s) {
   free(s->ids);
   s->ids = NULL;
@@ -97,8 +124,8 @@ static void free_stage_data(run_t *r) {
   clfer_store_destroy(r->train_store);
   if (r->eval_store != r->train_store) clfer_store_destroy(r->eval_store);
   r->train_store = r->eval_store = NULL;
+  if (r->eval_dist != r->train_dist) free(r->eval_dist);
   free(r->train_dist);
-  free(r->eval_dist);
   r->train_dist = r->eval_dist = NULL;
   free_split(&r->train), free_split(&r->valid), free_split(&r->test);
 }
@@ -108,7 +135,11 @@ static void free_stage_data(run_t *r) {
 static clfer_status read_store(run_t *r, const char *stage, int ferplus_mode, clfer_store_t **out) {
   char dir[1024], a[1100], b[1100];
   clfer_recipe_path(r->recipe, stage, "data", "dir", dir, sizeof dir);
+  char at[700];
   if (!*dir) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: data.dir is not set", r->opt->recipe);
+  if (!is_dir(dir))
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: data.dir: no such directory '%s' (run `clfer synth --out DIR` for test data)",
+                           where(r, stage, "data", "dir", at, sizeof at), dir);
   const char *format = S(r, stage, "data", "format");
   clfer_read_options_t ro = {0};
   clfer_status st;
@@ -132,7 +163,9 @@ static clfer_status read_store(run_t *r, const char *stage, int ferplus_mode, cl
     st = clfer_read_image_folder(dir, NULL, NULL, 0, &ro, out);
   }
   if (st) return st;
-  if ((*out)->vote_width >= 10 && (strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0)) {
+  /* "votes" keeps the raw counts (Ohlsen trains on the plain FER+ distribution) */
+  if ((*out)->vote_width >= 10 && ferplus_mode >= 0 &&
+      (strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0)) {
     clfer_ferplus_summary_t summary;
     if ((st = clfer_ferplus_apply(*out, (clfer_ferplus_mode_t)ferplus_mode, &summary))) return st;
   }
@@ -185,9 +218,12 @@ static clfer_status load_data(run_t *r, const char *stage) {
   const char *scheme = S(r, stage, "labels", "scheme");
   r->multi_label = strcmp(S(r, stage, "loss", "type"), "multi_label") == 0;
   r->mode = CLFER_FERPLUS_MAJORITY;
-  if (strcmp(scheme, "hard") != 0 && clfer_ferplus_mode_parse(scheme, &r->mode))
+  int raw_votes = strcmp(scheme, "votes") == 0;
+  if (raw_votes)
+    r->mode = CLFER_FERPLUS_CROSSENTROPY; /* the targets are the distribution as is */
+  else if (strcmp(scheme, "hard") != 0 && clfer_ferplus_mode_parse(scheme, &r->mode))
     return clfer_wrap_error(CLFER_PARSE_ERROR, "%s: labels.scheme: ", r->opt->recipe);
-  clfer_status st = read_store(r, stage, r->mode, &r->train_store);
+  clfer_status st = read_store(r, stage, raw_votes ? -1 : (int)r->mode, &r->train_store);
   if (st) return st;
   /* valid and test always use majority labels (the FER+ protocol) */
   if (r->mode == CLFER_FERPLUS_MAJORITY || r->train_store->vote_width == 0)
@@ -205,6 +241,12 @@ static clfer_status load_data(run_t *r, const char *stage) {
   if (r->train.n == 0)
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: stage %s has no training samples in %s", r->opt->recipe,
                            stage ? stage : "main", S(r, stage, "data", "dir"));
+  r->ltnet = strcmp(S(r, stage, "loss", "type"), "ltnet") == 0;
+  if (r->ltnet && r->train_store->num_coders == 0) {
+    char at[700];
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: loss.type = ltnet needs per-coder labels (data.format = ipa2lt)",
+                           where(r, stage, "loss", "type", at, sizeof at));
+  }
   return CLFER_OK;
 }
 
@@ -268,6 +310,32 @@ static clfer_status parse_input(const run_t *r, const char *stage, int *c, int *
   return CLFER_OK;
 }
 
+/* Loads every parameter of FROM except the output layer's (a new head for other classes): the
+ * checkpoint goes into a twin of the model with the checkpoint's class count, then each tensor
+ * whose name and shape match is copied over. */
+static clfer_status load_without_head(run_t *r, const char *stage, const char *from, int c, int h, int w) {
+  clfer_meta_t meta = {0};
+  int classes = 0; /* the zoo default (e.g. ImageNet's 1000) unless the checkpoint says */
+  if (clfer_checkpoint_meta(from, &meta) == CLFER_OK) {
+    const char *model = clfer_meta_get(&meta, "clfer.model"), *k = model ? strstr(model, "\"classes\":") : NULL;
+    if (k) classes = atoi(k + 10);
+  }
+  clfer_meta_free(&meta);
+  clfer_net_t *twin = NULL;
+  clfer_status st = clfer_zoo_build(r->rt, S(r, stage, "model", "name"), c, h, w, classes, &twin);
+  if (!st) st = clfer_net_load(twin, from, NULL, NULL, 0, 0);
+  int out_node = clfer_net_output_node(r->net);
+  for (int i = 0; !st && i < clfer_net_param_count(r->net); i++) {
+    clfer_net_param_t *p = clfer_net_param(r->net, i), *q = clfer_net_param_by_name(twin, p->name);
+    if (p->node == out_node || !q || q->value.ndim != p->value.ndim ||
+        memcmp(q->value.shape, p->value.shape, sizeof(int) * (size_t)p->value.ndim) != 0)
+      continue;
+    st = clfer_tensor_copy(&p->value, &q->value);
+  }
+  clfer_net_destroy(twin);
+  return st;
+}
+
 static clfer_status build_model(run_t *r, const char *stage) {
   int c, h, w;
   clfer_status st = parse_input(r, stage, &c, &h, &w);
@@ -282,10 +350,17 @@ static clfer_status build_model(run_t *r, const char *stage) {
   clfer_init scheme = strcmp(init, "pytorch") == 0         ? CLFER_INIT_PYTORCH
                       : strcmp(init, "kaiming_normal") == 0 ? CLFER_INIT_KAIMING_NORMAL
                                                             : CLFER_INIT_GLOROT_UNIFORM;
-  if ((st = clfer_net_init(r->net, scheme, (uint64_t)I(r, stage, "train", "seed")))) return st;
-  char from[1024];
+  if (!r->opt->check_only && (st = clfer_net_init(r->net, scheme, (uint64_t)I(r, stage, "train", "seed")))) return st;
+  char from[1024], at[700];
   clfer_recipe_path(r->recipe, stage, "model", "from", from, sizeof from);
-  if (*from && (st = clfer_net_load(r->net, from, NULL, NULL, 0, 0))) return st;
+  if (*from && !r->opt->check_only) {
+    if (!is_file(from))
+      return clfer_set_error(CLFER_NOT_FOUND, "%s: model.from: no such file '%s'",
+                             where(r, stage, "model", "from", at, sizeof at), from);
+    st = B(r, stage, "model", "replace_head") ? load_without_head(r, stage, from, c, h, w)
+                                              : clfer_net_load(r->net, from, NULL, NULL, 0, 0);
+    if (st) return clfer_wrap_error(st, "%s: model.from: ", where(r, stage, "model", "from", at, sizeof at));
+  }
   /* the features: the configured layer, the model's own, or the input of the last layer */
   const char *feat = S(r, stage, "model", "features");
   r->features_node = *feat ? clfer_net_find(r->net, feat) : clfer_net_features_node(r->net);
@@ -299,6 +374,7 @@ static clfer_status build_model(run_t *r, const char *stage) {
 /* ---- optimizer and schedule ---- */
 
 static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **out) {
+  char at[700];
   clfer_optim_config_t cfg = clfer_optim_defaults(strcmp(S(r, stage, "optim", "type"), "adam") == 0 ? CLFER_OPTIM_ADAM
                                                                                                    : CLFER_OPTIM_SGD);
   cfg.momentum = (float)F(r, stage, "optim", "momentum");
@@ -319,6 +395,9 @@ static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **
     if (p->is_buffer) continue;
     params[j++] = (clfer_optim_param_t){p->name, &p->value, &p->grad, 1.0f, 0};
   }
+  /* LTNet's transition matrices are trained like any parameter (projected before each use) */
+  if (r->ltnet && r->transitions.buf)
+    params[j++] = (clfer_optim_param_t){"ltnet.transitions", &r->transitions, &r->dtransitions, 1.0f, 0};
   clfer_status st = clfer_optim_create(r->rt, &cfg, params, j, out);
   free(params);
   if (st) return st;
@@ -327,22 +406,24 @@ static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **
   for (int i = 0; i < m && !st; i++) {
     int matched = 0;
     st = clfer_optim_set_frozen(*out, items[i], 1, &matched);
-    if (!st && !matched)
-      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze: no parameter matches '%s'", r->opt->recipe, items[i]);
+    if (st || !matched)
+      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze: no parameter matches '%s'",
+                           where(r, stage, "optim", "freeze", at, sizeof at), items[i]);
   }
   m = clfer_recipe_list(r->recipe, stage, "optim", "lr_mult", items, 64);
   for (int i = 0; i < m && !st; i++) {
     char *colon = strrchr(items[i], ':');
     int matched = 0;
     if (!colon) {
-      st = clfer_set_error(CLFER_PARSE_ERROR, "%s: optim.lr_mult item '%s' is not prefix:multiplier", r->opt->recipe,
-                           items[i]);
+      st = clfer_set_error(CLFER_PARSE_ERROR, "%s: optim.lr_mult item '%s' is not prefix:multiplier",
+                           where(r, stage, "optim", "lr_mult", at, sizeof at), items[i]);
       break;
     }
     *colon = '\0';
     st = clfer_optim_set_lr_mult(*out, items[i], (float)atof(colon + 1), &matched);
-    if (!st && !matched)
-      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.lr_mult: no parameter matches '%s'", r->opt->recipe, items[i]);
+    if (st || !matched)
+      st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.lr_mult: no parameter matches '%s'",
+                           where(r, stage, "optim", "lr_mult", at, sizeof at), items[i]);
   }
   if (st) {
     clfer_optim_destroy(*out);
@@ -367,20 +448,23 @@ static clfer_status make_schedule(run_t *r, const char *stage, int epochs, clfer
       for (int i = 0; i < nm; i++)
         used += (size_t)snprintf(text + used, sizeof text - used, ",%s,%s", items[i], values[i + 1]);
     } else {
-      used += (size_t)snprintf(text, sizeof text, "multistep:%g", F(r, stage, "schedule", "gamma"));
-      for (int i = 0; i < nm; i++) used += (size_t)snprintf(text + used, sizeof text - used, ",%s", items[i]);
+      used += (size_t)snprintf(text, sizeof text, "multistep:");
+      for (int i = 0; i < nm; i++) used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", i ? "," : "", items[i]);
+      used += (size_t)snprintf(text + used, sizeof text - used, ":%g", F(r, stage, "schedule", "gamma"));
     }
   } else if (strcmp(type, "step") == 0) {
-    snprintf(text, sizeof text, "step:%ld,%g", I(r, stage, "schedule", "step"), F(r, stage, "schedule", "gamma"));
+    snprintf(text, sizeof text, "step:%ld:%g", I(r, stage, "schedule", "step"), F(r, stage, "schedule", "gamma"));
   } else if (strcmp(type, "poly") == 0) {
-    snprintf(text, sizeof text, "poly:%d,%g", epochs, F(r, stage, "schedule", "power"));
+    snprintf(text, sizeof text, "poly:%d:%g", epochs, F(r, stage, "schedule", "power"));
   } else if (strcmp(type, "cosine") == 0) {
     snprintf(text, sizeof text, "cosine:%d", epochs);
   } else {
     snprintf(text, sizeof text, "constant");
   }
   clfer_status st = clfer_schedule_parse(text, lr, s);
-  return st ? clfer_wrap_error(st, "%s: schedule '%s': ", r->opt->recipe, text) : CLFER_OK;
+  char at[700];
+  return st ? clfer_wrap_error(st, "%s: schedule.type = %s: ", where(r, stage, "schedule", "type", at, sizeof at), type)
+            : CLFER_OK;
 }
 
 /* ---- evaluation ---- */
@@ -458,6 +542,8 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
   clfer_meta_set(&meta, "clfer.epoch", buf);
   snprintf(buf, sizeof buf, "%ld", r->step);
   clfer_meta_set(&meta, "clfer.step", buf);
+  snprintf(buf, sizeof buf, "%ld", r->stage_step0);
+  clfer_meta_set(&meta, "clfer.stage_step0", buf);
   snprintf(buf, sizeof buf, "%.17g", best_metric);
   clfer_meta_set(&meta, "clfer.best_metric", buf);
   snprintf(buf, sizeof buf, "%d", best_epoch);
@@ -472,7 +558,7 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
   clfer_meta_set(&meta, "clfer.classes", classes);
   clfer_meta_set(&meta, "clfer.preprocess", S(r, stage, "data", "preprocess"));
   int n_state = optim ? clfer_optim_state_count(optim) : 0;
-  clfer_named_tensor_t *extra = calloc((size_t)n_state + 2, sizeof *extra);
+  clfer_named_tensor_t *extra = calloc((size_t)n_state + 3, sizeof *extra);
   clfer_status st = extra ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory saving %s", path);
   int n_extra = 0;
   for (int i = 0; i < n_state && !st; i++) {
@@ -481,6 +567,8 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
     if (!(st = clfer_optim_state_at(optim, i, &name, &t))) extra[n_extra++] = (clfer_named_tensor_t){name, t};
   }
   if (!st && r->centres.buf) extra[n_extra++] = (clfer_named_tensor_t){"loss.centres", &r->centres};
+  if (!st && r->ltnet && r->transitions.buf)
+    extra[n_extra++] = (clfer_named_tensor_t){"ltnet.transitions", &r->transitions};
   if (!st) st = clfer_net_save(r->net, path, &meta, extra, n_extra);
   free(extra);
   clfer_meta_free(&meta);
@@ -493,32 +581,39 @@ static void progress(run_t *r, int epoch, int epochs, int batch, int batches, do
   if (!r->bar || r->opt->quiet) return;
   int width = 30, done = batches ? batch * width / batches : 0;
   double eta = ips > 0 ? (double)(batches - batch) * (r->train.n / (double)(batches ? batches : 1)) / ips : 0;
-  fprintf(stderr, "\repoch %3d/%-3d [%.*s%*s] %4d/%-4d %7.1f img/s ETA %4.0fs loss %.4f ", epoch + 1, epochs, done,
-          "##############################", width - done, "", batch, batches, ips, eta, loss);
+  char last[32] = "-";
+  if (isfinite(loss)) snprintf(last, sizeof last, "%.4f", loss);
+  fprintf(stderr, "\repoch %3d/%-3d [%.*s%*s] %4d/%-4d %7.1f img/s ETA %4.0fs last loss %s ", epoch + 1, epochs, done,
+          "##############################", width - done, "", batch, batches, ips, eta, last);
   fflush(stderr);
 }
 
-static void write_metrics(run_t *r, const char *stage, int epoch, double lr, double train_loss, const eval_result_t *v,
-                          const eval_result_t *t, double seconds, double ips) {
-  if (!r->metrics) return;
-  fprintf(r->metrics,
-          "{\"stage\":\"%s\",\"epoch\":%d,\"step\":%ld,\"lr\":%.6g,\"train_loss\":%.6g,\"valid_loss\":%.6g,"
-          "\"valid_accuracy\":%.6g,\"valid_mean_diagonal\":%.6g,\"test_loss\":%.6g,\"test_accuracy\":%.6g,"
-          "\"test_mean_diagonal\":%.6g,\"seconds\":%.3f,\"images_per_second\":%.2f}\n",
-          stage ? stage : "main", epoch, r->step, lr, train_loss, v->loss, v->scores.accuracy, v->scores.mean_diagonal,
-          t->loss, t->scores.accuracy, t->scores.mean_diagonal, seconds, ips);
-  fflush(r->metrics);
+/* A JSON number, or null for NaN/Inf (JSON has no NaN). */
+static void json_num(FILE *f, const char *key, double v, int last) {
+  if (isfinite(v))
+    fprintf(f, "\"%s\":%.7g%s", key, v, last ? "" : ",");
+  else
+    fprintf(f, "\"%s\":null%s", key, last ? "" : ",");
 }
 
-/* JSON numbers cannot be NaN; write null for a missing value. */
-static void fix_nan_json(char *line) {
-  char *p;
-  while ((p = strstr(line, "nan")) || (p = strstr(line, "-nan"))) {
-    if (p > line && p[-1] == '-') p--;
-    size_t len = (p[0] == '-') ? 4 : 3;
-    memcpy(p, "null", 4);
-    if (len == 3) memmove(p + 4, p + 3, strlen(p + 3) + 1);
-  }
+static void write_metrics(run_t *r, const char *stage, int stage_index, int epoch, double lr, double train_loss,
+                          const eval_result_t *v, const eval_result_t *t, double seconds, double ips) {
+  if (!r->metrics) return;
+  FILE *f = r->metrics;
+  fprintf(f, "{\"stage\":\"%s\",\"stage_index\":%d,\"epoch\":%d,\"step\":%ld,", stage ? stage : "main", stage_index,
+          epoch, r->step);
+  json_num(f, "lr", lr, 0);
+  json_num(f, "train_loss", train_loss, 0);
+  json_num(f, "valid_loss", v->loss, 0);
+  json_num(f, "valid_accuracy", v->scores.accuracy, 0);
+  json_num(f, "valid_mean_diagonal", v->scores.mean_diagonal, 0);
+  json_num(f, "test_loss", t->loss, 0);
+  json_num(f, "test_accuracy", t->scores.accuracy, 0);
+  json_num(f, "test_mean_diagonal", t->scores.mean_diagonal, 0);
+  json_num(f, "seconds", seconds, 0);
+  json_num(f, "images_per_second", ips, 1);
+  fprintf(f, "}\n");
+  fflush(f);
 }
 
 /* ---- one stage ---- */
@@ -528,7 +623,21 @@ typedef struct curves {
   int n;
 } curves_t;
 
-static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char *stage, int epoch) {
+static int feature_dim(const run_t *r) {
+  int fdims = 1, fshape[3] = {0, 1, 1};
+  clfer_net_node_shape(r->net, r->features_node, &fdims, fshape);
+  return fdims == 1 ? fshape[0] : fshape[0] * fshape[1] * fshape[2];
+}
+
+/* Center loss's class centres live across stages and in checkpoints; allocated before a resume
+ * so that the checkpoint's centres are loaded into them. */
+static clfer_status ensure_centres(run_t *r, const char *stage) {
+  if (F(r, stage, "loss", "center_weight") <= 0 || r->centres.buf) return CLFER_OK;
+  int cs[2] = {r->k, feature_dim(r)};
+  return clfer_tensor_zeros(r->rt, 2, cs, &r->centres);
+}
+
+static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char *stage, int epoch, long first_step) {
   /* rerun the last batch and name the first layer whose output is not finite */
   const clfer_tensor_t *y;
   const char *layer = "the loss";
@@ -548,16 +657,18 @@ static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char 
       }
     }
   }
+  char at[700];
   return clfer_set_error(CLFER_NUMERICAL,
-                         "stage %s, epoch %d, step %ld: the loss is not finite (first non-finite output: %s); try a "
-                         "lower optim.lr, or check the data's pre-processing",
-                         stage ? stage : "main", epoch, r->step, layer);
+                         "stage %s, epoch %d, steps %ld-%ld: the training loss is not finite (first non-finite layer "
+                         "output: %s); hint: lower optim.lr (now %g, set at %s), or check data.preprocess",
+                         stage ? stage : "main", epoch, first_step, r->step, layer, F(r, stage, "optim", "lr"),
+                         where(r, stage, "optim", "lr", at, sizeof at));
 }
 
 static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
                               double best_metric, int best_epoch, int since_best, curves_t *curves,
                               clfer_train_result_t *res) {
-  int epochs = (int)I(r, stage, "train", "epochs");
+  int epochs = r->epochs_override > 0 ? r->epochs_override : (int)I(r, stage, "train", "epochs");
   if (epochs > MAX_EPOCHS) epochs = MAX_EPOCHS;
   int patience = (int)I(r, stage, "train", "early_stop");
   int on_loss = strcmp(S(r, stage, "train", "early_stop_on"), "valid_loss") == 0;
@@ -573,21 +684,27 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   clfer_loss_term_t terms[3];
   int n_terms = 0;
   memset(terms, 0, sizeof terms);
-  terms[n_terms++] = (clfer_loss_term_t){.kind = r->multi_label ? CLFER_LOSS_MULTILABEL : CLFER_LOSS_XENT, .weight = 1};
+  int coders = r->ltnet ? r->train_store->num_coders : 0;
+  if (r->ltnet) {
+    clfer_loss_term_t t = {.kind = CLFER_LOSS_LTNET, .weight = 1};
+    t.ltnet.coders = coders;
+    t.ltnet.min_value = (float)F(r, stage, "loss", "ltnet_min");
+    t.transitions = &r->transitions;
+    t.dtransitions = &r->dtransitions;
+    terms[n_terms++] = t;
+  } else {
+    terms[n_terms++] =
+        (clfer_loss_term_t){.kind = r->multi_label ? CLFER_LOSS_MULTILABEL : CLFER_LOSS_XENT, .weight = 1};
+  }
   int need_features = lp_weight > 0 || center_weight > 0;
-  int fdims = 1, fshape[3];
-  clfer_net_node_shape(r->net, r->features_node, &fdims, fshape);
-  int feat_dim = fdims == 1 ? fshape[0] : fshape[0] * fshape[1] * fshape[2];
+  int feat_dim = feature_dim(r);
   if (lp_weight > 0) {
     clfer_loss_term_t t = {.kind = CLFER_LOSS_LOCALITY, .weight = (float)lp_weight};
     t.lp.k = (int)I(r, stage, "loss", "lp_k");
     terms[n_terms++] = t;
   }
   if (center_weight > 0) {
-    if (!r->centres.buf) {
-      int cs[2] = {r->k, feat_dim};
-      if ((st = clfer_tensor_zeros(r->rt, 2, cs, &r->centres))) return st;
-    }
+    if ((st = ensure_centres(r, stage))) return st;
     clfer_loss_term_t t = {.kind = CLFER_LOSS_CENTER, .weight = (float)center_weight};
     t.center_alpha = (float)F(r, stage, "loss", "center_lr");
     t.centres = &r->centres;
@@ -599,6 +716,18 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   int bs = (int)I(r, stage, "train", "batch_size");
   int xshape[4] = {bs, r->in_c, r->in_h, r->in_w}, tshape[2] = {bs, r->k}, lshape[1] = {bs}, one[1] = {1};
   clfer_tensor_t x = {0}, targets = {0}, labels = {0}, dlogits = {0}, dfeat = {0}, loss_sum = {0}, loss_batch = {0};
+  clfer_tensor_t coder_labels = {0};
+  float *host_coders = NULL;
+  if (coders > 0) {
+    int cshape[2] = {bs, coders};
+    host_coders = malloc((size_t)bs * coders * sizeof *host_coders);
+    if (!host_coders || (st = clfer_tensor_create(r->rt, 2, cshape, &coder_labels))) {
+      if (!st) st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for coder labels");
+      free(host_coders);
+      clfer_batcher_destroy(batcher);
+      return st;
+    }
+  }
   float *host_targets = malloc((size_t)bs * r->k * sizeof *host_targets);
   float *host_labels = malloc((size_t)bs * sizeof *host_labels);
   if (!host_targets || !host_labels) {
@@ -613,6 +742,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   for (int epoch = start_epoch; epoch < epochs; epoch++) {
     double lr = clfer_schedule_lr(&schedule, epoch);
     double t0 = clfer__now_seconds(), wait0 = clfer_batcher_stats(batcher).wait_seconds;
+    long first_step = r->step + 1;
+    int complete = 1; /* an epoch cut short by --steps is not checkpointed as finished */
     if ((st = clfer_tensor_fill(&loss_sum, 0.0f)) || (st = clfer_batcher_start_epoch(batcher, epoch))) goto done;
     int batches = clfer_batcher_batches_per_epoch(batcher);
     long images = 0;
@@ -628,6 +759,14 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       if ((st = clfer_tensor_upload(&xb, batch.data)) || (st = clfer_tensor_upload(&tb, host_targets)) ||
           (st = clfer_tensor_upload(&lb, host_labels)))
         goto done;
+      clfer_tensor_t cb = coder_labels;
+      if (coders > 0) {
+        cb.shape[0] = n;
+        for (int i = 0; i < n; i++)
+          for (int c = 0; c < coders; c++)
+            host_coders[i * coders + c] = (float)r->train_store->coder_labels[(size_t)batch.sample_ids[i] * coders + c];
+        if ((st = clfer_tensor_upload(&cb, host_coders))) goto done;
+      }
       const clfer_tensor_t *logits;
       if ((st = clfer_net_forward(r->net, &xb, 1, (uint64_t)r->step, &logits))) goto done;
       if (!dlogits.buf || dlogits.shape[0] != n) {
@@ -644,7 +783,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
           if ((st = clfer_tensor_create(r->rt, 2, fs, &dfeat))) goto done;
         }
       }
-      clfer_loss_inputs_t in = {.logits = logits, .features = feat ? &feat2 : NULL, .targets = &tb, .labels = &lb};
+      clfer_loss_inputs_t in = {.logits = logits, .features = feat ? &feat2 : NULL, .targets = &tb, .labels = &lb,
+                                .coder_labels = coders > 0 ? &cb : NULL};
       /* the epoch's loss is summed on the device: one read per epoch, no sync per step */
       if ((st = clfer_objective(r->rt, terms, n_terms, &in, &dlogits, feat ? &dfeat : NULL, &loss_batch, 1)) ||
           (st = clfer_axpy(r->rt, 1.0f, &loss_batch, &loss_sum)))
@@ -654,8 +794,12 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       r->step++;
       images += n;
       double el = clfer__now_seconds() - t0;
-      if (batch.index % 4 == 0 || batch.index + 1 == batches) progress(r, epoch, epochs, batch.index + 1, batches, images / el, NAN);
-      if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
+      if (batch.index % 4 == 0 || batch.index + 1 == batches)
+        progress(r, epoch, epochs, batch.index + 1, batches, images / el, r->last_loss);
+      if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) {
+        complete = batch.index + 1 == batches;
+        break;
+      }
     }
     if (st) goto done;
     float loss_total = 0;
@@ -668,14 +812,15 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     int nb = batches > 0 ? batches : 1;
     double train_loss = loss_total / nb;
     if (!isfinite(train_loss)) {
-      st = nan_diagnosis(r, &x, stage, epoch);
+      st = nan_diagnosis(r, &x, stage, epoch, first_step);
       goto done;
     }
+    r->last_loss = train_loss;
     if (r->bar && !r->opt->quiet) fprintf(stderr, "\n");
     eval_result_t v, t;
     if ((st = evaluate(r, stage, &r->valid, &v)) || (st = evaluate(r, stage, &r->test, &t))) goto done;
     double seconds = clfer__now_seconds() - t0;
-    write_metrics(r, stage, epoch, lr, train_loss, &v, &t, seconds, ips);
+    write_metrics(r, stage, stage_index, epoch, lr, train_loss, &v, &t, seconds, ips);
     if (curves->n < MAX_EPOCHS) {
       curves->train_loss[curves->n] = train_loss;
       curves->valid_loss[curves->n] = v.loss;
@@ -715,14 +860,14 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     }
     if (!r->opt->quiet)
       fprintf(stderr,
-              "%sepoch %d: lr %.4g, train loss %.4f, valid loss %.4f acc %.2f%% mean diag %.2f%%, test acc %.2f%%, "
+              "%s%s%sepoch %d: lr %.4g, train loss %.4f, valid loss %.4f acc %.2f%% mean diag %.2f%%, test acc %.2f%%, "
               "%.0f img/s, data wait %.1f%%%s\n",
-              stage ? stage : "", epoch, lr, train_loss, v.loss, 100 * v.scores.accuracy, 100 * v.scores.mean_diagonal,
+              stage ? "[" : "", stage ? stage : "", stage ? "] " : "", epoch, lr, train_loss, v.loss, 100 * v.scores.accuracy, 100 * v.scores.mean_diagonal,
               100 * t.scores.accuracy, ips, 100 * wait / (train_seconds > 0 ? train_seconds : 1), improved ? " *" : "");
     res->epochs_run++;
     res->images_per_second = ips;
-    if ((st = save_checkpoint(r, optim, "last.safetensors", stage, stage_index, epoch, best_metric, best_epoch,
-                              since_best)))
+    if (complete && (st = save_checkpoint(r, optim, "last.safetensors", stage, stage_index, epoch, best_metric,
+                                          best_epoch, since_best)))
       goto done;
     if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
     if (patience > 0 && since_best >= patience) {
@@ -734,10 +879,334 @@ done:
   if (r->bar && !r->opt->quiet && st) fprintf(stderr, "\n");
   free(host_targets);
   free(host_labels);
+  free(host_coders);
+  clfer_tensor_release(&coder_labels);
   clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
   clfer_tensor_release(&dlogits), clfer_tensor_release(&dfeat), clfer_tensor_release(&loss_sum);
   clfer_tensor_release(&loss_batch);
   clfer_batcher_destroy(batcher);
+  return st;
+}
+
+/* ---- IPA2LT (Zeng, Shan, Chen 2018): machine coders, then LTNet on inconsistent labels ---- */
+
+/* Argmax predictions of the current net for every sample of a store. */
+static clfer_status predict_all(run_t *r, const char *stage, const clfer_store_t *s, const float *dist, int *out) {
+  split_data_t all = {malloc(((size_t)s->n + 1) * sizeof(int)), s->n};
+  if (!all.ids) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory predicting");
+  for (int i = 0; i < s->n; i++) all.ids[i] = i;
+  clfer_batcher_t *b = NULL;
+  clfer_tensor_t x = {0};
+  float *logits = NULL;
+  clfer_status st = make_batcher(r, stage, s, dist, &all, 0, &b);
+  if (!st) st = clfer_batcher_start_epoch(b, 0);
+  while (!st) {
+    clfer_batch_t batch;
+    if ((st = clfer_batcher_next(b, &batch)) || batch.n == 0) break;
+    int shape[4] = {batch.n, r->in_c, r->in_h, r->in_w};
+    if (!x.buf || x.shape[0] != batch.n) {
+      clfer_tensor_release(&x);
+      if ((st = clfer_tensor_create(r->rt, 4, shape, &x))) break;
+    }
+    const clfer_tensor_t *y;
+    if ((st = clfer_tensor_upload(&x, batch.data)) || (st = clfer_net_forward(r->net, &x, 0, 0, &y))) break;
+    int k = y->shape[1];
+    float *grown = realloc(logits, (size_t)batch.n * k * sizeof *logits);
+    if (!grown) {
+      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory predicting");
+      break;
+    }
+    logits = grown;
+    if ((st = clfer_tensor_download(y, logits))) break;
+    for (int i = 0; i < batch.n; i++) out[batch.sample_ids[i]] = argmax(logits + (size_t)i * k, k);
+  }
+  free(logits);
+  free(all.ids);
+  clfer_tensor_release(&x);
+  clfer_batcher_destroy(b);
+  return st;
+}
+
+/* One of the dataset's CSVs through the image-folder reader (paths relative to the ipa2lt
+ * folder). unlabelled.csv has no label column, which the reader requires: a copy with a
+ * placeholder label is read instead (the label is never used). */
+static clfer_status read_ipa2lt_csv(run_t *r, const char *dir, const char *name, int split, clfer_store_t **out) {
+  char csv[1200], copy[1200];
+  snprintf(csv, sizeof csv, "%s/%s", dir, name);
+  const char *path = csv;
+  if (strcmp(name, "unlabelled.csv") == 0) {
+    path_in(r, "unlabelled.labelled.csv", copy, sizeof copy);
+    FILE *in = fopen(csv, "r"), *o = in ? fopen(copy, "w") : NULL;
+    if (!in || !o) {
+      if (in) fclose(in);
+      return clfer_set_error(CLFER_IO_ERROR, "cannot read %s or write %s", csv, copy);
+    }
+    char line[2048];
+    while (fgets(line, sizeof line, in)) {
+      line[strcspn(line, "\r\n")] = '\0';
+      if (*line) fprintf(o, "%s,%s\n", line, r->names[0]);
+    }
+    fclose(in);
+    fclose(o);
+    path = copy;
+  }
+  clfer_read_options_t ro = {.width = r->in_w, .height = r->in_h, .channels = r->in_c};
+  clfer_status st = clfer_read_image_folder(dir, path, r->name_ptrs, r->k, &ro, out);
+  if (st) return st;
+  for (int i = 0; i < (*out)->n; i++) (*out)->split[i] = (uint8_t)split;
+  return CLFER_OK;
+}
+
+typedef struct named_label {
+  const char *name;
+  int label;
+} named_label_t;
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(((const named_label_t *)a)->name, ((const named_label_t *)b)->name);
+}
+
+static double agreement(const int *pred, const int *truth, int n) {
+  int hit = 0, known = 0;
+  for (int i = 0; i < n; i++)
+    if (truth[i] >= 0) known++, hit += pred[i] == truth[i];
+  return known ? (double)hit / known : NAN;
+}
+
+static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
+                              double best_metric, int best_epoch, int since_best, curves_t *curves,
+                              clfer_train_result_t *res);
+
+/* Trains a side model (an IPA2LT machine coder or a baseline CNN) with the recipe's model and
+ * optimizer for ipa2lt.coder_epochs on `train` (its TRAIN split, targets `train_dist`), tested on
+ * `test`'s TEST split, in RUNDIR/SUBDIR; returns the model in *out (r->net is left as it was). */
+static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train, float *train_dist, clfer_store_t *test,
+                              float *test_dist, const char *subdir, const char *what, double *test_accuracy,
+                              clfer_net_t **out) {
+  clfer_net_t *main_net = r->net;
+  char main_dir[1024], path[1100];
+  FILE *main_metrics = r->metrics;
+  memcpy(main_dir, r->dir, sizeof main_dir);
+  clfer_store_t *saved_train = r->train_store, *saved_eval = r->eval_store;
+  float *saved_train_dist = r->train_dist, *saved_eval_dist = r->eval_dist;
+  split_data_t saved_split[3] = {r->train, r->valid, r->test};
+  int saved_ltnet = r->ltnet;
+  long step0 = r->step;
+  r->net = NULL;
+  r->ltnet = 0;
+  r->epochs_override = (int)I(r, stage, "ipa2lt", "coder_epochs");
+  r->train_store = train, r->eval_store = test, r->train_dist = train_dist, r->eval_dist = test_dist;
+  r->metrics = NULL;
+  memset(&r->train, 0, sizeof r->train), memset(&r->valid, 0, sizeof r->valid), memset(&r->test, 0, sizeof r->test);
+  snprintf(r->dir, sizeof r->dir, "%.1000s/%s", main_dir, subdir);
+  clfer_optim_t *optim = NULL;
+  curves_t *curves = calloc(1, sizeof *curves);
+  clfer_train_result_t res;
+  memset(&res, 0, sizeof res);
+  res.test_accuracy = NAN;
+  clfer_status st = CLFER_OK;
+  if (!curves || mkdir_p(r->dir) != 0) st = clfer_set_error(CLFER_IO_ERROR, "cannot create %s", r->dir);
+  path_in(r, "metrics.jsonl", path, sizeof path);
+  if (!st && !(r->metrics = fopen(path, "w"))) st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s", path);
+  if (!st) st = split_ids(train, train_dist, r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train);
+  if (!st) st = split_ids(test, test_dist, r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
+  if (!st && !r->opt->quiet) fprintf(stderr, "IPA2LT %s (%d faces), %d epochs\n", what, r->train.n, r->epochs_override);
+  if (!st && !(st = build_model(r, stage)) && !(st = make_optimizer(r, stage, &optim)))
+    st = run_stage(r, stage, 0, 0, optim, -INFINITY, -1, 0, curves, &res);
+  *test_accuracy = res.test_accuracy;
+  *out = st ? NULL : r->net;
+  if (st) clfer_net_destroy(r->net);
+  clfer_optim_destroy(optim);
+  free(curves);
+  if (r->metrics) fclose(r->metrics);
+  free_split(&r->train), free_split(&r->test);
+  r->train = saved_split[0], r->valid = saved_split[1], r->test = saved_split[2];
+  r->train_store = saved_train, r->eval_store = saved_eval;
+  r->train_dist = saved_train_dist, r->eval_dist = saved_eval_dist;
+  r->net = main_net;
+  r->metrics = main_metrics;
+  memcpy(r->dir, main_dir, sizeof main_dir);
+  r->step = step0;
+  r->ltnet = saved_ltnet;
+  r->epochs_override = 0;
+  return st;
+}
+
+static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report);
+
+/* IPA2LT steps 1 and 2: a machine coder per labelled set (trained in RUNDIR/coder_a|b), each
+ * labelling the other set and the pool; the union of all faces gets the coders' labels as
+ * columns human_a, human_b, machine_a, machine_b (−1 where a coder gave none); test.csv is the
+ * test split. Leaves r's stage data pointing at the union, ready for LTNet (step 3). */
+static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
+  char dir[1024], at[700];
+  clfer_recipe_path(r->recipe, stage, "data", "dir", dir, sizeof dir);
+  if (!is_dir(dir))
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: data.dir: no such directory '%s' (run `clfer synth --ipa2lt`)",
+                           where(r, stage, "data", "dir", at, sizeof at), dir);
+  free_stage_data(r);
+  r->mode = CLFER_FERPLUS_MAJORITY;
+  r->multi_label = 0;
+  enum { SET_A, SET_B, SET_POOL, SET_TEST, SET_TRUTH, N_SETS };
+  static const char *files[N_SETS] = {"set_a.csv", "set_b.csv", "unlabelled.csv", "test.csv", "truth.csv"};
+  clfer_store_t *set[N_SETS] = {0};
+  float *dist[N_SETS] = {0};
+  int *pred[2][N_SETS] = {{0}};
+  clfer_store_t *u = NULL;
+  clfer_status st = CLFER_OK;
+  for (int i = 0; i < N_SETS && !st; i++)
+    if (!(st = read_ipa2lt_csv(r, dir, files[i], i == SET_TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
+      st = distributions(r, set[i], &dist[i]);
+  /* step 1: one machine coder per labelled set, same model and optimizer as LTNet; step 2: it
+   * labels every set (its own too, for the report) */
+  for (int c = 0; c < 2 && !st; c++) {
+    char sub[16], what[64];
+    snprintf(sub, sizeof sub, "coder_%c", "ab"[c]);
+    snprintf(what, sizeof what, "step 1: machine coder %c on %s", "AB"[c], files[c]);
+    clfer_net_t *coder = NULL, *main_net = r->net;
+    double acc = NAN;
+    st = train_aux(r, stage, set[c], dist[c], set[SET_TEST], dist[SET_TEST], sub, what, &acc, &coder);
+    r->net = coder;
+    for (int i = 0; i < N_SETS && !st; i++) {
+      pred[c][i] = malloc(((size_t)set[i]->n + 1) * sizeof(int));
+      st = pred[c][i] ? predict_all(r, stage, set[i], dist[i], pred[c][i])
+                      : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+    }
+    r->net = main_net;
+    clfer_net_destroy(coder);
+    if (!st && report)
+      fprintf(report, "\"machine_%c\":{\"test_accuracy\":%.6g,\"agreement_with_set_%c\":%.6g},", "ab"[c], acc,
+              "ab"[1 - c], agreement(pred[c][1 - c], set[1 - c]->labels, set[1 - c]->n));
+  }
+
+  /* the union: every face with its coders' labels; test faces as the test split */
+  if (!st) {
+    static const char *coder_names[4] = {"human_a", "human_b", "machine_a", "machine_b"};
+    clfer_store_desc_t desc = {set[SET_A]->height, set[SET_A]->width, set[SET_A]->channels, r->k, 0, r->name_ptrs, 4, coder_names};
+    st = clfer_store_create(&desc, &u);
+    for (int i = 0; i < SET_TRUTH && !st; i++)
+      for (int j = 0; j < set[i]->n && !st; j++) {
+        int coder[4] = {i == SET_A ? set[SET_A]->labels[j] : -1, i == SET_B ? set[SET_B]->labels[j] : -1,
+                        i == SET_B || i == SET_POOL ? pred[0][i][j] : -1, i == SET_A || i == SET_POOL ? pred[1][i][j] : -1};
+        int label = i == SET_TEST ? set[SET_TEST]->labels[j] : i == SET_A ? coder[0] : i == SET_B ? coder[1] : coder[2];
+        st = clfer_store_append(u, clfer_store_image(set[i], j), NULL, label, i == SET_TEST ? NULL : coder,
+                                i == SET_TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, CLFER_DATASET_FOLDER, -1,
+                                set[i]->names[j], NULL);
+      }
+  }
+  if (!st) {
+    r->train_store = r->eval_store = u;
+    u = NULL;
+    if (!(st = distributions(r, r->train_store, &r->train_dist))) {
+      r->eval_dist = r->train_dist;
+      if (!(st = split_ids(r->train_store, r->train_dist, r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train)))
+        st = split_ids(r->train_store, r->train_dist, r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
+    }
+  }
+  /* LTNet's transitions: the reference code's start (identity-heavy rows) */
+  r->ltnet = strcmp(S(r, stage, "loss", "type"), "ltnet") == 0; /* cross_entropy: a CNN on the union's first label */
+  if (!st && r->ltnet && !r->transitions.buf) {
+    int ts[3] = {4, r->k, r->k};
+    clfer_ltnet_params_t lp = {.coders = 4, .min_value = (float)F(r, stage, "loss", "ltnet_min")};
+    if (!(st = clfer_tensor_create(r->rt, 3, ts, &r->transitions)) && !(st = clfer_tensor_zeros(r->rt, 3, ts, &r->dtransitions)))
+      st = clfer_ltnet_init(r->rt, &lp, (float)F(r, stage, "loss", "ltnet_diag"), (uint64_t)I(r, stage, "train", "seed"),
+                            &r->transitions);
+  }
+  /* the truth of the training faces, by image name, for the latent-truth agreement */
+  if (!st) {
+    int n = r->train_store->n;
+    int *truth = malloc(((size_t)n + 1) * sizeof *truth);
+    named_label_t *sorted = malloc(((size_t)set[SET_TRUTH]->n + 1) * sizeof *sorted);
+    if (!truth || !sorted) st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+    for (int i = 0; !st && i < set[SET_TRUTH]->n; i++) sorted[i] = (named_label_t){set[SET_TRUTH]->names[i], set[SET_TRUTH]->labels[i]};
+    if (!st) qsort(sorted, (size_t)set[SET_TRUTH]->n, sizeof *sorted, cmp_name);
+    for (int i = 0; !st && i < n; i++) {
+      named_label_t key = {r->train_store->names[i], -1};
+      const named_label_t *hit = bsearch(&key, sorted, (size_t)set[SET_TRUTH]->n, sizeof *sorted, cmp_name);
+      truth[i] = hit && r->train_store->split[i] == CLFER_SPLIT_TRAIN ? hit->label : -1;
+    }
+    /* each coder's agreement with the truth where it labelled */
+    for (int c = 0; !st && report && c < 4; c++) {
+      int hit = 0, known = 0;
+      for (int i = 0; i < n; i++) {
+        int y = r->train_store->coder_labels[(size_t)i * 4 + c];
+        if (y >= 0 && truth[i] >= 0) known++, hit += y == truth[i];
+      }
+      fprintf(report, "\"%s_agreement_with_truth\":%.6g,", r->train_store->coder_names[c], known ? (double)hit / known : NAN);
+    }
+    free(sorted);
+    /* kept in the store's group column (unused by training) for the final agreement */
+    for (int i = 0; !st && i < n; i++) r->train_store->group[i] = truth[i];
+    free(truth);
+  }
+  if (!st && clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines")) st = ipa2lt_baselines(r, stage, report);
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < N_SETS; i++) free(pred[c][i]);
+  for (int i = 0; i < N_SETS; i++) clfer_store_destroy(set[i]), free(dist[i]);
+  clfer_store_destroy(u);
+  return st;
+}
+
+/* The paper's comparisons on the same data: Dawid–Skene EM over the four coders (its truth's
+ * agreement with truth.csv, then a CNN trained on it: EM+CNN) and a CNN on the two human sets
+ * mixed (their own labels, no machine coders). Each CNN trains like a machine coder. */
+static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report) {
+  clfer_store_t *u = r->train_store;
+  int n = u->n, ntrain = 0, coders = u->num_coders;
+  while (ntrain < n && u->split[ntrain] == CLFER_SPLIT_TRAIN) ntrain++; /* the union puts the test faces last */
+  int *item = malloc(((size_t)ntrain * coders + 1) * sizeof *item), *ann = malloc(((size_t)ntrain * coders + 1) * sizeof *ann);
+  int *lab = malloc(((size_t)ntrain * coders + 1) * sizeof *lab);
+  float *em = malloc(((size_t)n * r->k + 1) * sizeof *em), *mixed = malloc(((size_t)n * r->k + 1) * sizeof *mixed);
+  clfer_annotations_t *a = NULL;
+  clfer_ds_result_t *ds = NULL;
+  clfer_status st = item && ann && lab && em && mixed ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+  int nl = 0;
+  for (int i = 0; !st && i < ntrain; i++)
+    for (int c = 0; c < coders; c++) {
+      int y = u->coder_labels[(size_t)i * coders + c];
+      if (y >= 0) item[nl] = i, ann[nl] = c, lab[nl++] = y;
+    }
+  clfer_em_options_t eo = {0};
+  if (!st && !(st = clfer_annotations_create(ntrain, coders, r->k, nl, item, ann, lab, r->name_ptrs, &a)))
+    st = clfer_dawid_skene(a, &eo, &ds);
+  if (!st) {
+    memcpy(em, r->train_dist, (size_t)n * r->k * sizeof *em);
+    memcpy(mixed, r->train_dist, (size_t)n * r->k * sizeof *mixed);
+    for (int i = 0; i < ntrain; i++) {
+      float *e = em + (size_t)i * r->k, *m = mixed + (size_t)i * r->k;
+      memset(e, 0, (size_t)r->k * sizeof *e), memset(m, 0, (size_t)r->k * sizeof *m);
+      e[ds->label[i]] = 1.0f;
+      int human = u->coder_labels[(size_t)i * coders + 0] >= 0 ? u->coder_labels[(size_t)i * coders + 0]
+                                                                : u->coder_labels[(size_t)i * coders + 1];
+      if (human >= 0) m[human] = 1.0f; /* pool faces keep an all-zero row: left out */
+    }
+    if (report)
+      fprintf(report, "\"dawid_skene_agreement_with_truth\":%.6g,", agreement(ds->label, u->group, ntrain));
+  }
+  const char *names[2] = {"em_cnn", "humans_mixed_cnn"};
+  const char *whats[2] = {"baseline: CNN on the Dawid-Skene truth", "baseline: CNN on both human sets"};
+  float *targets[2] = {em, mixed};
+  for (int b = 0; b < 2 && !st; b++) {
+    clfer_net_t *net = NULL;
+    double acc = NAN;
+    st = train_aux(r, stage, u, targets[b], u, targets[b], names[b], whats[b], &acc, &net);
+    clfer_net_destroy(net);
+    if (!st && report) fprintf(report, "\"%s\":{\"test_accuracy\":%.6g},", names[b], acc);
+  }
+  clfer_ds_result_destroy(ds);
+  clfer_annotations_destroy(a);
+  free(item), free(ann), free(lab), free(em), free(mixed);
+  return st;
+}
+
+/* IPA2LT step 3's result: the latent truth (argmax p) of the training faces against truth.csv. */
+static clfer_status ipa2lt_latent_agreement(run_t *r, const char *stage, double *out) {
+  const clfer_store_t *s = r->train_store;
+  int *pred = malloc(((size_t)s->n + 1) * sizeof *pred);
+  if (!pred) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+  clfer_status st = predict_all(r, stage, s, r->train_dist, pred);
+  if (!st) *out = agreement(pred, s->group, s->n);
+  free(pred);
   return st;
 }
 
@@ -772,9 +1241,55 @@ static clfer_status open_run_dir(run_t *r) {
   clfer_status st = clfer_recipe_write(r->recipe, f);
   fclose(f);
   if (st) return st;
+  return CLFER_OK;
+}
+
+static clfer_status open_metrics(run_t *r) {
+  char path[1100];
   path_in(r, "metrics.jsonl", path, sizeof path);
   r->metrics = fopen(path, r->opt->resume ? "a" : "w");
   if (!r->metrics) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  return CLFER_OK;
+}
+
+static double json_get(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* On resume, metrics.jsonl keeps only the epochs the checkpoint finished (a run killed after its
+ * metrics line but before its checkpoint would otherwise log that epoch twice), and the curves
+ * are rebuilt from them. */
+static clfer_status reload_metrics(run_t *r, int stage_index, int epoch, curves_t *c) {
+  char path[1100], tmp[1110];
+  path_in(r, "metrics.jsonl", path, sizeof path);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *in = fopen(path, "r");
+  if (!in) return CLFER_OK;
+  FILE *out = fopen(tmp, "w");
+  if (!out) {
+    fclose(in);
+    return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+  }
+  char line[4096];
+  while (fgets(line, sizeof line, in)) {
+    cJSON *o = cJSON_Parse(line);
+    if (!o) continue;
+    int s = (int)json_get(o, "stage_index"), e = (int)json_get(o, "epoch");
+    if ((s < stage_index || (s == stage_index && e <= epoch)) && c->n < MAX_EPOCHS) {
+      fputs(line, out);
+      c->train_loss[c->n] = json_get(o, "train_loss");
+      c->valid_loss[c->n] = json_get(o, "valid_loss");
+      c->valid_acc[c->n] = json_get(o, "valid_accuracy");
+      c->test_acc[c->n] = json_get(o, "test_accuracy");
+      c->n++;
+    }
+    cJSON_Delete(o);
+  }
+  fclose(in);
+  int bad = ferror(out);
+  if (fclose(out) != 0 || bad || rename(tmp, path) != 0)
+    return clfer_set_error(CLFER_IO_ERROR, "cannot rewrite %s: %s", path, strerror(errno));
   return CLFER_OK;
 }
 
@@ -786,19 +1301,71 @@ static clfer_status write_curves(run_t *r, const curves_t *c) {
   return clfer_curves_write_svg(path, clfer_net_name(r->net), c->n, loss, 2, acc, 2);
 }
 
+/* --check: every stage's keys as the loop reads them, the model built (not initialised: no
+ * data, no weights read), its optimizer settings, schedule and loss layers resolved. */
+static clfer_status check_stages(run_t *r) {
+  clfer_status st = CLFER_OK;
+  int stages = clfer_recipe_stage_count(r->recipe);
+  for (int s = 0; s < stages && !st; s++) {
+    const char *stage = clfer_recipe_stage_name(r->recipe, s);
+    char at[700];
+    const char *scheme = S(r, stage, "labels", "scheme");
+    clfer_ferplus_mode_t mode;
+    if (strcmp(scheme, "hard") && strcmp(scheme, "votes") && clfer_ferplus_mode_parse(scheme, &mode))
+      return clfer_wrap_error(CLFER_PARSE_ERROR, "%s: labels.scheme: ", where(r, stage, "labels", "scheme", at, sizeof at));
+    if (!*S(r, stage, "data", "dir") && I(r, stage, "train", "epochs") > 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: stage %s trains but data.dir is not set", r->opt->recipe,
+                             stage ? stage : "main");
+    if (I(r, stage, "train", "batch_size") < 1 || I(r, stage, "train", "epochs") < 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: train.batch_size must be ≥ 1 and train.epochs ≥ 0",
+                             where(r, stage, "train", "batch_size", at, sizeof at));
+    if (strcmp(S(r, stage, "loss", "type"), "ltnet") == 0 && strcmp(S(r, stage, "data", "format"), "ipa2lt") != 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: loss.type = ltnet needs per-coder labels (data.format = ipa2lt)",
+                             where(r, stage, "loss", "type", at, sizeof at));
+    if (F(r, stage, "optim", "lr") <= 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: optim.lr must be positive",
+                             where(r, stage, "optim", "lr", at, sizeof at));
+    if (r->net && s > 0 && strcmp(S(r, stage, "model", "name"), clfer_net_name(r->net)) != 0)
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: a later stage cannot change model.name (%s → %s)",
+                             where(r, stage, "model", "name", at, sizeof at), clfer_net_name(r->net),
+                             S(r, stage, "model", "name"));
+    if (!r->net && (st = build_model(r, stage))) return st;
+    if ((st = ensure_centres(r, stage))) return st;
+    clfer_optim_t *optim = NULL;
+    clfer_schedule_t schedule;
+    if ((st = make_optimizer(r, stage, &optim))) return st;
+    clfer_optim_destroy(optim);
+    if ((st = make_schedule(r, stage, (int)I(r, stage, "train", "epochs"), &schedule))) return st;
+    if (!r->opt->quiet)
+      fprintf(stderr, "%s%s%s: %s %dx%dx%d, %d classes, %s %g, %ld epochs of batch %ld, labels %s\n",
+              stage ? "stage " : "", stage ? stage : "", stage ? "" : "recipe", clfer_net_name(r->net), r->in_c, r->in_h,
+              r->in_w, r->k, S(r, stage, "optim", "type"), F(r, stage, "optim", "lr"), I(r, stage, "train", "epochs"),
+              I(r, stage, "train", "batch_size"), scheme);
+  }
+  return st;
+}
+
 clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_result_t *res) {
   memset(res, 0, sizeof *res);
   run_t r;
   memset(&r, 0, sizeof r);
   r.opt = options;
+  r.last_loss = NAN;
+  res->latent_truth_agreement = NAN;
+  FILE *ipa2lt_report = NULL;
   clfer_optim_t *optim = NULL;
   curves_t *curves = calloc(1, sizeof *curves);
   clfer_meta_t meta = {0};
   clfer_status st = curves ? clfer_recipe_load(options->recipe, &r.recipe) : CLFER_OUT_OF_MEMORY;
   if (st) goto done;
   for (int i = 0; i < options->n_sets && !st; i++) st = clfer_recipe_set(r.recipe, options->sets[i]);
-  if (st || (st = setup_classes(&r)) || (st = open_run_dir(&r))) goto done;
+  if (st || (st = setup_classes(&r))) goto done;
   clfer_runtime_options_t ro = {.device = options->device, .profiling = options->profile};
+  if (options->check_only) {
+    if (!(st = clfer_runtime_create(&ro, &r.rt))) st = check_stages(&r);
+    goto done;
+  }
+  if ((st = open_run_dir(&r))) goto done;
   if ((st = clfer_runtime_create(&ro, &r.rt))) goto done;
   r.bar = options->progress > 0 || (options->progress < 0 && isatty(2));
   snprintf(res->run_dir, sizeof res->run_dir, "%s", r.dir);
@@ -817,29 +1384,60 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((v = clfer_meta_get(&meta, "clfer.stage"))) resume_stage = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.epoch"))) resume_epoch = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.step"))) r.step = atol(v);
+    if ((v = clfer_meta_get(&meta, "clfer.stage_step0"))) r.stage_step0 = atol(v);
     if ((v = clfer_meta_get(&meta, "clfer.best_metric"))) best_metric = strtod(v, NULL);
     if ((v = clfer_meta_get(&meta, "clfer.best_epoch"))) best_epoch = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.since_best"))) since_best = atoi(v);
+    if (resume_stage >= clfer_recipe_stage_count(r.recipe)) {
+      st = clfer_set_error(CLFER_INVALID_ARGUMENT, "--resume: %s is from stage %d, but %s has %d stage(s)", last,
+                           resume_stage, options->recipe, clfer_recipe_stage_count(r.recipe));
+      goto done;
+    }
+    if ((st = reload_metrics(&r, resume_stage, resume_epoch, curves))) goto done;
   }
+  if ((st = open_metrics(&r))) goto done;
 
   int stages = clfer_recipe_stage_count(r.recipe);
   for (int s = resume_stage; s < stages; s++) {
     const char *stage = clfer_recipe_stage_name(r.recipe, s);
+    int resuming = options->resume && s == resume_stage;
     if (!r.net && (st = build_model(&r, stage))) goto done;
-    if (r.net && s > 0 && B(&r, stage, "model", "replace_head")) {
-      /* a new head: re-initialise the output layer (same class count; other counts need a new model) */
+    /* a later stage's own replace_head (not one inherited from the top level) starts a new head:
+     * the output layer zeroed (same class count; other counts need a new model) */
+    if (r.net && s > 0 && !resuming && B(&r, stage, "model", "replace_head") &&
+        strcmp(clfer_recipe_origin(r.recipe, stage, "model", "replace_head"),
+               clfer_recipe_origin(r.recipe, NULL, "model", "replace_head")) != 0) {
       int out_node = clfer_net_output_node(r.net);
       for (int i = 0; i < clfer_net_param_count(r.net); i++) {
         clfer_net_param_t *p = clfer_net_param(r.net, i);
         if (p->node == out_node && (st = clfer_tensor_fill(&p->value, 0.0f))) goto done;
       }
     }
-    if ((st = load_data(&r, stage))) goto done;
+    if (I(&r, stage, "train", "epochs") <= 0) { /* an import-only stage (e.g. ImageNet weights) */
+      if (!options->quiet) fprintf(stderr, "stage %s: %s loaded, no training\n", stage ? stage : "main", clfer_net_name(r.net));
+      continue;
+    }
+    int ipa2lt = strcmp(S(&r, stage, "data", "format"), "ipa2lt") == 0;
+    if (ipa2lt && options->resume) {
+      st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: --resume is not supported for data.format = ipa2lt yet",
+                           options->recipe);
+      goto done;
+    }
+    if (ipa2lt) {
+      char path[1100];
+      path_in(&r, "ipa2lt.json", path, sizeof path);
+      if (!(ipa2lt_report = fopen(path, "w"))) {
+        st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+        goto done;
+      }
+      fputc('{', ipa2lt_report);
+    }
+    if ((st = ipa2lt ? ipa2lt_prepare(&r, stage, ipa2lt_report) : load_data(&r, stage))) goto done;
     clfer_optim_destroy(optim);
     optim = NULL;
-    if ((st = make_optimizer(&r, stage, &optim))) goto done;
+    if ((st = make_optimizer(&r, stage, &optim)) || (st = ensure_centres(&r, stage))) goto done;
     int start_epoch = 0;
-    if (options->resume && s == resume_stage) {
+    if (resuming) {
       clfer_named_tensor_t *extra = calloc((size_t)clfer_optim_state_count(optim) + 2, sizeof *extra);
       int n_extra = 0;
       for (int i = 0; extra && i < clfer_optim_state_count(optim); i++) {
@@ -852,18 +1450,30 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
                  : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory resuming");
       free(extra);
       if (st) goto done;
-      /* the optimizer's step counts (Adam's bias correction) follow the global step */
+      /* the optimizer's step counts (Adam's bias correction) count this stage's steps */
       for (int i = 0; i < clfer_optim_param_count(optim); i++)
-        clfer_optim_set_steps(optim, clfer_optim_param_at(optim, i)->name, r.step);
+        clfer_optim_set_steps(optim, clfer_optim_param_at(optim, i)->name, r.step - r.stage_step0);
       start_epoch = resume_epoch + 1;
-    } else if (s > resume_stage || !options->resume) {
+    } else {
       best_metric = -INFINITY, best_epoch = -1, since_best = 0;
+      r.stage_step0 = r.step;
     }
     if (!options->quiet)
-      fprintf(stderr, "%s%s%s: %s on %s, %d train / %d valid / %d test samples, %d classes\n", stage ? "stage " : "",
+      fprintf(stderr, "%s%s%s: %s on %s, %d train / %d valid / %d test samples, %d classes%s\n", stage ? "stage " : "",
               stage ? stage : "", stage ? "" : "training", clfer_net_name(r.net), clfer_runtime_device(r.rt)->name,
-              r.train.n, r.valid.n, r.test.n, r.k);
+              r.train.n, r.valid.n, r.test.n, r.k, resuming ? ", resumed" : "");
     if ((st = run_stage(&r, stage, s, start_epoch, optim, best_metric, best_epoch, since_best, curves, res))) goto done;
+    if (ipa2lt) {
+      if ((st = ipa2lt_latent_agreement(&r, stage, &res->latent_truth_agreement))) goto done;
+      fprintf(ipa2lt_report, "\"ltnet\":{\"test_accuracy\":%.6g,\"latent_truth_agreement\":%.6g}}\n",
+              res->test_accuracy, res->latent_truth_agreement);
+      fclose(ipa2lt_report);
+      ipa2lt_report = NULL;
+      if (!options->quiet)
+        fprintf(stderr, "IPA2LT: LTNet test accuracy %.2f%%, latent truth agrees with truth.csv on %.2f%%\n",
+                100 * res->test_accuracy, 100 * res->latent_truth_agreement);
+    }
+    if (r.opt->max_steps > 0 && r.step >= r.opt->max_steps) break;
   }
   path_in(&r, "best.safetensors", res->best_checkpoint, sizeof res->best_checkpoint);
   path_in(&r, "confusion_test.svg", res->confusion_svg, sizeof res->confusion_svg);
@@ -882,9 +1492,10 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((st = clfer_profile_write_trace(r.rt, path))) goto done;
   }
 done:
-  (void)fix_nan_json;
+  if (ipa2lt_report) fclose(ipa2lt_report);
   clfer_meta_free(&meta);
   clfer_optim_destroy(optim);
+  clfer_tensor_release(&r.transitions), clfer_tensor_release(&r.dtransitions);
   free_stage_data(&r);
   clfer_tensor_release(&r.centres);
   clfer_net_destroy(r.net);

@@ -1,0 +1,423 @@
+/* test_train.c — the training loop end to end on a small `clfer synth` set: a short run learns
+ * (loss and accuracy thresholds), writes one valid metrics.jsonl line per epoch and its plots;
+ * a run stopped and resumed (twice, across a stage boundary) ends with bit-identical weights,
+ * optimizer state and class centres to an uninterrupted one; a non-finite loss stops the run
+ * with the step range, the layer and a hint; progress is a bar on a terminal, log lines
+ * otherwise; the IPA2LT recipe runs end to end (coders, union, LTNet, baselines, report); a
+ * staged transfer loads a checkpoint into a model with another head. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "clfer/train.h"
+#include "test_util.h"
+
+#define DATA_DIR CLFER_TEST_TMP "/train_synth"
+
+/* The synth set is written once and shared by the tests (each runs in its own process). */
+static void ensure_synth(void) {
+  struct stat st;
+  if (stat(DATA_DIR "/fer2013new.csv", &st) == 0) return;
+  int rc = system("mkdir -p '" CLFER_TEST_TMP "' && '" CLFER_CLI_PATH "' synth --out '" DATA_DIR
+                  ".tmp' --train 256 --valid 64 --test 64 >/dev/null && rm -rf '" DATA_DIR "' && mv '" DATA_DIR
+                  ".tmp' '" DATA_DIR "'");
+  cr_assert_eq(rc, 0, "clfer synth failed");
+}
+
+/* fer_small on 32×32, Adam, no augmentation: a few seconds per epoch on two cores. */
+static const char *recipe_text = "[model]\n"
+                                 "name = fer_small\n"
+                                 "input = 1x32x32\n"
+                                 "init = pytorch\n"
+                                 "[data]\n"
+                                 "format = ferplus\n"
+                                 "dir = " DATA_DIR "\n"
+                                 "[augment]\n"
+                                 "enabled = false\n"
+                                 "[optim]\n"
+                                 "type = adam\n"
+                                 "lr = 0.003\n"
+                                 "[train]\n"
+                                 "epochs = 10\n"
+                                 "batch_size = 16\n"
+                                 "seed = 3\n"
+                                 "deterministic = true\n";
+
+static const char *write_recipe(const char *dir, const char *name, const char *text) {
+  static char path[1100];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static clfer_status train(const char *recipe, const char *out, const char *const *sets, int n_sets, long max_steps,
+                          int resume, clfer_train_result_t *res) {
+  clfer_train_options_t o = {.recipe = recipe, .sets = sets, .n_sets = n_sets, .out_dir = out, .resume = resume,
+                             .max_steps = max_steps, .progress = 0, .quiet = 1};
+  return clfer_train(&o, res);
+}
+
+static int file_exists(const char *dir, const char *name) {
+  char path[1400];
+  struct stat st;
+  snprintf(path, sizeof path, "%.1200s/%.100s", dir, name);
+  return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static char *read_all(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  cr_assert_not_null(buf);
+  cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = '\0';
+  fclose(f);
+  if (size) *size = (size_t)n;
+  return buf;
+}
+
+Test(train, short_run_learns_and_writes_its_outputs, .timeout = 240) {
+  clfer_runtime_destroy(test_runtime()); /* skips without an OpenCL device */
+  ensure_synth();
+  const char *dir = test_tmpdir("train_short");
+  char recipe[1200], out[1200];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "short.ini", recipe_text));
+  snprintf(out, sizeof out, "%s/run", dir);
+  /* 64 training faces: the loss must fall well below its start (the model memorises them), and
+   * the held-out accuracy must beat chance (1/8) clearly */
+  const char *sets[] = {"data.train_limit=64"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, out, sets, 1, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.epochs_run, 10);
+  cr_assert_eq(res.steps, 40);
+  cr_assert_gt(res.best_valid_accuracy, 0.25, "best valid accuracy %.3f", res.best_valid_accuracy);
+  cr_assert_gt(res.test_accuracy, 0.125, "test accuracy %.3f", res.test_accuracy);
+
+  /* metrics.jsonl: one JSON object per epoch with the documented keys */
+  char path[1300];
+  snprintf(path, sizeof path, "%s/metrics.jsonl", out);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  static const char *keys[] = {"step",        "lr",       "train_loss",          "valid_loss",
+                               "valid_accuracy", "valid_mean_diagonal", "test_loss", "test_accuracy",
+                               "test_mean_diagonal", "seconds", "images_per_second"};
+  char line[4096];
+  int lines = 0;
+  double first_loss = 0, last_loss = 0;
+  while (fgets(line, sizeof line, f)) {
+    cJSON *o = cJSON_Parse(line);
+    cr_assert_not_null(o, "line %d is not JSON: %s", lines + 1, line);
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "stage")->valuestring, "main");
+    cr_assert_eq(cJSON_GetObjectItem(o, "epoch")->valueint, lines);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      cJSON *v = cJSON_GetObjectItem(o, keys[k]);
+      cr_assert(cJSON_IsNumber(v), "line %d: %s missing or not a number", lines + 1, keys[k]);
+    }
+    double loss = cJSON_GetObjectItem(o, "train_loss")->valuedouble;
+    if (lines == 0) first_loss = loss;
+    last_loss = loss;
+    cr_assert_eq(cJSON_GetObjectItem(o, "step")->valueint, 4 * (lines + 1));
+    cJSON_Delete(o);
+    lines++;
+  }
+  fclose(f);
+  cr_assert_eq(lines, 10, "one line per epoch");
+  cr_assert_lt(last_loss, 1.5, "train loss %.3f after 10 epochs", last_loss);
+  cr_assert_lt(last_loss, 0.6 * first_loss, "train loss %.3f → %.3f", first_loss, last_loss);
+
+  const char *files[] = {"confusion_valid.svg", "confusion_valid.csv", "confusion_test.svg", "confusion_test.csv",
+                         "curves.svg",          "recipe.resolved.ini", "best.safetensors",  "last.safetensors"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) cr_assert(file_exists(out, files[i]), "no %s", files[i]);
+  snprintf(path, sizeof path, "%s/confusion_test.csv", out);
+  char *csv = read_all(path, NULL);
+  cr_assert(strstr(csv, "happiness") && strstr(csv, "contempt"), "class names in the CSV:\n%s", csv);
+  free(csv);
+  snprintf(path, sizeof path, "%s/recipe.resolved.ini", out);
+  char *resolved = read_all(path, NULL);
+  cr_assert(strstr(resolved, "train_limit = 64 ; --set"), "%s", resolved);
+  free(resolved);
+}
+
+/* ---- kill-and-resume equality ---- */
+
+/* Compares two safetensors files tensor by tensor (names, shapes, bytes); the header's JSON
+ * may order keys differently, so tensors are looked up by name. */
+static void assert_same_tensors(const char *a_path, const char *b_path) {
+  size_t na, nb;
+  char *a = read_all(a_path, &na), *b = read_all(b_path, &nb);
+  uint64_t ha, hb;
+  memcpy(&ha, a, 8), memcpy(&hb, b, 8);
+  cr_assert(ha + 8 <= na && hb + 8 <= nb);
+  char *ja = strndup(a + 8, ha), *jb = strndup(b + 8, hb);
+  cJSON *ma = cJSON_Parse(ja), *mb = cJSON_Parse(jb);
+  cr_assert(ma && mb, "unreadable safetensors headers");
+  int tensors = 0;
+  cJSON *t;
+  cJSON_ArrayForEach(t, ma) {
+    if (strcmp(t->string, "__metadata__") == 0) continue;
+    cJSON *u = cJSON_GetObjectItemCaseSensitive(mb, t->string);
+    cr_assert_not_null(u, "%s: no tensor %s", b_path, t->string);
+    char *sa = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "shape")), *sb = cJSON_PrintUnformatted(cJSON_GetObjectItem(u, "shape"));
+    cr_assert_str_eq(sa, sb, "%s: shape", t->string);
+    free(sa), free(sb);
+    cJSON *oa = cJSON_GetObjectItem(t, "data_offsets"), *ob = cJSON_GetObjectItem(u, "data_offsets");
+    size_t a0 = (size_t)cJSON_GetArrayItem(oa, 0)->valuedouble, a1 = (size_t)cJSON_GetArrayItem(oa, 1)->valuedouble;
+    size_t b0 = (size_t)cJSON_GetArrayItem(ob, 0)->valuedouble, b1 = (size_t)cJSON_GetArrayItem(ob, 1)->valuedouble;
+    cr_assert_eq(a1 - a0, b1 - b0);
+    const float *fa = (const float *)(a + 8 + ha + a0), *fb = (const float *)(b + 8 + hb + b0);
+    for (size_t i = 0; i < (a1 - a0) / 4; i++)
+      if (memcmp(&fa[i], &fb[i], 4) != 0)
+        cr_assert_fail("%s[%zu]: %.9g uninterrupted vs %.9g resumed", t->string, i, (double)fa[i], (double)fb[i]);
+    tensors++;
+  }
+  cr_assert_eq(cJSON_GetArraySize(ma), cJSON_GetArraySize(mb), "same number of tensors");
+  cr_assert_gt(tensors, 10);
+  cJSON *meta_a = cJSON_GetObjectItem(ma, "__metadata__"), *meta_b = cJSON_GetObjectItem(mb, "__metadata__");
+  const char *same[] = {"clfer.stage", "clfer.epoch", "clfer.step", "clfer.best_epoch", "clfer.best_metric"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+    cr_assert_str_eq(cJSON_GetObjectItem(meta_a, same[i])->valuestring, cJSON_GetObjectItem(meta_b, same[i])->valuestring,
+                     "%s", same[i]);
+  cJSON_Delete(ma), cJSON_Delete(mb);
+  free(ja), free(jb), free(a), free(b);
+}
+
+Test(train, resumed_run_equals_uninterrupted, .timeout = 300) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_resume");
+  /* two stages; augmentation, dropout, center loss (centres in the checkpoint), Adam (moments and
+   * step counts), a cosine schedule and per-epoch shuffles all have to continue exactly */
+  char text[4096];
+  snprintf(text, sizeof text,
+           "%s[augment]\nenabled = true\n[loss]\ncenter_weight = 0.01\n[schedule]\ntype = cosine\n"
+           "[stage.first]\ntrain.epochs = 2\n[stage.second]\noptim.lr = 0.001\ntrain.epochs = 2\n",
+           recipe_text);
+  char recipe[1200], full[1200], parts[1200];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "resume.ini", text));
+  snprintf(full, sizeof full, "%s/full", dir);
+  snprintf(parts, sizeof parts, "%s/parts", dir);
+  const char *sets[] = {"data.train_limit=96", "data.eval_limit=32", "train.batch_size=32"}; /* 3 steps per epoch */
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, full, sets, 3, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.steps, 12);
+  /* stopped after epoch 0 of the first stage; resumed and stopped after epoch 0 of the second
+   * (the optimizer's step count restarts with each stage); resumed to the end */
+  cr_assert_eq(train(recipe, parts, sets, 3, 3, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.steps, 3);
+  cr_assert_eq(train(recipe, parts, sets, 3, 9, 1, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.steps, 9);
+  cr_assert_eq(train(recipe, parts, sets, 3, 0, 1, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.steps, 12);
+  char a[1300], b[1300];
+  snprintf(a, sizeof a, "%s/last.safetensors", full);
+  snprintf(b, sizeof b, "%s/last.safetensors", parts);
+  assert_same_tensors(a, b);
+  snprintf(a, sizeof a, "%s/best.safetensors", full);
+  snprintf(b, sizeof b, "%s/best.safetensors", parts);
+  assert_same_tensors(a, b);
+  /* the resumed run's log has each epoch once, as the uninterrupted one */
+  snprintf(b, sizeof b, "%s/metrics.jsonl", parts);
+  char *log = read_all(b, NULL);
+  int lines = 0;
+  for (char *p = log; (p = strchr(p, '\n')); p++) lines++;
+  cr_assert_eq(lines, 4, "%s", log);
+  free(log);
+}
+
+Test(train, resume_without_checkpoint_fails_cleanly) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_resume_none");
+  char recipe[1200], out[1200];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "r.ini", recipe_text));
+  snprintf(out, sizeof out, "%s/empty", dir);
+  clfer_train_result_t res;
+  cr_assert_neq(train(recipe, out, NULL, 0, 0, 1, &res), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "--resume") && strstr(clfer_last_error(), "last.safetensors"), "%s",
+            clfer_last_error());
+}
+
+/* ---- the CLI: non-finite loss, progress ---- */
+
+static int run_cli(const char *args, const char *log) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "'%s' train %s > '%s' 2>&1", CLFER_CLI_PATH, args, log);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(train, non_finite_loss_stops_with_step_layer_and_hint, .timeout = 120) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_nan");
+  char recipe[1200], args[3000], log[1300];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "nan.ini", recipe_text));
+  snprintf(log, sizeof log, "%s/log.txt", dir);
+  snprintf(args, sizeof args,
+           "--recipe '%s' --out '%s/run' --set optim.lr=1e30 --set data.train_limit=64 --set data.eval_limit=16 "
+           "--no-progress",
+           recipe, dir);
+  int rc = run_cli(args, log);
+  char *text = read_all(log, NULL);
+  cr_assert_neq(rc, 0, "a run with lr 1e30 succeeded:\n%s", text);
+  cr_assert_lt(rc, 128, "crashed (%d):\n%s", rc, text);
+  cr_assert(strstr(text, "not finite") && strstr(text, "steps 1-4"), "no step range:\n%s", text);
+  cr_assert(strstr(text, "first non-finite layer output: features."), "no layer named:\n%s", text);
+  cr_assert(strstr(text, "hint: lower optim.lr (now 1e+30, set at"), "no hint:\n%s", text);
+  free(text);
+}
+
+Test(train, progress_bar_on_a_terminal_log_lines_otherwise, .timeout = 120) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_progress");
+  char recipe[1200], args[3000], log[1300];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "p.ini", recipe_text));
+  snprintf(log, sizeof log, "%s/plain.txt", dir);
+  snprintf(args, sizeof args,
+           "--recipe '%s' --out '%s/plain' --set train.epochs=1 --set data.train_limit=32 --set data.eval_limit=16", recipe,
+           dir);
+  cr_assert_eq(run_cli(args, log), 0);
+  char *text = read_all(log, NULL);
+  cr_assert(strstr(text, "epoch 0: lr ") != NULL, "no epoch line:\n%s", text);
+  cr_assert_null(strchr(text, '\r'), "a bar in a log file:\n%s", text);
+  free(text);
+  /* script(1) gives the program a terminal */
+  if (system("command -v script >/dev/null 2>&1") != 0) cr_skip_test("script(1) is not installed");
+  char cmd[8192];
+  snprintf(log, sizeof log, "%s/tty.txt", dir);
+  snprintf(cmd, sizeof cmd,
+           "script -qec \"'%s' train --recipe '%s' --out '%s/tty' --set train.epochs=1 --set data.train_limit=32 "
+           "--set data.eval_limit=16\" /dev/null > '%s' 2>&1",
+           CLFER_CLI_PATH, recipe, dir, log);
+  cr_assert_eq(system(cmd), 0);
+  text = read_all(log, NULL);
+  cr_assert(strstr(text, "\repoch   1/1   [") != NULL && strstr(text, "img/s ETA"), "no progress bar:\n%s", text);
+  free(text);
+}
+
+/* ---- IPA2LT ---- */
+
+Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
+  clfer_runtime_destroy(test_runtime());
+  const char *dir = test_tmpdir("train_ipa2lt");
+  char cmd[2400], recipe[1300], out[1300];
+  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 128 --valid 16 --test 32 --ipa2lt >/dev/null", CLFER_CLI_PATH,
+           dir);
+  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_ltnet.ini", CLFER_SOURCE_DIR);
+  snprintf(out, sizeof out, "%s/run", dir);
+  char data[1400];
+  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
+  const char *sets[] = {data,
+                        "model.name=fer_small",
+                        "model.input=1x24x24",
+                        "model.init=pytorch",
+                        "optim.type=adam",
+                        "optim.lr=0.003",
+                        "optim.weight_decay=0",
+                        "augment.enabled=false",
+                        "schedule.type=constant",
+                        "ipa2lt.coder_epochs=2",
+                        "train.epochs=2"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, out, sets, sizeof sets / sizeof sets[0], 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert(res.test_accuracy >= 0 && res.test_accuracy <= 1, "test accuracy %g", res.test_accuracy);
+  cr_assert(res.latent_truth_agreement >= 0 && res.latent_truth_agreement <= 1, "agreement %g",
+            res.latent_truth_agreement);
+  cr_assert(file_exists(out, "coder_a/best.safetensors") && file_exists(out, "coder_b/metrics.jsonl"));
+  /* the checkpoint carries the 4 coders' transition matrices, rows on the simplex */
+  char path[1400];
+  snprintf(path, sizeof path, "%s/last.safetensors", out);
+  size_t size;
+  char *file = read_all(path, &size);
+  uint64_t header;
+  memcpy(&header, file, 8);
+  char *json = strndup(file + 8, header);
+  cJSON *h = cJSON_Parse(json), *t = cJSON_GetObjectItem(h, "ltnet.transitions");
+  cr_assert_not_null(t, "no ltnet.transitions in %s", path);
+  char *shape = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "shape"));
+  cr_assert_str_eq(shape, "[4,8,8]");
+  free(shape);
+  /* the report: the synthetic human coders are right 75 % and 70 % of the time (docs/synth.md) */
+  snprintf(path, sizeof path, "%s/ipa2lt.json", out);
+  char *report = read_all(path, NULL);
+  cJSON *o = cJSON_Parse(report);
+  cr_assert_not_null(o, "ipa2lt.json is not JSON: %s", report);
+  double a = cJSON_GetObjectItem(o, "human_a_agreement_with_truth")->valuedouble;
+  double b = cJSON_GetObjectItem(o, "human_b_agreement_with_truth")->valuedouble;
+  cr_assert(a > 0.45 && a < 0.95 && b > 0.45 && b < 0.95, "human coders' agreement %g / %g", a, b);
+  /* the baselines ran (at this size their numbers mean little): Dawid-Skene, two CNNs */
+  double ds = cJSON_GetObjectItem(o, "dawid_skene_agreement_with_truth")->valuedouble;
+  cr_assert(ds >= 0 && ds <= 1, "Dawid-Skene agreement %g", ds);
+  cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "em_cnn"), "test_accuracy")), "%s", report);
+  cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "humans_mixed_cnn"), "test_accuracy")), "%s", report);
+  cJSON *lt = cJSON_GetObjectItem(o, "ltnet");
+  cr_assert_float_eq(cJSON_GetObjectItem(lt, "test_accuracy")->valuedouble, res.test_accuracy, 1e-5);
+  cJSON_Delete(o), cJSON_Delete(h);
+  free(report), free(json), free(file);
+}
+
+/* ---- transfer: a checkpoint's layers into a model with another head ---- */
+
+/* Bytes of one tensor of a safetensors file (malloc'ed), and its shape as JSON text. */
+static char *tensor_bytes(const char *path, const char *name, size_t *size, char **shape) {
+  char *file = read_all(path, NULL);
+  uint64_t header;
+  memcpy(&header, file, 8);
+  char *json = strndup(file + 8, header);
+  cJSON *h = cJSON_Parse(json), *t = cJSON_GetObjectItem(h, name);
+  cr_assert_not_null(t, "%s: no tensor %s", path, name);
+  cJSON *o = cJSON_GetObjectItem(t, "data_offsets");
+  size_t a = (size_t)cJSON_GetArrayItem(o, 0)->valuedouble, b = (size_t)cJSON_GetArrayItem(o, 1)->valuedouble;
+  char *out = malloc(b - a);
+  memcpy(out, file + 8 + header + a, b - a);
+  *size = b - a;
+  *shape = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "shape"));
+  cJSON_Delete(h);
+  free(json), free(file);
+  return out;
+}
+
+Test(train, staged_transfer_replaces_the_head, .timeout = 180) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_transfer");
+  char recipe[1200], source[1200], target[1200], text[4096];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "source.ini", recipe_text));
+  snprintf(source, sizeof source, "%s/source", dir);
+  const char *sets[] = {"train.epochs=1", "data.train_limit=32", "data.eval_limit=16"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, source, sets, 3, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  /* 7 classes (no contempt): an import-only stage loads all but the 8-way head, then a stage
+   * trains with the convolutions frozen */
+  snprintf(text, sizeof text,
+           "%s[data]\nclasses = neutral,happiness,surprise,sadness,anger,disgust,fear\n"
+           "[stage.import]\nmodel.from = source/best.safetensors\nmodel.replace_head = true\ntrain.epochs = 0\n"
+           "[stage.tune]\noptim.freeze = features\ntrain.epochs = 1\n",
+           recipe_text);
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "target.ini", text));
+  snprintf(target, sizeof target, "%s/target", dir);
+  cr_assert_eq(train(recipe, target, sets + 1, 2, 0, 0, &res), CLFER_OK, "%s\n%s", clfer_last_error(), text);
+  char a[1300], b[1300], *sa, *sb;
+  size_t na, nb;
+  snprintf(a, sizeof a, "%s/best.safetensors", source);
+  snprintf(b, sizeof b, "%s/last.safetensors", target);
+  char *wa = tensor_bytes(a, "features.0.weight", &na, &sa), *wb = tensor_bytes(b, "features.0.weight", &nb, &sb);
+  cr_assert_str_eq(sa, sb);
+  cr_assert(na == nb && memcmp(wa, wb, na) == 0, "the frozen, imported conv weights changed");
+  free(wa), free(wb), free(sa), free(sb);
+  wb = tensor_bytes(b, "classifier.3.weight", &nb, &sb);
+  cr_assert_str_eq(sb, "[7,128]", "a 7-way head");
+  free(wb), free(sb);
+}
