@@ -11,4 +11,11 @@
 #include "clfer/recipe.h"
 #include "clfer/metrics.h"
 #include "clfer/train.h"
+#include "clfer/data.h"
+#include "clfer/labels.h"
+#include "clfer/augment.h"
+#include "clfer/batch.h"
+#include "clfer/synth.h"
+#include "clfer/infer.h"
+#include "clfer/onnx.h"
 #endif
