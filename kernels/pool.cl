@@ -19,16 +19,16 @@ inline int avg_divisor(int oh, int ow, const int H, const int W, const int KH, c
   return (he - hs) * (we - ws);
 }
 
-/* One work-item per output element over a (OH·OW, N·C) range; argmax holds the flat index
- * h·W + w within the plane (as float) of the first maximum, NaN propagating as in PyTorch. */
+/* One work-item per output element over a (OW, OH, N·C) range (no division per element);
+ * argmax holds the flat index h·W + w within the plane (as float) of the first maximum, NaN
+ * propagating as in PyTorch. */
 __kernel void maxpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
                                 __global float *argmax, const int am_off, const int has_argmax, const int NC,
                                 const int H, const int W, const int OH, const int OW, const int KH, const int KW,
                                 const int SH, const int SW, const int PH, const int PW) {
-  int p = get_global_id(0), nc = get_global_id(1);
-  if (p >= OH * OW) return;
-  int i = nc * OH * OW + p;
-  int oh = p / OW, ow = p - oh * OW;
+  int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+  if (ow >= OW || oh >= OH) return;
+  int i = (nc * OH + oh) * OW + ow;
   int hs = oh * SH - PH, ws = ow * SW - PW;
   int he = min(hs + KH, H), we = min(ws + KW, W);
   hs = max(hs, 0);
@@ -49,16 +49,15 @@ __kernel void maxpool2d_forward(__global const float *x, const int x_off, __glob
   if (has_argmax) argmax[am_off + i] = (float)best;
 }
 
-/* One work-item per input element over a (H·W, N·C) range: sums dy of every window containing it
+/* One work-item per input element over a (W, H, N·C) range: sums dy of every window containing it
  * whose argmax it is. */
 __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __global const float *argmax,
                                  const int am_off, __global float *dx, const int dx_off, const int NC, const int H,
                                  const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
                                  const int SW, const int PH, const int PW) {
-  int q = get_global_id(0), nc = get_global_id(1);
-  if (q >= H * W) return;
-  int i = nc * H * W + q;
-  int h = q / W, w = q - h * W;
+  int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+  if (w >= W || h >= H) return;
+  int i = (nc * H + h) * W + w;
   int hp = h + PH, wp = w + PW;
   int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
   int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);
@@ -88,15 +87,15 @@ __kernel void avgpool2d_forward(__global const float *x, const int x_off, __glob
   y[y_off + i] = s / (float)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad);
 }
 
-/* One work-item per input element: Σ dy / divisor over the windows that contain it. */
+/* One work-item per input element over a (W, H, N·C) range: Σ dy / divisor over the windows that
+ * contain it. */
 __kernel void avgpool2d_backward(__global const float *dy, const int dy_off, __global float *dx, const int dx_off,
                                  const int NC, const int H, const int W, const int OH, const int OW, const int KH,
                                  const int KW, const int SH, const int SW, const int PH, const int PW,
                                  const int count_include_pad) {
-  int q = get_global_id(0), nc = get_global_id(1);
-  if (q >= H * W) return;
-  int i = nc * H * W + q;
-  int h = q / W, w = q - h * W;
+  int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+  if (w >= W || h >= H) return;
+  int i = (nc * H + h) * W + w;
   int hp = h + PH, wp = w + PW;
   int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
   int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);
