@@ -26,6 +26,31 @@ __kernel void conv2d_im2col(__global const float *x, const int x_off, __global f
   col[((size_t)row * count + n) * OH * OW + oy * OW + ox] = inside ? v : 0.0f;
 }
 
+/* The same columns, one work-item per output row (oy, n, c, kh, kw) looping over ox: for CPU
+ * devices, where the index decoding above costs more than the copy when paid per element (PoCL
+ * does not hoist it out of its work-item loops); a row is a shifted, zero-padded copy of an input
+ * row. 2-D range (OH, count·C·KH·KW), n fastest in dimension 1. */
+__kernel void conv2d_im2col_rows(__global const float *x, const int x_off, __global float *col, const int n0,
+                                 const int count, const int C, const int H, const int W, const int KH,
+                                 const int KW, const int SH, const int SW, const int PH, const int PW, const int OH,
+                                 const int OW) {
+  const int oy = get_global_id(0), z = get_global_id(1);
+  if (oy >= OH || z >= count * C * KH * KW) return;
+  const int n = z % count, row = z / count;
+  const int kw = row % KW, kh = (row / KW) % KH, c = row / (KW * KH);
+  const int iy = oy * SH - PH + kh;
+  __global float *dst = col + ((size_t)row * count + n) * OH * OW + oy * OW;
+  if (iy < 0 || iy >= H) {
+    for (int ox = 0; ox < OW; ox++) dst[ox] = 0.0f;
+    return;
+  }
+  __global const float *src = x + x_off + (((n0 + n) * C + c) * H + iy) * W;
+  for (int ox = 0; ox < OW; ox++) {
+    const int ix = ox * SW - PW + kw;
+    dst[ox] = ix >= 0 && ix < W ? src[ix] : 0.0f;
+  }
+}
+
 /* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of col; a gather, so no atomics.
  * 3-D range (W, H, count·C), no division along dimensions 0 and 1. */
 __kernel void conv2d_col2im(__global const float *col, __global float *dx, const int dx_off, const int n0,
