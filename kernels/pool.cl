@@ -71,6 +71,18 @@ __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __g
   dx[dx_off + i] = g;
 }
 
+/* Non-overlapping windows (stride ≥ kernel): every input element is in at most one window, so
+ * the gradient is a scatter of dy to the argmax of each window into a zeroed dx — no search over
+ * windows and no conflicts (still deterministic). (OW, OH, N·C) range. */
+__kernel void maxpool2d_backward_scatter(__global const float *dy, const int dy_off, __global const float *argmax,
+                                         const int am_off, __global float *dx, const int dx_off, const int H,
+                                         const int W, const int OH, const int OW) {
+  int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+  if (ow >= OW || oh >= OH) return;
+  int o = (nc * OH + oh) * OW + ow;
+  dx[dx_off + nc * H * W + (int)argmax[am_off + o]] = dy[dy_off + o];
+}
+
 __kernel void avgpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
                                 const int NC, const int H, const int W, const int OH, const int OW, const int KH,
                                 const int KW, const int SH, const int SW, const int PH, const int PW,

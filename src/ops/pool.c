@@ -102,6 +102,15 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   if ((st = check_nchw(op, "dy", dy, g.N, g.C, g.OH, g.OW, "dx", dx))) return st;
   CLFER__CHECK_SAME(op, "argmax", argmax, "dy", dy);
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
+  if (g.SH >= g.KH && g.SW >= g.KW) { /* windows do not overlap: scatter (see pool.cl) */
+    if ((st = clfer_tensor_fill(dx, 0.0f))) return st;
+    size_t gs[3] = {(size_t)g.OW, (size_t)g.OH, (size_t)g.N * g.C}, ls[3];
+    return CLFER_RUN(rt, "pool", NULL, "maxpool2d_backward_scatter", 3, gs, clfer__cpu_local(rt, 3, gs, 1, ls),
+                     ((clfer_cost_t){0, 4.0 * (2.0 * ny + ny)}), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
+                     CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset), CLFER_ARG_MEM(dx->buf),
+                     CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W), CLFER_ARG_INT(g.OH),
+                     CLFER_ARG_INT(g.OW));
+  }
   size_t gl[3] = {(size_t)g.W, (size_t)g.H, (size_t)g.N * g.C}, lo3[3];
   double overlap = (double)((g.KH + g.SH - 1) / g.SH) * ((g.KW + g.SW - 1) / g.SW);
   clfer_cost_t cost = {(double)nx * overlap, 4.0 * (nx + 2.0 * ny)};
