@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
     --full) FULL=1; shift ;;
     --gpu) FULL=1; GPU=1; shift ;;
     --only) ONLY=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run_all.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
