@@ -1,7 +1,8 @@
 /* pool.cl — 2-D max and average pooling (Caffe/PyTorch semantics: padding, ceil-mode output
  * sizes, count_include_pad) and global average pooling, forward and backward. Backward passes
  * gather: each input element sums the outputs whose window holds it, so overlapping windows
- * (AlexNet's 3/2) need no atomics and the result does not depend on scheduling. */
+ * (AlexNet's 3/2) need no atomics and the result does not depend on scheduling; max pooling with
+ * non-overlapping windows scatters instead (each input is in at most one window). */
 
 /* Window rows/cols of output (oh, ow) clipped to the input; divisor as Caffe's PoolingLayer and
  * PyTorch's avg_pool2d compute it: the window clipped to the padded border, or to the input when
