@@ -82,15 +82,17 @@ __kernel void batchnorm_stats_finalize(__global const float *partial, const int 
   }
 }
 
-/* y = (x − mean)·invstd·γ + β, one work-item per element. */
+/* y = (x − mean)·invstd·γ + β, one work-item per element. The element-wise batch-norm kernels run
+ * on a (H·W, N·C) range, so the channel costs one division per plane row instead of two per
+ * element (PoCL cannot vectorise integer division). */
 __kernel void batchnorm_normalize(__global const float *x, const int x_off, __global float *y, const int y_off,
                                   __global const float *mean, const int m_off, __global const float *invstd,
                                   const int i_off, __global const float *gamma, const int g_off,
                                   __global const float *beta, const int b_off, const int C, const int HW,
                                   const int n) {
-  int i = get_global_id(0);
-  if (i >= n) return;
-  int c = (i / HW) % C;
+  int j = get_global_id(0), z = get_global_id(1), i = z * HW + j;
+  if (j >= HW || i >= n) return;
+  int c = z % C;
   y[y_off + i] = (x[x_off + i] - mean[m_off + c]) * invstd[i_off + c] * gamma[g_off + c] + beta[b_off + c];
 }
 
@@ -100,9 +102,9 @@ __kernel void batchnorm_forward_eval(__global const float *x, const int x_off, _
                                      const int rv_off, __global const float *gamma, const int g_off,
                                      __global const float *beta, const int b_off, const float eps, const int C,
                                      const int HW, const int n) {
-  int i = get_global_id(0);
-  if (i >= n) return;
-  int c = (i / HW) % C;
+  int j = get_global_id(0), z = get_global_id(1), i = z * HW + j;
+  if (j >= HW || i >= n) return;
+  int c = z % C;
   float s = gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps);
   y[y_off + i] = (x[x_off + i] - rmean[rm_off + c]) * s + beta[b_off + c];
 }
@@ -164,9 +166,9 @@ __kernel void batchnorm_backward_data(__global const float *x, const int x_off, 
                                       const int g_off, __global const float *dgamma, const int dg_off,
                                       __global const float *dbeta, const int db_off, __global float *dx,
                                       const int dx_off, const int C, const int HW, const int n, const float inv_m) {
-  int i = get_global_id(0);
-  if (i >= n) return;
-  int c = (i / HW) % C;
+  int j = get_global_id(0), z = get_global_id(1), i = z * HW + j;
+  if (j >= HW || i >= n) return;
+  int c = z % C;
   float is = invstd[i_off + c];
   float xhat = (x[x_off + i] - mean[m_off + c]) * is;
   dx[dx_off + i] =

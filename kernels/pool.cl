@@ -1,7 +1,8 @@
 /* pool.cl — 2-D max and average pooling (Caffe/PyTorch semantics: padding, ceil-mode output
  * sizes, count_include_pad) and global average pooling, forward and backward. Backward passes
  * gather: each input element sums the outputs whose window holds it, so overlapping windows
- * (AlexNet's 3/2) need no atomics and the result does not depend on scheduling. */
+ * (AlexNet's 3/2) need no atomics and the result does not depend on scheduling; max pooling with
+ * non-overlapping windows scatters instead (each input is in at most one window). */
 
 /* Window rows/cols of output (oh, ow) clipped to the input; divisor as Caffe's PoolingLayer and
  * PyTorch's avg_pool2d compute it: the window clipped to the padded border, or to the input when
@@ -19,16 +20,16 @@ inline int avg_divisor(int oh, int ow, const int H, const int W, const int KH, c
   return (he - hs) * (we - ws);
 }
 
-/* One work-item per output element over a (OH·OW, N·C) range; argmax holds the flat index
- * h·W + w within the plane (as float) of the first maximum, NaN propagating as in PyTorch. */
+/* One work-item per output element over a (OW, OH, N·C) range (no division per element);
+ * argmax holds the flat index h·W + w within the plane (as float) of the first maximum, NaN
+ * propagating as in PyTorch. */
 __kernel void maxpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
                                 __global float *argmax, const int am_off, const int has_argmax, const int NC,
                                 const int H, const int W, const int OH, const int OW, const int KH, const int KW,
                                 const int SH, const int SW, const int PH, const int PW) {
-  int p = get_global_id(0), nc = get_global_id(1);
-  if (p >= OH * OW) return;
-  int i = nc * OH * OW + p;
-  int oh = p / OW, ow = p - oh * OW;
+  int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+  if (ow >= OW || oh >= OH) return;
+  int i = (nc * OH + oh) * OW + ow;
   int hs = oh * SH - PH, ws = ow * SW - PW;
   int he = min(hs + KH, H), we = min(ws + KW, W);
   hs = max(hs, 0);
@@ -49,16 +50,15 @@ __kernel void maxpool2d_forward(__global const float *x, const int x_off, __glob
   if (has_argmax) argmax[am_off + i] = (float)best;
 }
 
-/* One work-item per input element over a (H·W, N·C) range: sums dy of every window containing it
+/* One work-item per input element over a (W, H, N·C) range: sums dy of every window containing it
  * whose argmax it is. */
 __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __global const float *argmax,
                                  const int am_off, __global float *dx, const int dx_off, const int NC, const int H,
                                  const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
                                  const int SW, const int PH, const int PW) {
-  int q = get_global_id(0), nc = get_global_id(1);
-  if (q >= H * W) return;
-  int i = nc * H * W + q;
-  int h = q / W, w = q - h * W;
+  int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+  if (w >= W || h >= H) return;
+  int i = (nc * H + h) * W + w;
   int hp = h + PH, wp = w + PW;
   int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
   int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);
@@ -70,6 +70,18 @@ __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __g
       if ((int)argmax[am_off + o] == self) g += dy[dy_off + o];
     }
   dx[dx_off + i] = g;
+}
+
+/* Non-overlapping windows (stride ≥ kernel): every input element is in at most one window, so
+ * the gradient is a scatter of dy to the argmax of each window into a zeroed dx — no search over
+ * windows and no conflicts (still deterministic). (OW, OH, N·C) range. */
+__kernel void maxpool2d_backward_scatter(__global const float *dy, const int dy_off, __global const float *argmax,
+                                         const int am_off, __global float *dx, const int dx_off, const int H,
+                                         const int W, const int OH, const int OW) {
+  int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+  if (ow >= OW || oh >= OH) return;
+  int o = (nc * OH + oh) * OW + ow;
+  dx[dx_off + nc * H * W + (int)argmax[am_off + o]] = dy[dy_off + o];
 }
 
 __kernel void avgpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
@@ -88,15 +100,15 @@ __kernel void avgpool2d_forward(__global const float *x, const int x_off, __glob
   y[y_off + i] = s / (float)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad);
 }
 
-/* One work-item per input element: Σ dy / divisor over the windows that contain it. */
+/* One work-item per input element over a (W, H, N·C) range: Σ dy / divisor over the windows that
+ * contain it. */
 __kernel void avgpool2d_backward(__global const float *dy, const int dy_off, __global float *dx, const int dx_off,
                                  const int NC, const int H, const int W, const int OH, const int OW, const int KH,
                                  const int KW, const int SH, const int SW, const int PH, const int PW,
                                  const int count_include_pad) {
-  int q = get_global_id(0), nc = get_global_id(1);
-  if (q >= H * W) return;
-  int i = nc * H * W + q;
-  int h = q / W, w = q - h * W;
+  int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+  if (w >= W || h >= H) return;
+  int i = (nc * H + h) * W + w;
   int hp = h + PH, wp = w + PW;
   int ph0 = hp < KH ? 0 : (hp - KH) / SH + 1, ph1 = min(hp / SH + 1, OH);
   int pw0 = wp < KW ? 0 : (wp - KW) / SW + 1, pw1 = min(wp / SW + 1, OW);

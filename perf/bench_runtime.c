@@ -1,6 +1,7 @@
 /* bench_runtime.c — prints the runtime's basic figures on one device: cold and warm program
  * builds (every embedded kernel file, empty vs filled clfer disk cache), empty-kernel launch
- * overhead, host<->device bandwidth, and CLBlast SGEMM GFLOP/s for square sizes 512..4096.
+ * overhead, host<->device bandwidth, and CLBlast SGEMM GFLOP/s for square sizes 512..4096, with
+ * CLBlast's own parameters and with clfer's per-device tuning table.
  * usage: bench_runtime [--device D] [--max-gemm N] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "clfer.h"
+#include "ops/gemm_tuning.h"
 
 static double now(void) {
   struct timespec ts;
@@ -113,23 +115,29 @@ int main(int argc, char **argv) {
   clfer_tensor_release(&t);
   free(host);
 
-  printf("CLBlast SGEMM (row-major NN, square):\n");
-  for (int n = 512; n <= max_gemm; n *= 2) {
-    clfer_tensor_t a, b, c;
-    int s[1] = {n * n};
-    if (clfer_tensor_create(rt, 1, s, &a) || clfer_tensor_create(rt, 1, s, &b) || clfer_tensor_create(rt, 1, s, &c))
-      return die("gemm buffers");
-    clfer_tensor_fill(&a, 0.5f), clfer_tensor_fill(&b, 0.25f);
-    if (clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a.buf, 0, n, b.buf, 0, n, 0.0f, c.buf, 0, n)) return die("sgemm");
-    clfer_runtime_finish(rt);
-    int reps = n <= 1024 ? 10 : (n <= 2048 ? 4 : 2);
-    if (d->is_cpu && n >= 2048) reps = 1;
-    t0 = now();
-    for (int r = 0; r < reps; r++) clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a.buf, 0, n, b.buf, 0, n, 0.0f, c.buf, 0, n);
-    clfer_runtime_finish(rt);
-    double sec = (now() - t0) / reps;
-    printf("  %5d  %9.1f GFLOP/s  (%.3f ms)\n", n, 2.0 * n * n * (double)n / sec * 1e-9, sec * 1e3);
-    clfer_tensor_release(&a), clfer_tensor_release(&b), clfer_tensor_release(&c);
+  /* CLBlast's own parameters first: an override cannot be undone within a process */
+  for (int tuned = 0; tuned < 2; tuned++) {
+    if (tuned) clfer__gemm_tuning_apply(rt);
+    printf(tuned ? "CLBlast SGEMM with clfer's tuning table (src/ops/gemm_tuning.c; what conv and dense layers get):\n"
+                 : "CLBlast SGEMM (row-major NN, square), CLBlast's own parameters:\n");
+    for (int n = 512; n <= max_gemm; n *= 2) {
+      clfer_tensor_t a, b, c;
+      int s[1] = {n * n};
+      if (clfer_tensor_create(rt, 1, s, &a) || clfer_tensor_create(rt, 1, s, &b) || clfer_tensor_create(rt, 1, s, &c))
+        return die("gemm buffers");
+      clfer_tensor_fill(&a, 0.5f), clfer_tensor_fill(&b, 0.25f);
+      if (clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a.buf, 0, n, b.buf, 0, n, 0.0f, c.buf, 0, n)) return die("sgemm");
+      clfer_runtime_finish(rt);
+      int reps = n <= 1024 ? 10 : (n <= 2048 ? 4 : 2);
+      if (d->is_cpu) reps = n >= 2048 ? 1 : 3;
+      t0 = now();
+      for (int r = 0; r < reps; r++) clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a.buf, 0, n, b.buf, 0, n, 0.0f, c.buf, 0, n);
+      clfer_runtime_finish(rt);
+      double sec = (now() - t0) / reps;
+      printf("  %5d  %9.1f GFLOP/s  (%.3f ms)\n", n, 2.0 * n * n * (double)n / sec * 1e-9, sec * 1e3);
+      fflush(stdout);
+      clfer_tensor_release(&a), clfer_tensor_release(&b), clfer_tensor_release(&c);
+    }
   }
   clfer_runtime_destroy(rt);
   char cmd[128];

@@ -238,7 +238,16 @@ unsigned long clfer_profile_launches(const clfer_runtime_t *rt);
 /* Waits for recorded events and folds them into the per-kernel table. *rows is owned by the
  * runtime and valid until the next profile call. Sorted by total time, largest first. */
 clfer_status clfer_profile_rows(clfer_runtime_t *rt, const clfer_profile_row_t **rows, int *count);
-/* Prints the table: kernel, calls, total ms, mean µs, share, GFLOP/s, GB/s. */
+/* Attainable peaks of the device, for roofline figures: measured once per device and process
+ * (an FMA-chain kernel and a copy kernel, about 0.5 s), or read from $CLFER_PEAK_GFLOPS and
+ * $CLFER_PEAK_GBS when both are set (e.g. spec-sheet figures). */
+typedef struct clfer_device_peaks {
+  double gflops, gbs;
+  char method[96];
+} clfer_device_peaks_t;
+clfer_status clfer_device_peaks(clfer_runtime_t *rt, clfer_device_peaks_t *out);
+/* Prints the table: kernel, calls, total ms, mean µs, share, GFLOP/s, GB/s, then % of the device's
+ * peak FLOP/s and bandwidth and which roof bounds the kernel (peaks skipped with CLFER_PEAKS=0). */
 clfer_status clfer_profile_report(clfer_runtime_t *rt, FILE *out);
 /* Writes every recorded launch as a Chrome trace ("traceEvents") that Perfetto opens. */
 clfer_status clfer_profile_write_trace(clfer_runtime_t *rt, const char *path);

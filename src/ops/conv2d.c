@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "clfer/ops.h"
+#include "gemm_tuning.h"
+#include "launch_shape.h"
 #include "runtime/runtime_internal.h"
 
 int clfer_conv2d_out_size(int in, int kernel, int stride, int pad) {
@@ -45,6 +47,7 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: output %s should be [%d, %d, %d, %d] for input %s",
                            clfer_shape_str(4, y->shape, a, sizeof a), g->n, g->o, g->oh, g->ow,
                            clfer_shape_str(4, x->shape, b, sizeof b));
+  clfer__gemm_tuning_apply(rt);
   g->cg = g->c / g->g, g->og = g->o / g->g;
   g->ckk = g->cg * g->kh * g->kw;
   g->p = g->oh * g->ow;
@@ -63,8 +66,16 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
 static clfer_status im2col(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x, int n0, int count,
                            clfer_tensor_t *col) {
   size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
-  size_t gs[3] = {(size_t)g->p, (size_t)count, (size_t)g->c * g->kh * g->kw};
-  return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col", 3, gs, NULL, ((clfer_cost_t){0, 8.0 * total}),
+  if (clfer_runtime_device(rt)->is_cpu) { /* a loop per output row: see conv.cl */
+    size_t gr[2] = {(size_t)g->oh, (size_t)count * g->c * g->kh * g->kw};
+    return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col_rows", 2, gr, NULL, ((clfer_cost_t){0, 8.0 * total}),
+                     CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),
+                     CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
+                     CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
+                     CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow));
+  }
+  size_t gs[3] = {(size_t)g->ow, (size_t)g->oh, (size_t)count * g->c * g->kh * g->kw}, ls[3];
+  return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col", 3, gs, clfer__cpu_local(rt, 3, gs, 1, ls), ((clfer_cost_t){0, 8.0 * total}),
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
                    CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
@@ -97,8 +108,8 @@ clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params
                        col.buf, (size_t)gi * g.ckk * cols, cols, 0.0f, tmp.buf, (size_t)gi * g.og * cols, cols);
     if (st) break;
     size_t total = (size_t)g.o * cols;
-    size_t gs[1] = {total};
-    st = CLFER_RUN(rt, "conv", NULL, "conv2d_cnp_to_nchw_bias", 1, gs, NULL, ((clfer_cost_t){(double)total, 8.0 * total}),
+    size_t gs[2] = {(size_t)g.p, (size_t)count * g.o}, ls[2];
+    st = CLFER_RUN(rt, "conv", NULL, "conv2d_cnp_to_nchw_bias", 2, gs, clfer__cpu_local(rt, 2, gs, 0, ls), ((clfer_cost_t){(double)total, 8.0 * total}),
                    CLFER_ARG_MEM(tmp.buf), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g.o), CLFER_ARG_INT(g.p), CLFER_ARG_MEM(b ? b->buf : tmp.buf),
                    CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL));
@@ -113,8 +124,8 @@ done:
 static clfer_status dy_to_cnp(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *dy, int n0, int count,
                               clfer_tensor_t *t) {
   size_t total = (size_t)g->o * count * g->p;
-  size_t gs[1] = {total};
-  return CLFER_RUN(rt, "conv", NULL, "conv2d_nchw_to_cnp", 1, gs, NULL, ((clfer_cost_t){0, 8.0 * total}),
+  size_t gs[2] = {(size_t)g->p, (size_t)g->o * count}, ls[2];
+  return CLFER_RUN(rt, "conv", NULL, "conv2d_nchw_to_cnp", 2, gs, clfer__cpu_local(rt, 2, gs, 0, ls), ((clfer_cost_t){0, 8.0 * total}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(t->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->p));
 }
@@ -138,8 +149,8 @@ clfer_status clfer_conv2d_backward_data(clfer_runtime_t *rt, const clfer_conv2d_
                        (size_t)gi * g.og * cols, cols, 0.0f, col.buf, (size_t)gi * g.ckk * cols, cols);
     if (st) break;
     size_t total = (size_t)count * g.c * g.h * g.w;
-    size_t gs[3] = {(size_t)g.h * g.w, (size_t)g.c, (size_t)count};
-    st = CLFER_RUN(rt, "conv", NULL, "conv2d_col2im", 3, gs, NULL,
+    size_t gs[3] = {(size_t)g.w, (size_t)g.h, (size_t)count * g.c}, ls[3];
+    st = CLFER_RUN(rt, "conv", NULL, "conv2d_col2im", 3, gs, clfer__cpu_local(rt, 3, gs, 1, ls),
                    ((clfer_cost_t){(double)total * g.kh * g.kw / ((double)g.sh * g.sw), 4.0 * total * (1 + g.kh * g.kw)}),
                    CLFER_ARG_MEM(col.buf), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g.c), CLFER_ARG_INT(g.h), CLFER_ARG_INT(g.w), CLFER_ARG_INT(g.kh),

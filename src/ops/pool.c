@@ -2,6 +2,7 @@
  * and PyTorch: ceil mode rounds up but drops a last window that would start in the right/bottom
  * padding, and padding must be smaller than the window, so every window overlaps the input. */
 #include "ops/layer_ops_util.h"
+#include "launch_shape.h"
 
 int clfer_pool2d_out_size(int in, int kernel, int stride, int pad, int ceil_mode) {
   if (stride == 0) stride = kernel;
@@ -78,9 +79,9 @@ clfer_status clfer_maxpool2d_forward(clfer_runtime_t *rt, const clfer_pool2d_par
                              g.W);
   }
   size_t ny = clfer_tensor_numel(y), nx = clfer_tensor_numel(x);
-  size_t gl[2] = {(size_t)g.OH * g.OW, (size_t)g.N * g.C};
+  size_t gl[3] = {(size_t)g.OW, (size_t)g.OH, (size_t)g.N * g.C}, lo3[3];
   clfer_cost_t cost = {(double)ny * g.KH * g.KW, 4.0 * (nx + ny * (argmax ? 2 : 1))};
-  return CLFER_RUN(rt, "pool", NULL, "maxpool2d_forward", 2, gl, NULL, cost, CLFER_ARG_MEM(x->buf),
+  return CLFER_RUN(rt, "pool", NULL, "maxpool2d_forward", 3, gl, clfer__cpu_local(rt, 3, gl, 1, lo3), cost, CLFER_ARG_MEM(x->buf),
                    CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
                    CLFER_ARG_MEM(argmax ? argmax->buf : y->buf), CLFER_ARG_INT(argmax ? argmax->offset : 0),
                    CLFER_ARG_INT(argmax != NULL), CLFER_ARG_INT(g.N * g.C), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W),
@@ -101,10 +102,19 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   if ((st = check_nchw(op, "dy", dy, g.N, g.C, g.OH, g.OW, "dx", dx))) return st;
   CLFER__CHECK_SAME(op, "argmax", argmax, "dy", dy);
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
-  size_t gl[2] = {(size_t)g.H * g.W, (size_t)g.N * g.C};
+  if (g.SH >= g.KH && g.SW >= g.KW) { /* windows do not overlap: scatter (see pool.cl) */
+    if ((st = clfer_tensor_fill(dx, 0.0f))) return st;
+    size_t gs[3] = {(size_t)g.OW, (size_t)g.OH, (size_t)g.N * g.C}, ls[3];
+    return CLFER_RUN(rt, "pool", NULL, "maxpool2d_backward_scatter", 3, gs, clfer__cpu_local(rt, 3, gs, 1, ls),
+                     ((clfer_cost_t){0, 4.0 * (2.0 * ny + ny)}), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
+                     CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset), CLFER_ARG_MEM(dx->buf),
+                     CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W), CLFER_ARG_INT(g.OH),
+                     CLFER_ARG_INT(g.OW));
+  }
+  size_t gl[3] = {(size_t)g.W, (size_t)g.H, (size_t)g.N * g.C}, lo3[3];
   double overlap = (double)((g.KH + g.SH - 1) / g.SH) * ((g.KW + g.SW - 1) / g.SW);
   clfer_cost_t cost = {(double)nx * overlap, 4.0 * (nx + 2.0 * ny)};
-  return CLFER_RUN(rt, "pool", NULL, "maxpool2d_backward", 2, gl, NULL, cost, CLFER_ARG_MEM(dy->buf),
+  return CLFER_RUN(rt, "pool", NULL, "maxpool2d_backward", 3, gl, clfer__cpu_local(rt, 3, gl, 1, lo3), cost, CLFER_ARG_MEM(dy->buf),
                    CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset),
                    CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.N * g.C), CLFER_ARG_INT(g.H),
                    CLFER_ARG_INT(g.W), CLFER_ARG_INT(g.OH), CLFER_ARG_INT(g.OW), CLFER_ARG_INT(g.KH),
@@ -143,10 +153,10 @@ clfer_status clfer_avgpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   if (st) return st;
   if ((st = check_nchw(op, "dy", dy, g.N, g.C, g.OH, g.OW, "dx", dx))) return st;
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
-  size_t gl[2] = {(size_t)g.H * g.W, (size_t)g.N * g.C};
+  size_t gl[3] = {(size_t)g.W, (size_t)g.H, (size_t)g.N * g.C}, lo3[3];
   double overlap = (double)((g.KH + g.SH - 1) / g.SH) * ((g.KW + g.SW - 1) / g.SW);
   clfer_cost_t cost = {2.0 * nx * overlap, 4.0 * (nx + ny)};
-  return CLFER_RUN(rt, "pool", NULL, "avgpool2d_backward", 2, gl, NULL, cost, CLFER_ARG_MEM(dy->buf),
+  return CLFER_RUN(rt, "pool", NULL, "avgpool2d_backward", 3, gl, clfer__cpu_local(rt, 3, gl, 1, lo3), cost, CLFER_ARG_MEM(dy->buf),
                    CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset),
                    CLFER_ARG_INT(g.N * g.C), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W), CLFER_ARG_INT(g.OH),
                    CLFER_ARG_INT(g.OW), CLFER_ARG_INT(g.KH), CLFER_ARG_INT(g.KW), CLFER_ARG_INT(g.SH),

@@ -1,0 +1,31 @@
+/* launch_shape.h — work-group shapes for the layout and pooling kernels (internal). */
+#ifndef CLFER_OPS_LAUNCH_SHAPE_H
+#define CLFER_OPS_LAUNCH_SHAPE_H
+#include "clfer/runtime.h"
+
+/* PoCL runs a work-group as one call of a compiled loop over its items, with about a microsecond
+ * of scheduling per group; the groups it picks by itself on (W, H, planes) ranges are one row
+ * (tens of items), so scheduling cost more than the work. On CPU devices this asks for groups of
+ * whole rows of dimension 0 times enough of dimension 1 for ~1024 items (dimension 1 only when
+ * `dim1_checked`: the kernel must bound-check it, since the launch rounds the range up), and 1
+ * along the last dimension; on other devices it returns NULL (the driver chooses). */
+static inline const size_t *clfer__cpu_local(clfer_runtime_t *rt, unsigned dims, const size_t *global,
+                                             int dim1_checked, size_t *local) {
+  const clfer_device_info_t *d = clfer_runtime_device(rt);
+  if (!d->is_cpu) return NULL;
+  size_t max = d->max_work_group_size ? d->max_work_group_size : 1;
+  size_t max0 = d->max_work_item_sizes[0] && d->max_work_item_sizes[0] < max ? d->max_work_item_sizes[0] : max;
+  local[0] = global[0] < max0 ? global[0] : max0;
+  if (local[0] == 0) local[0] = 1;
+  for (unsigned i = 1; i < dims; i++) local[i] = 1;
+  if (dims == 3 && dim1_checked) {
+    size_t want = 1024 / local[0];
+    if (want > global[1]) want = global[1];
+    if (want > max / local[0]) want = max / local[0];
+    if (d->max_work_item_sizes[1] && want > d->max_work_item_sizes[1]) want = d->max_work_item_sizes[1];
+    local[1] = want ? want : 1;
+  }
+  return local;
+}
+
+#endif
