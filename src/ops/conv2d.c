@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "clfer/ops.h"
-#include "gemm_tuning.h"
 #include "launch_shape.h"
 #include "runtime/runtime_internal.h"
 
@@ -47,7 +46,6 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: output %s should be [%d, %d, %d, %d] for input %s",
                            clfer_shape_str(4, y->shape, a, sizeof a), g->n, g->o, g->oh, g->ow,
                            clfer_shape_str(4, x->shape, b, sizeof b));
-  clfer__gemm_tuning_apply(rt);
   g->cg = g->c / g->g, g->og = g->o / g->g;
   g->ckk = g->cg * g->kh * g->kw;
   g->p = g->oh * g->ow;
@@ -66,7 +64,7 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
 static clfer_status im2col(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x, int n0, int count,
                            clfer_tensor_t *col) {
   size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
-  if (clfer_runtime_device(rt)->is_cpu) { /* a loop per output row: see conv.cl */
+  if (clfer__cpu_paths(rt)) { /* a loop per output row: see conv.cl */
     size_t gr[2] = {(size_t)g->oh, (size_t)count * g->c * g->kh * g->kw};
     return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col_rows", 2, gr, NULL, ((clfer_cost_t){0, 8.0 * total}),
                      CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),

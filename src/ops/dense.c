@@ -1,7 +1,6 @@
 /* dense.c — fully connected layers with PyTorch's layout (w [out, in], y = x·wᵀ + b) as CLBlast
  * GEMMs plus a bias kernel and a column-sum for the bias gradient. */
 #include "clfer/ops.h"
-#include "gemm_tuning.h"
 
 static clfer_status check(const char *what, const clfer_tensor_t *x, const clfer_tensor_t *w, const clfer_tensor_t *y,
                           int *n, int *in, int *out) {
@@ -19,7 +18,6 @@ clfer_status clfer_dense_forward(clfer_runtime_t *rt, const clfer_tensor_t *x, c
                                  const clfer_tensor_t *b, clfer_tensor_t *y) {
   int n, in, out;
   clfer_status st = check("forward", x, w, y, &n, &in, &out);
-  clfer__gemm_tuning_apply(rt);
   if (st) return st;
   if (b && clfer_tensor_numel(b) != (size_t)out)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "dense: bias of %zu elements for %d outputs", clfer_tensor_numel(b), out);
@@ -37,7 +35,6 @@ clfer_status clfer_dense_backward_data(clfer_runtime_t *rt, const clfer_tensor_t
                                        clfer_tensor_t *dx) {
   int n, in, out;
   clfer_status st = check("backward data", dx, w, dy, &n, &in, &out);
-  clfer__gemm_tuning_apply(rt);
   if (st) return st;
   return clfer_sgemm(rt, 0, 0, n, in, out, 1.0f, dy->buf, dy->offset, out, w->buf, w->offset, in, 0.0f, dx->buf,
                      dx->offset, in);
@@ -47,7 +44,6 @@ clfer_status clfer_dense_backward_weights(clfer_runtime_t *rt, const clfer_tenso
                                           clfer_tensor_t *dw, clfer_tensor_t *db) {
   int n, in, out;
   clfer_status st = check("backward weights", x, dw, dy, &n, &in, &out);
-  clfer__gemm_tuning_apply(rt);
   if (st) return st;
   if ((st = clfer_sgemm(rt, 1, 0, out, in, n, 1.0f, dy->buf, dy->offset, out, x->buf, x->offset, in, 0.0f, dw->buf,
                         dw->offset, in)))

@@ -1,7 +1,16 @@
 /* launch_shape.h — work-group shapes for the layout and pooling kernels (internal). */
 #ifndef CLFER_OPS_LAUNCH_SHAPE_H
 #define CLFER_OPS_LAUNCH_SHAPE_H
+#include <stdlib.h>
+
 #include "clfer/runtime.h"
+
+/* CPU devices get their own kernel variants and work-group shapes; CLFER_GPU_PATHS=1 gives them
+ * the GPU ones instead, so tests on PoCL check those too. */
+static inline int clfer__cpu_paths(clfer_runtime_t *rt) {
+  const char *force_gpu = getenv("CLFER_GPU_PATHS");
+  return clfer_runtime_device(rt)->is_cpu && !(force_gpu && *force_gpu == '1');
+}
 
 /* PoCL runs a work-group as one call of a compiled loop over its items, with about a microsecond
  * of scheduling per group; the groups it picks by itself on (W, H, planes) ranges are one row
@@ -12,7 +21,7 @@
 static inline const size_t *clfer__cpu_local(clfer_runtime_t *rt, unsigned dims, const size_t *global,
                                              int dim1_checked, size_t *local) {
   const clfer_device_info_t *d = clfer_runtime_device(rt);
-  if (!d->is_cpu) return NULL;
+  if (!clfer__cpu_paths(rt)) return NULL;
   size_t max = d->max_work_group_size ? d->max_work_group_size : 1;
   size_t max0 = d->max_work_item_sizes[0] && d->max_work_item_sizes[0] < max ? d->max_work_item_sizes[0] : max;
   local[0] = global[0] < max0 ? global[0] : max0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../ops/gemm_tuning.h"
 #include "runtime_internal.h"
 
 static clfer_status set_args(cl_kernel kernel, const char *name, const clfer_arg_t *args, unsigned nargs) {
@@ -150,6 +151,7 @@ clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m
                          cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                          cl_mem c, size_t c_off, size_t ldc) {
   if (m == 0 || n == 0) return CLFER_OK;
+  clfer__gemm_tuning_apply(rt); /* the device's Xgemm parameters, before CLBlast compiles its kernel */
   cl_event event = NULL;
   CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                         trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
@@ -168,6 +170,7 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
                                          cl_mem b, size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c,
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
+  clfer__gemm_tuning_apply(rt);
   cl_event event = NULL;
   CLBlastStatusCode code = CLBlastSgemmStridedBatched(
       CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
