@@ -206,7 +206,7 @@ static void check_locality(int mean_over_batch) {
   g_make(rt, 2, sx, x, &gx);
   g_make(rt, 1, sy, yf, &gy);
   g_make(rt, 2, sx, NULL, &gg);
-  clfer_lp_params_t p = {.k = K, .mean_over_batch = mean_over_batch};
+  clfer_lp_params_t p = {.k = K, .sum_over_batch = !mean_over_batch};
   float value = -1;
   cr_assert_eq(clfer_loss_locality(rt, &p, &gx.view, &gy.view, &gg.view, &value), CLFER_OK, "%s", clfer_last_error());
   g_read(&gg, grad, "LP gradient");
@@ -249,9 +249,50 @@ Test(loss, locality_default_k_uses_whole_class) {
   float value;
   cr_assert_eq(clfer_loss_locality(rt, NULL, &tx, &ty, NULL, &value), CLFER_OK, "%s", clfer_last_error());
   double *xd = to_double(x, N * D);
-  assert_value(value, ref_locality(xd, y, N, D, CLFER_LP_DEFAULT_K, 0, NULL, NULL, NULL, NULL), 1e-4, "LP, k = 20");
+  assert_value(value, ref_locality(xd, y, N, D, CLFER_LP_DEFAULT_K, 1, NULL, NULL, NULL, NULL), 1e-4, "LP, k = 20");
   free(xd), free(yf);
   clfer_tensor_release(&tx), clfer_tensor_release(&ty);
+  clfer_runtime_destroy(rt);
+}
+
+Test(loss, locality_scale_by_hand) {
+  /* Pins the scale against numbers worked out by hand, not against the reference. k = 1, N = 7:
+   * class 0 = {(0,0), (2,0)}: each the other's neighbour, ½·2² = 2 each;
+   * class 1 = {(5,5)} alone and row 3 unlabelled: nothing;
+   * class 2 = {(0,10), (1,10), (4,10)}: nearest (1,10), (0,10), (1,10): ½·1, ½·1, ½·3².
+   * Σ = 2 + 2 + 0.5 + 0.5 + 4.5 = 9.5. The default divides by the batch (7, the unlabelled row
+   * included) like the softmax loss beside it; sum_over_batch keeps eq. 3's plain sum. */
+  clfer_runtime_t *rt = test_runtime();
+  enum { N = 7, D = 2 };
+  const float x[N * D] = {0, 0, 2, 0, 5, 5, 7, 7, 0, 10, 1, 10, 4, 10};
+  const float y[N] = {0, 0, 1, -1, 2, 2, 2};
+  const float dx_sum[N * D] = {-2, 0, 2, 0, 0, 0, 0, 0, -1, 0, 1, 0, 3, 0}; /* x_i − its neighbour */
+  int sx[2] = {N, D}, sy[1] = {N};
+  clfer_tensor_t tx, ty, tg;
+  cr_assert_eq(clfer_tensor_create(rt, 2, sx, &tx) | clfer_tensor_create(rt, 1, sy, &ty) |
+                   clfer_tensor_create(rt, 2, sx, &tg),
+               CLFER_OK);
+  clfer_tensor_upload(&tx, x), clfer_tensor_upload(&ty, y);
+  for (int sum = 0; sum <= 1; sum++) {
+    clfer_lp_params_t p = {.k = 1, .sum_over_batch = sum};
+    float value = -1, g[N * D], want[N * D];
+    cr_assert_eq(clfer_loss_locality(rt, &p, &tx, &ty, &tg, &value), CLFER_OK, "%s", clfer_last_error());
+    clfer_tensor_download(&tg, g);
+    double div = sum ? 1.0 : N;
+    assert_value(value, 9.5 / div, 1e-6, sum ? "LP value, sum over the batch" : "LP value, batch mean (default)");
+    for (int i = 0; i < N * D; i++) want[i] = (float)(dx_sum[i] / div);
+    TEST_ASSERT_CLOSE(g, want, N * D, 1e-6, 1e-5, sum ? "LP gradient, sum" : "LP gradient, batch mean");
+  }
+  /* In the objective, λ·LP sits beside the mean softmax loss: each sample's feature gradient is
+   * λ/N·(x_i − mean N_k(i)), the same per-sample scale as center loss's default. */
+  clfer_loss_term_t term = {.kind = CLFER_LOSS_LOCALITY, .weight = CLFER_LP_DEFAULT_LAMBDA, .lp = {.k = 1}};
+  clfer_loss_inputs_t in = {.features = &tx, .labels = &ty};
+  float g[N * D], want[N * D];
+  cr_assert_eq(clfer_objective(rt, &term, 1, &in, NULL, &tg, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  clfer_tensor_download(&tg, g);
+  for (int i = 0; i < N * D; i++) want[i] = CLFER_LP_DEFAULT_LAMBDA * dx_sum[i] / N;
+  TEST_ASSERT_CLOSE(g, want, N * D, 1e-9, 1e-5, "objective: λ·LP gradient is λ/N per sample");
+  clfer_tensor_release(&tx), clfer_tensor_release(&ty), clfer_tensor_release(&tg);
   clfer_runtime_destroy(rt);
 }
 
@@ -448,7 +489,7 @@ Test(loss, objective_softmax_plus_locality_plus_center) {
 
   double *zd = to_double(z, N * K), *td = to_double(t, N * K), *xd = to_double(x, N * D), *cd = to_double(c, K * D);
   double rz[N * K], rlp[N * D], rc[N * D];
-  double want = ref_xent(zd, td, N, K, rz) + 0.25 * ref_locality(xd, y, N, D, 2, 0, NULL, NULL, NULL, rlp) +
+  double want = ref_xent(zd, td, N, K, rz) + 0.25 * ref_locality(xd, y, N, D, 2, 1, NULL, NULL, NULL, rlp) +
                 0.1 * ref_center(xd, y, cd, N, D, K, 1, rc);
   assert_value(v, want, 1e-5, "objective value");
   float ez[N * K], ex[N * D];

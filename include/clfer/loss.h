@@ -61,15 +61,17 @@ clfer_status clfer_loss_multilabel_ex(clfer_runtime_t *rt, const clfer_tensor_t 
 #define CLFER_LP_DEFAULT_LAMBDA 0.003f /* the weight of the term in L = L_softmax + λ·L_lp */
 
 typedef struct clfer_lp_params {
-  int k;               /* neighbours; 0 is taken as CLFER_LP_DEFAULT_K */
-  int mean_over_batch; /* 0 (default, the paper's eq. 3): the plain sum over samples; 1: divided by N */
+  int k;              /* neighbours; 0 is taken as CLFER_LP_DEFAULT_K */
+  int sum_over_batch; /* 0 (default): divided by N, like the softmax loss it is added to (the scale
+                       * λ = 0.003 belongs to); 1: eq. 3's plain sum over the batch */
 } clfer_lp_params_t;
 
-/* L_lp = ½ Σ_i ‖x_i − mean(N_k(i))‖², N_k(i) = the k nearest (Euclidean) samples of x_i's class in
+/* L_lp = (1/N)·½ Σ_i ‖x_i − mean(N_k(i))‖² (without the 1/N when sum_over_batch), N = the batch
+ * size (unlabelled samples included); N_k(i) = the k nearest (Euclidean) samples of x_i's class in
  * the batch, x_i itself excluded (ties broken by the lower index); a class with ≤ k other samples
  * uses all of them; a sample alone in its class adds nothing. The gradient is eq. 4,
- * x_i − mean(N_k(i)), with the neighbours held constant (it is not the full derivative of eq. 3).
- * Distances come from one GEMM (X·Xᵀ); the neighbour means from a second (W·X). */
+ * (x_i − mean(N_k(i)))/N, with the neighbours held constant (it is not the full derivative of
+ * eq. 3). Distances come from one GEMM (X·Xᵀ); the neighbour means from a second (W·X). */
 clfer_status clfer_loss_locality(clfer_runtime_t *rt, const clfer_lp_params_t *p, const clfer_tensor_t *features,
                                  const clfer_tensor_t *labels, clfer_tensor_t *grad, float *value);
 clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t *p,

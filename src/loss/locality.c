@@ -53,7 +53,9 @@ clfer_status clfer_loss_locality_ex(clfer_runtime_t *rt, const clfer_lp_params_t
   int k = p && p->k ? p->k : CLFER_LP_DEFAULT_K;
   if (k < 1) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: k = %d neighbours (must be ≥ 1)", op, k);
   if (!out->grad && !out->value) return CLFER_OK;
-  float scale = clfer__loss_weight(out) / (p && p->mean_over_batch ? (float)N : 1.0f);
+  /* The batch mean by default: the softmax loss beside it is a mean, so a sum would weigh each
+   * sample's LP term N times more than λ says (and stalls training at λ = 0.003). */
+  float scale = clfer__loss_weight(out) / (p && p->sum_over_batch ? 1.0f : (float)N);
 
   clfer_tensor_t gram = {0}, w = {0}, means = {0}, rowsel = {0};
   int nn[2] = {N, N}, nd[2] = {N, D}, n1[1] = {N};
