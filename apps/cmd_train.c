@@ -42,7 +42,8 @@ static int run(int argc, char **argv, int profile_mode) {
                "best.safetensors and last.safetensors (written every epoch; --resume continues from it).\n"
                "--profile records every kernel (profile.txt, trace.json for Perfetto); --steps stops\n"
                "after N training steps. --schema lists every recipe key. --check validates the recipe and\n"
-               "builds each stage's model without reading data or weights.\n",
+               "builds each stage's model without reading data: model.from (ONNX or checkpoint) is opened\n"
+               "and adapted when it exists, else the zoo model.name stands in for it (and it says so).\n",
                profile_mode ? "profile" : "train");
         free(sets);
         return 0;

@@ -180,7 +180,55 @@ Test(recipe_files, paper_constants) {
   cr_assert_eq(clfer_recipe_stage_count(r), 3);
   cr_assert_str_eq(clfer_recipe_stage_name(r, 2), "sfew");
   cr_assert_float_eq(clfer_recipe_float(r, "sfew", "optim", "weight_decay"), 5e-4, 1e-12);
+  /* Ng et al.: ImageNet AlexNet from ONNX, gray replicated, min-max stretch, 256 → 227 crops,
+   * SGD momentum 0.9, lr 0.001 ×0.1 every 10 epochs */
+  const char *from = clfer_recipe_str(r, "imagenet", "model", "from");
+  cr_assert(strlen(from) > 5 && strcmp(from + strlen(from) - 5, ".onnx") == 0, "model.from = %s", from);
+  cr_assert(clfer_recipe_bool(r, "imagenet", "model", "replace_head"));
+  cr_assert_str_eq(clfer_recipe_str(r, "imagenet", "model", "input_adapt"), "replicate");
+  cr_assert_str_eq(clfer_recipe_str(r, "sfew", "model", "input"), "3x227x227");
+  cr_assert_eq(clfer_recipe_int(r, "sfew", "augment", "resize"), 256);
+  cr_assert_str_eq(clfer_recipe_str(r, "sfew", "data", "preprocess"), "imagenet");
+  cr_assert(clfer_recipe_bool(r, "fer2013", "data", "gray_to_rgb"));
+  cr_assert_float_eq(clfer_recipe_float(r, "sfew", "optim", "lr"), 0.001, 1e-12);
+  cr_assert_float_eq(clfer_recipe_float(r, "sfew", "optim", "momentum"), 0.9, 1e-12);
+  cr_assert_str_eq(clfer_recipe_str(r, "sfew", "schedule", "type"), "step");
+  cr_assert_eq(clfer_recipe_int(r, "sfew", "schedule", "step"), 10);
+  cr_assert_float_eq(clfer_recipe_float(r, "sfew", "schedule", "gamma"), 0.1, 1e-12);
+  cr_assert(clfer_recipe_stage_sets(r, "imagenet", "model", "from"));
+  cr_assert(!clfer_recipe_stage_sets(r, "sfew", "model", "from"));
   clfer_recipe_destroy(r);
+}
+
+/* --check opens model.from when it is there (an ONNX fixture here) and checks the adaptation and
+ * freezing against it; a missing file is replaced by the zoo model (staged_alexnet.ini). */
+Test(recipe_files, check_mode_opens_model_from) {
+  clfer_runtime_destroy(test_runtime());
+  const char *dir = test_tmpdir("recipe_from");
+  char path[1200];
+  snprintf(path, sizeof path, "%s",
+           write_recipe(dir, "from.ini",
+                        "[model]\nfrom = " CLFER_TEST_FIXTURES "/onnx/tiny.onnx\ninput = 1x12x12\n"
+                        "replace_head = true\ninput_adapt = sum_rgb\n[data]\ndir = .\n[optim]\nfreeze_until = conv2\n"));
+  clfer_train_options_t o = {.recipe = path, .check_only = 1, .quiet = 1};
+  clfer_train_result_t res;
+  cr_assert_eq(clfer_train(&o, &res), CLFER_OK, "%s", clfer_last_error());
+  struct {
+    const char *set, *needle;
+  } cases[] = {{"model.input_adapt=none", "set model.input_adapt = sum_rgb"},
+               {"optim.freeze_until=conv7", "optim.freeze_until: no layer 'conv7'"},
+               {"model.replace_head=false", "has 5 outputs but the recipe trains 8 classes"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *sets[1] = {cases[i].set};
+    o.sets = sets, o.n_sets = 1;
+    cr_expect_neq(clfer_train(&o, &res), CLFER_OK, "--set %s was accepted", cases[i].set);
+    cr_expect(strstr(clfer_last_error(), cases[i].needle) != NULL, "--set %s: '%s' lacks '%s'", cases[i].set,
+              clfer_last_error(), cases[i].needle);
+  }
+  /* the stand-in zoo model (fer_small) has no conv2 */
+  const char *missing[2] = {"model.from=no-such-model.onnx", "optim.freeze_until="};
+  o.sets = missing, o.n_sets = 2;
+  cr_assert_eq(clfer_train(&o, &res), CLFER_OK, "%s", clfer_last_error());
 }
 
 static const char *base_recipe = "[model]\n"

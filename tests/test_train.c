@@ -421,3 +421,147 @@ Test(train, staged_transfer_replaces_the_head, .timeout = 180) {
   cr_assert_str_eq(sb, "[7,128]", "a 7-way head");
   free(wb), free(sb);
 }
+
+/* ---- transfer from ONNX: tests/fixtures/onnx/tiny.onnx (3×12×12 → 5 classes: conv1, bn1, conv2,
+ * fc) fine-tuned on the gray synth faces with a new 8-way head ---- */
+
+#define TINY_ONNX CLFER_TEST_FIXTURES "/onnx/tiny.onnx"
+
+static const char *onnx_recipe = "[model]\n"
+                                 "from = " TINY_ONNX "\n"
+                                 "input = 1x12x12\n"
+                                 "input_adapt = sum_rgb\n"
+                                 "replace_head = true\n"
+                                 "init = pytorch\n"
+                                 "[data]\n"
+                                 "format = ferplus\n"
+                                 "dir = " DATA_DIR "\n"
+                                 "preprocess = minmax\n"
+                                 "[augment]\n"
+                                 "enabled = false\n"
+                                 "[optim]\n"
+                                 "type = adam\n"
+                                 "lr = 0.01\n"
+                                 "[train]\n"
+                                 "epochs = 3\n"
+                                 "batch_size = 32\n"
+                                 "seed = 5\n"
+                                 "select = last\n";
+
+/* Asserts that tensor NAME is bit-identical (same = 1) or different (same = 0) in two files. */
+static void assert_tensor(const char *a_path, const char *b_path, const char *name, int same) {
+  size_t na, nb;
+  char *sa, *sb, *a = tensor_bytes(a_path, name, &na, &sa), *b = tensor_bytes(b_path, name, &nb, &sb);
+  cr_assert_str_eq(sa, sb, "%s: shape %s in %s, %s in %s", name, sa, a_path, sb, b_path);
+  int equal = na == nb && memcmp(a, b, na) == 0;
+  cr_assert_eq(equal, same, "%s is %s in %s and %s", name, equal ? "the same" : "different", a_path, b_path);
+  free(a), free(b), free(sa), free(sb);
+}
+
+/* The epochs' train_loss values of a run's metrics.jsonl. */
+static int train_losses(const char *run, double *loss, int max) {
+  char path[1300], line[4096];
+  snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "no %s", path);
+  int n = 0;
+  while (n < max && fgets(line, sizeof line, f)) {
+    cJSON *o = cJSON_Parse(line);
+    cr_assert_not_null(o, "%s: not JSON: %s", path, line);
+    loss[n++] = cJSON_GetObjectItem(o, "train_loss")->valuedouble;
+    cJSON_Delete(o);
+  }
+  fclose(f);
+  return n;
+}
+
+Test(train, stage_from_onnx_new_head_gray_input_frozen_layers, .timeout = 180) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_onnx");
+  char recipe[1200], run[1200], ref[1200], last[1300], cmd[4000];
+  /* the reference: the same adaptation by `clfer import` (copied layers do not depend on the seed) */
+  snprintf(ref, sizeof ref, "%s/ref.safetensors", dir);
+  snprintf(cmd, sizeof cmd, "'%s' import '%s' --gray --classes 8 --out '%s' >/dev/null", CLFER_CLI_PATH, TINY_ONNX, ref);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "onnx.ini", onnx_recipe));
+  snprintf(run, sizeof run, "%s/run", dir);
+  const char *sets[] = {"optim.freeze_until=conv2"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, run, sets, 1, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  snprintf(last, sizeof last, "%s/last.safetensors", run);
+  /* every layer up to conv2 frozen: bit-identical to the imported (RGB-summed) weights */
+  const char *frozen[] = {"conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight"};
+  for (int i = 0; i < 5; i++) assert_tensor(ref, last, frozen[i], 1);
+  size_t n;
+  char *shape, *w = tensor_bytes(last, "conv1.weight", &n, &shape);
+  cr_assert_str_eq(shape, "[8,1,3,3]", "gray input: the RGB filters summed");
+  free(w), free(shape);
+  w = tensor_bytes(last, "fc.weight", &n, &shape);
+  cr_assert_str_eq(shape, "[8,144]", "an 8-way head for the 8 synth classes");
+  free(w), free(shape);
+  assert_tensor(ref, last, "fc.weight", 0);
+  /* it trains: the loss falls over the three epochs */
+  double loss[8];
+  cr_assert_eq(train_losses(run, loss, 8), 3);
+  cr_assert(loss[2] < loss[0], "train loss %g -> %g did not fall", loss[0], loss[2]);
+}
+
+Test(train, later_stage_carries_the_previous_stage_weights, .timeout = 180) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_onnx_stages");
+  char recipe[1200], one[1200], two[1200], a[1300], b[1300], ref[1200], cmd[4000], text[4096];
+  snprintf(ref, sizeof ref, "%s/ref.safetensors", dir);
+  snprintf(cmd, sizeof cmd, "'%s' import '%s' --gray --classes 8 --out '%s' >/dev/null", CLFER_CLI_PATH, TINY_ONNX, ref);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  /* one stage training everything, and the same stage followed by one that trains the head only */
+  snprintf(text, sizeof text, "%s[stage.all]\ntrain.epochs = 1\n", onnx_recipe);
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "one.ini", text));
+  snprintf(one, sizeof one, "%s/one", dir);
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, one, NULL, 0, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  snprintf(text, sizeof text, "%s[stage.all]\ntrain.epochs = 1\n[stage.head]\ntrain.epochs = 1\noptim.freeze_until = conv2\n",
+           onnx_recipe);
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "two.ini", text));
+  snprintf(two, sizeof two, "%s/two", dir);
+  cr_assert_eq(train(recipe, two, NULL, 0, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  snprintf(a, sizeof a, "%s/last.safetensors", one);
+  snprintf(b, sizeof b, "%s/last.safetensors", two);
+  /* stage "all" moved the imported convolutions; stage "head" started from them, not from the file */
+  assert_tensor(ref, a, "conv2.weight", 0);
+  assert_tensor(a, b, "conv1.weight", 1);
+  assert_tensor(a, b, "conv2.weight", 1);
+  assert_tensor(a, b, "fc.weight", 0);
+}
+
+/* Bad transfer settings stop before training with a message naming the key and the fix. */
+Test(train, transfer_settings_that_do_not_fit_name_the_key, .timeout = 120) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_onnx_errors");
+  char recipe[1200], run[1200];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "onnx.ini", onnx_recipe));
+  snprintf(run, sizeof run, "%s/run", dir);
+  struct {
+    const char *set[3];
+    const char *needle;
+  } cases[] = {
+      {{"model.input_adapt=none"}, "set model.input_adapt = sum_rgb"},
+      {{"model.replace_head=false"}, "has 5 outputs but the recipe trains 8 classes"},
+      {{"optim.freeze_until=conv9"}, "optim.freeze_until: no layer 'conv9'"},
+      {{"optim.freeze_until=fc"}, "freezes the whole model"},
+      {{"model.input=3x12x12", "model.input_adapt=none"}, "data.gray_to_rgb = true"},
+      {{"stage.first.train.epochs=1", "stage.later.model.from=" TINY_ONNX}, "the model is built by the first stage"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *sets[4] = {"train.epochs=1"};
+    int n = 1;
+    for (int j = 0; j < 3 && cases[i].set[j]; j++) sets[n++] = cases[i].set[j];
+    clfer_train_result_t res;
+    clfer_status st = train(recipe, run, sets, n, 0, 0, &res);
+    cr_expect_neq(st, CLFER_OK, "%s was accepted", cases[i].set[0]);
+    cr_expect(strstr(clfer_last_error(), cases[i].needle) != NULL, "%s: '%s' lacks '%s'", cases[i].set[0],
+              clfer_last_error(), cases[i].needle);
+  }
+}

@@ -32,6 +32,8 @@ int clfer_recipe_bool(const clfer_recipe_t *r, const char *stage, const char *se
 /* A path value resolved against the recipe's directory (absolute stays); "" when unset. */
 const char *clfer_recipe_path(const clfer_recipe_t *r, const char *stage, const char *section, const char *key,
                               char *buf, size_t size);
+/* True when the stage's own section (or --set stage.NAME....) sets the key, not the top level. */
+int clfer_recipe_stage_sets(const clfer_recipe_t *r, const char *stage, const char *section, const char *key);
 /* Where a value came from ("recipe.ini:12", "--set", "default"). */
 const char *clfer_recipe_origin(const clfer_recipe_t *r, const char *stage, const char *section, const char *key);
 /* Splits a comma list value into at most `max` trimmed items in buf; returns the count. */

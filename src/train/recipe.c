@@ -27,9 +27,12 @@ static const schema_key_t schema[] = {
     {"model", "input", T_STR, "", NULL, "input CxHxW, e.g. 1x64x64 (empty: the model's default)"},
     {"model", "classes", T_INT, "0", NULL, "output classes (0: as many as data.classes)"},
     {"model", "init", T_ENUM, "glorot_uniform", "glorot_uniform|pytorch|kaiming_normal", "weight initialisation"},
-    {"model", "from", T_PATH, "", NULL, "start from this checkpoint (.safetensors) or ONNX file"},
+    {"model", "from", T_PATH, "", NULL,
+     "first stage: start from this file (ONNX, a clfer checkpoint, or one of an imported model); its architecture replaces model.name"},
     {"model", "replace_head", T_BOOL, "false", NULL,
-     "with model.from: load every layer but the last (which keeps its fresh init for data.classes); later stage: re-initialise the last layer"},
+     "with model.from: a new output layer for data.classes (model.init); in a later stage's own section: re-initialise the output layer"},
+    {"model", "input_adapt", T_ENUM, "none", "none|replicate|sum_rgb",
+     "with model.from: gray faces into an RGB model: replicate (keep 3 channels; = data.gray_to_rgb) or sum_rgb (1 channel: the first conv's RGB filters summed)"},
     {"model", "features", T_STR, "", NULL, "layer whose output are the deep features (default: the model's)"},
     {"data", "format", T_ENUM, "ferplus", "ferplus|fer2013|ferplus_folders|rafdb|ckplus|folder|ipa2lt",
      "dataset reader (ipa2lt: `clfer synth --ipa2lt`'s set_a/set_b/unlabelled/test CSVs, docs/synth.md)"},
@@ -39,8 +42,11 @@ static const schema_key_t schema[] = {
     {"data", "train_limit", T_INT, "0", NULL, "use at most this many training samples (0: all)"},
     {"data", "eval_limit", T_INT, "0", NULL, "use at most this many validation and test samples (0: all)"},
     {"data", "min_top_probability", T_FLOAT, "0", NULL, "keep samples whose top class exceeds this (Ohlsen: 0.5)"},
-    {"data", "preprocess", T_ENUM, "ferplus", "none|ferplus|minmax|imagenet", "pixel normalisation"},
-    {"data", "gray_to_rgb", T_BOOL, "false", NULL, "replicate a gray image into 3 channels"},
+    {"data", "csv", T_PATH, "", NULL, "folder: labels CSV (file,label or file,v1..vK; paths relative to data.dir) instead of class folders"},
+    {"data", "distribution_file", T_PATH, "", NULL, "rafdb: the crowd distribution file (name v1..v7) as votes"},
+    {"data", "preprocess", T_ENUM, "ferplus", "none|unit|ferplus|minmax|imagenet",
+     "pixel normalisation: unit/none v/255; minmax: per-image stretch, v/255; imagenet: stretch, v/255, ImageNet mean/std"},
+    {"data", "gray_to_rgb", T_BOOL, "false", NULL, "replicate gray images into a 3-channel model's input (else an error)"},
     {"labels", "scheme", T_ENUM, "majority", "majority|probability|crossentropy|multi_target|votes|hard",
      "FER+ label scheme (METHODS.md); votes = the raw vote distribution (Ohlsen); hard = the dataset's single label"},
     {"augment", "enabled", T_BOOL, "true", NULL, "FER+ augmentation on training batches"},
@@ -49,6 +55,8 @@ static const schema_key_t schema[] = {
     {"augment", "skew", T_FLOAT, "0.05", NULL, "max skew per axis"},
     {"augment", "scale", T_FLOAT, "0.05", NULL, "max scale change per axis"},
     {"augment", "flip", T_BOOL, "true", NULL, "random horizontal flip"},
+    {"augment", "resize", T_INT, "0", NULL,
+     "> 0: resize to this size, crop the model input (random when training, centre when evaluating; Ng et al.: 256 -> 227) instead of the FER+ jitter"},
     {"loss", "type", T_ENUM, "cross_entropy", "cross_entropy|multi_label|ltnet",
      "main loss on the logits (ltnet: IPA2LT's coder transitions on per-coder labels)"},
     {"loss", "center_weight", T_FLOAT, "0", NULL, "weight of center loss on the features (0: off)"},
@@ -67,6 +75,7 @@ static const schema_key_t schema[] = {
     {"optim", "beta2", T_FLOAT, "0.999", NULL, "Adam β2"},
     {"optim", "eps", T_FLOAT, "1e-8", NULL, "Adam ε"},
     {"optim", "freeze", T_LIST, "", NULL, "parameter-name prefixes not to train"},
+    {"optim", "freeze_until", T_STR, "", NULL, "do not train any layer up to and including this one (network order)"},
     {"optim", "lr_mult", T_LIST, "", NULL, "prefix:multiplier pairs, e.g. fc8:10"},
     {"schedule", "type", T_ENUM, "constant", "constant|step|multistep|poly|cosine", "learning-rate schedule per epoch"},
     {"schedule", "step", T_INT, "10", NULL, "step: epochs between decays"},
@@ -397,6 +406,11 @@ const char *clfer_recipe_path(const clfer_recipe_t *r, const char *stage, const 
   else
     snprintf(buf, size, "%s/%s", r->base_dir, t);
   return buf;
+}
+
+int clfer_recipe_stage_sets(const clfer_recipe_t *r, const char *stage, const char *section, const char *key) {
+  const value_t *v = stage ? lookup(r, stage, section, key) : NULL;
+  return v && v->stage != NULL;
 }
 
 const char *clfer_recipe_origin(const clfer_recipe_t *r, const char *stage, const char *section, const char *key) {

@@ -13,9 +13,12 @@
 #include "clfer/augment.h"
 #include "clfer/batch.h"
 #include "clfer/data.h"
+#include "clfer/dataset.h"
+#include "clfer/infer.h"
 #include "clfer/labels.h"
 #include "clfer/loss.h"
 #include "clfer/nn.h"
+#include "clfer/onnx.h"
 #include "clfer/optim.h"
 #include "clfer/train.h"
 #include "runtime/runtime_internal.h"
@@ -132,44 +135,60 @@ static void free_stage_data(run_t *r) {
 
 /* ---- data ---- */
 
+/* Gray data into a 3-channel model is replicated when asked for (data.gray_to_rgb, or
+ * model.input_adapt = replicate, which means the same). */
+static int gray_to_rgb(const run_t *r, const char *stage) {
+  return B(r, stage, "data", "gray_to_rgb") || strcmp(S(r, stage, "model", "input_adapt"), "replicate") == 0;
+}
+
+/* The data of a stage through clfer_dataset_read (the reader evaluation uses too): gray for a
+ * 1-channel model; a 3-channel model gets gray data as stored (the pre-processing replicates it,
+ * data.gray_to_rgb) and colour as is; image files resized to the model input, or to
+ * augment.resize for resize-then-crop. */
 static clfer_status read_store(run_t *r, const char *stage, int ferplus_mode, clfer_store_t **out) {
-  char dir[1024], a[1100], b[1100];
+  char dir[1024], csv[1024], dist[1024], at[700];
   clfer_recipe_path(r->recipe, stage, "data", "dir", dir, sizeof dir);
-  char at[700];
+  clfer_recipe_path(r->recipe, stage, "data", "csv", csv, sizeof csv);
+  clfer_recipe_path(r->recipe, stage, "data", "distribution_file", dist, sizeof dist);
   if (!*dir) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: data.dir is not set", r->opt->recipe);
   if (!is_dir(dir))
     return clfer_set_error(CLFER_NOT_FOUND, "%s: data.dir: no such directory '%s' (run `clfer synth --out DIR` for test data)",
                            where(r, stage, "data", "dir", at, sizeof at), dir);
   const char *format = S(r, stage, "data", "format");
-  clfer_read_options_t ro = {0};
-  clfer_status st;
-  if (strcmp(format, "ferplus") == 0) {
-    snprintf(a, sizeof a, "%s/fer2013.csv", dir);
-    snprintf(b, sizeof b, "%s/fer2013new.csv", dir);
-    st = clfer_read_fer2013(a, b, &ro, out);
-  } else if (strcmp(format, "fer2013") == 0) {
-    snprintf(a, sizeof a, "%s/fer2013.csv", dir);
-    st = clfer_read_fer2013(a, NULL, &ro, out);
-  } else if (strcmp(format, "ferplus_folders") == 0) {
-    st = clfer_read_ferplus_folders(dir, &ro, out);
-  } else if (strcmp(format, "rafdb") == 0) {
-    ro.width = r->in_w, ro.height = r->in_h;
-    st = clfer_read_rafdb(dir, NULL, &ro, out);
-  } else if (strcmp(format, "ckplus") == 0) {
-    ro.width = r->in_w, ro.height = r->in_h;
-    st = clfer_read_ckplus(dir, &ro, out);
-  } else {
-    ro.width = r->in_w, ro.height = r->in_h;
-    st = clfer_read_image_folder(dir, NULL, NULL, 0, &ro, out);
-  }
+  if (*csv && !is_file(csv))
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: data.csv: no such file '%s'", where(r, stage, "data", "csv", at, sizeof at),
+                           csv);
+  if (*dist && !is_file(dist))
+    return clfer_set_error(CLFER_NOT_FOUND, "%s: data.distribution_file: no such file '%s'",
+                           where(r, stage, "data", "distribution_file", at, sizeof at), dist);
+  if (*csv && strcmp(format, "folder") != 0)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: data.csv needs data.format = folder (not %s)",
+                           where(r, stage, "data", "csv", at, sizeof at), format);
+  if (*dist && strcmp(format, "rafdb") != 0)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: data.distribution_file needs data.format = rafdb (not %s)",
+                           where(r, stage, "data", "distribution_file", at, sizeof at), format);
+  long resize = I(r, stage, "augment", "resize");
+  clfer_dataset_spec_t spec = {.format = format,
+                               .dir = dir,
+                               .csv = csv,
+                               .distribution_file = dist,
+                               .channels = r->in_c == 1 ? 1 : 0,
+                               .height = resize > 0 ? (int)resize : r->in_h,
+                               .width = resize > 0 ? (int)resize : r->in_w,
+                               .class_names = r->name_ptrs,
+                               .num_classes = r->k,
+                               .ferplus_mode = ferplus_mode};
+  clfer_status st = clfer_dataset_read(&spec, out);
   if (st) return st;
-  /* "votes" keeps the raw counts (Ohlsen trains on the plain FER+ distribution) */
-  if ((*out)->vote_width >= 10 && ferplus_mode >= 0 &&
-      (strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0)) {
-    clfer_ferplus_summary_t summary;
-    if ((st = clfer_ferplus_apply(*out, (clfer_ferplus_mode_t)ferplus_mode, &summary))) return st;
+  if (r->in_c == 3 && (*out)->channels == 1 && !gray_to_rgb(r, stage)) {
+    clfer_store_destroy(*out);
+    *out = NULL;
+    return clfer_set_error(CLFER_INVALID_ARGUMENT,
+                           "%s: the data in '%s' is gray and %s takes 3 channels: set data.gray_to_rgb = true (gray "
+                           "replicated) or model.input_adapt = sum_rgb (1-channel input)",
+                           where(r, stage, "data", "gray_to_rgb", at, sizeof at), dir, clfer_net_name(r->net));
   }
-  return clfer_store_map_classes(*out, r->name_ptrs, r->k, 1);
+  return CLFER_OK;
 }
 
 /* Per-sample distributions over the recipe's classes: votes when the store has them, one-hot
@@ -252,29 +271,10 @@ static clfer_status load_data(run_t *r, const char *stage) {
 
 /* ---- pre-processing ---- */
 
-static clfer_preproc_t preproc_for(const run_t *r, const char *stage) {
-  clfer_preproc_t p;
-  memset(&p, 0, sizeof p);
-  const char *mode = S(r, stage, "data", "preprocess");
-  if (strcmp(mode, "ferplus") == 0) {
-    p = clfer_preproc_ferplus(r->in_h, r->in_w);
-  } else {
-    p.norm = CLFER_NORM_LINEAR;
-    p.scale = 1.0f / 255.0f;
-    for (int c = 0; c < 3; c++) p.mean[c] = 0.0f, p.std[c] = 1.0f;
-    if (strcmp(mode, "minmax") == 0) p.minmax_stretch = 1;
-    if (strcmp(mode, "imagenet") == 0) {
-      static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
-      p.minmax_stretch = 1;
-      memcpy(p.mean, mean, sizeof mean);
-      memcpy(p.std, std, sizeof std);
-    }
-  }
-  p.out_h = r->in_h, p.out_w = r->in_w, p.out_c = r->in_c;
-  return p;
-}
-
 static clfer_augment_config_t augment_for(const run_t *r, const char *stage) {
+  long resize = I(r, stage, "augment", "resize");
+  if (resize > 0) /* Ng et al.: resize, random crop of the input size and flip; evaluation: the centre crop */
+    return clfer_augment_config_crop((int)resize, 1, B(r, stage, "augment", "flip"));
   clfer_augment_config_t a = clfer_augment_config_ferplus();
   a.max_shift = (float)F(r, stage, "augment", "shift");
   a.max_angle_deg = (float)F(r, stage, "augment", "rotation");
@@ -293,7 +293,8 @@ static clfer_status make_batcher(run_t *r, const char *stage, const clfer_store_
   bo.augment = train && B(r, stage, "augment", "enabled");
   bo.seed = (uint64_t)I(r, stage, "train", "seed");
   bo.augment_config = augment_for(r, stage);
-  bo.preproc = preproc_for(r, stage);
+  clfer_status st = clfer_preproc_from_name(S(r, stage, "data", "preprocess"), r->in_c, r->in_h, r->in_w, &bo.preproc);
+  if (st) return st;
   bo.subset = split->ids;
   bo.subset_size = split->n;
   return clfer_batcher_create(s->images, s->n, s->height, s->width, s->channels, dist, r->k, &bo, out);
@@ -310,30 +311,113 @@ static clfer_status parse_input(const run_t *r, const char *stage, int *c, int *
   return CLFER_OK;
 }
 
-/* Loads every parameter of FROM except the output layer's (a new head for other classes): the
- * checkpoint goes into a twin of the model with the checkpoint's class count, then each tensor
- * whose name and shape match is copied over. */
-static clfer_status load_without_head(run_t *r, const char *stage, const char *from, int c, int h, int w) {
-  clfer_meta_t meta = {0};
-  int classes = 0; /* the zoo default (e.g. ImageNet's 1000) unless the checkpoint says */
-  if (clfer_checkpoint_meta(from, &meta) == CLFER_OK) {
-    const char *model = clfer_meta_get(&meta, "clfer.model"), *k = model ? strstr(model, "\"classes\":") : NULL;
-    if (k) classes = atoi(k + 10);
+static clfer_init init_scheme(const run_t *r, const char *stage) {
+  const char *init = S(r, stage, "model", "init");
+  return strcmp(init, "pytorch") == 0          ? CLFER_INIT_PYTORCH
+         : strcmp(init, "kaiming_normal") == 0 ? CLFER_INIT_KAIMING_NORMAL
+                                               : CLFER_INIT_GLOROT_UNIFORM;
+}
+
+static int output_size(const clfer_net_t *net) {
+  int nd = 1, shape[3] = {0, 1, 1};
+  clfer_net_node_shape(net, clfer_net_output_node(net), &nd, shape);
+  return nd == 1 ? shape[0] : shape[0] * shape[1] * shape[2];
+}
+
+/* model.from — a zoo checkpoint, the checkpoint of an imported model, or an ONNX file — opened
+ * with its own architecture and weights, then adapted to the stage: a new head of the recipe's
+ * classes (model.replace_head), 1-channel input from summed RGB filters (model.input_adapt =
+ * sum_rgb), another input size (model.input). Parameters whose name and shape survive keep the
+ * file's weights (clfer_net_adapt). */
+static clfer_status open_from(run_t *r, const char *stage, const char *from, int c, int h, int w, int classes) {
+  char at[700];
+  where(r, stage, "model", "from", at, sizeof at);
+  if (!is_file(from)) return clfer_set_error(CLFER_NOT_FOUND, "%s: model.from: no such file '%s'", at, from);
+  clfer_net_t *src = NULL, *adapted = NULL;
+  clfer_status st = clfer_net_open(r->rt, from, NULL, &src);
+  size_t len = strlen(from);
+  if (st == CLFER_INVALID_ARGUMENT && len > 5 && strcmp(from + len - 5, ".onnx") == 0 && h > 0) {
+    /* a file that leaves its input size symbolic: the recipe's */
+    clfer_onnx_import_options_t o = {.height = h, .width = w};
+    st = clfer_net_open(r->rt, from, &o, &src);
   }
-  clfer_meta_free(&meta);
-  clfer_net_t *twin = NULL;
-  clfer_status st = clfer_zoo_build(r->rt, S(r, stage, "model", "name"), c, h, w, classes, &twin);
-  if (!st) st = clfer_net_load(twin, from, NULL, NULL, 0, 0);
-  int out_node = clfer_net_output_node(r->net);
-  for (int i = 0; !st && i < clfer_net_param_count(r->net); i++) {
-    clfer_net_param_t *p = clfer_net_param(r->net, i), *q = clfer_net_param_by_name(twin, p->name);
-    if (p->node == out_node || !q || q->value.ndim != p->value.ndim ||
-        memcmp(q->value.shape, p->value.shape, sizeof(int) * (size_t)p->value.ndim) != 0)
-      continue;
-    st = clfer_tensor_copy(&p->value, &q->value);
+  if (st) return clfer_wrap_error(st, "%s: model.from: ", at);
+  int in[3], k = output_size(src);
+  clfer_net_input_shape(src, in);
+  const char *adapt = S(r, stage, "model", "input_adapt");
+  int want_c = c > 0 ? c : in[0];
+  if (strcmp(adapt, "sum_rgb") == 0) {
+    if (in[0] != 3 || (c > 0 && c != 1))
+      st = clfer_set_error(CLFER_INVALID_ARGUMENT,
+                           "%s: model.input_adapt = sum_rgb needs a 3-channel model.from (%s takes %d) and a "
+                           "1-channel model.input (or none)",
+                           where(r, stage, "model", "input_adapt", at, sizeof at), from, in[0]);
+    want_c = 1;
+  } else if (strcmp(adapt, "replicate") == 0 && c > 0 && c != in[0]) {
+    st = clfer_set_error(CLFER_INVALID_ARGUMENT,
+                         "%s: model.input_adapt = replicate keeps the %d channels of %s, but model.input asks for %d",
+                         where(r, stage, "model", "input_adapt", at, sizeof at), in[0], from, c);
+  } else if (want_c != in[0]) {
+    st = clfer_set_error(CLFER_INVALID_ARGUMENT,
+                         "%s: model.input has %d channel(s) but %s takes %d: set model.input_adapt = sum_rgb (sum the "
+                         "first convolution's RGB filters) or replicate (keep %d channels, gray data replicated)",
+                         where(r, stage, "model", "input", at, sizeof at), want_c, from, in[0], in[0]);
   }
-  clfer_net_destroy(twin);
-  return st;
+  if (!st && !B(r, stage, "model", "replace_head") && k != classes)
+    st = clfer_set_error(CLFER_INVALID_ARGUMENT,
+                         "%s: %s has %d outputs but the recipe trains %d classes: set model.replace_head = true for "
+                         "a new head",
+                         where(r, stage, "model", "from", at, sizeof at), from, k, classes);
+  int want_h = h > 0 ? h : in[1], want_w = w > 0 ? w : in[2];
+  if (!st && (want_c != in[0] || want_h != in[1] || want_w != in[2] || k != classes ||
+              B(r, stage, "model", "replace_head"))) {
+    /* a replaced head of the same size is initialised afresh too: adapt to another size first */
+    clfer_net_adapt_options_t o = {.channels = want_c, .height = want_h, .width = want_w, .classes = classes,
+                                   .init = init_scheme(r, stage), .seed = (uint64_t)I(r, stage, "train", "seed")};
+    int fresh = 0;
+    if (k == classes && B(r, stage, "model", "replace_head")) {
+      clfer_net_t *other = NULL;
+      o.classes = classes + 1;
+      st = clfer_net_adapt(src, &o, &other, NULL);
+      o.classes = classes;
+      if (!st) clfer_net_destroy(src), src = other;
+    }
+    if (!st) st = clfer_net_adapt(src, &o, &adapted, &fresh);
+    if (st) clfer_wrap_error(st, "%s: model.from: ", where(r, stage, "model", "from", at, sizeof at));
+    if (!st && !r->opt->quiet)
+      fprintf(stderr, "model.from %s: %dx%dx%d, %d outputs -> %dx%dx%d, %d classes (%d parameter tensors new)\n", from,
+              in[0], in[1], in[2], k, want_c, want_h, want_w, classes, fresh);
+  }
+  if (st) {
+    clfer_net_destroy(src);
+    return st;
+  }
+  if (adapted) {
+    clfer_net_destroy(src);
+    src = adapted;
+  }
+  r->net = src;
+  return CLFER_OK;
+}
+
+/* A new output layer for the same classes on the carried-over model: adapted to one class more
+ * and back, so clfer_net_adapt initialises the head and copies everything else. */
+static clfer_status fresh_head(run_t *r, const char *stage) {
+  clfer_net_adapt_options_t o = {.classes = output_size(r->net) + 1, .init = init_scheme(r, stage),
+                                 .seed = (uint64_t)I(r, stage, "train", "seed")};
+  clfer_net_t *wider = NULL, *net = NULL;
+  clfer_status st = clfer_net_adapt(r->net, &o, &wider, NULL);
+  o.classes--;
+  if (!st) st = clfer_net_adapt(wider, &o, &net, NULL);
+  clfer_net_destroy(wider);
+  if (!st) st = clfer_net_set_features(net, r->features_node);
+  if (st) {
+    clfer_net_destroy(net);
+    return clfer_wrap_error(st, "stage %s: model.replace_head: ", stage ? stage : "main");
+  }
+  clfer_net_destroy(r->net);
+  r->net = net;
+  return CLFER_OK;
 }
 
 static clfer_status build_model(run_t *r, const char *stage) {
@@ -341,26 +425,24 @@ static clfer_status build_model(run_t *r, const char *stage) {
   clfer_status st = parse_input(r, stage, &c, &h, &w);
   if (st) return st;
   long classes = I(r, stage, "model", "classes");
-  if ((st = clfer_zoo_build(r->rt, S(r, stage, "model", "name"), c, h, w, classes > 0 ? (int)classes : r->k, &r->net)))
-    return st;
+  if (classes <= 0) classes = r->k;
+  char from[1024], at[700];
+  clfer_recipe_path(r->recipe, stage, "model", "from", from, sizeof from);
+  if (*from && !(r->opt->check_only && !is_file(from))) {
+    if ((st = open_from(r, stage, from, c, h, w, (int)classes))) return st;
+  } else {
+    /* --check without the file: the zoo model model.name stands in for it */
+    if (*from && !r->opt->quiet)
+      fprintf(stderr, "%s: model.from: '%s' is not there; checked with the zoo model %s instead\n",
+              where(r, stage, "model", "from", at, sizeof at), from, S(r, stage, "model", "name"));
+    if (*from && strcmp(S(r, stage, "model", "input_adapt"), "sum_rgb") == 0) c = 1;
+    if ((st = clfer_zoo_build(r->rt, S(r, stage, "model", "name"), c, h, w, (int)classes, &r->net))) return st;
+    if (!r->opt->check_only && (st = clfer_net_init(r->net, init_scheme(r, stage), (uint64_t)I(r, stage, "train", "seed"))))
+      return st;
+  }
   int in[3];
   clfer_net_input_shape(r->net, in);
   r->in_c = in[0], r->in_h = in[1], r->in_w = in[2];
-  const char *init = S(r, stage, "model", "init");
-  clfer_init scheme = strcmp(init, "pytorch") == 0         ? CLFER_INIT_PYTORCH
-                      : strcmp(init, "kaiming_normal") == 0 ? CLFER_INIT_KAIMING_NORMAL
-                                                            : CLFER_INIT_GLOROT_UNIFORM;
-  if (!r->opt->check_only && (st = clfer_net_init(r->net, scheme, (uint64_t)I(r, stage, "train", "seed")))) return st;
-  char from[1024], at[700];
-  clfer_recipe_path(r->recipe, stage, "model", "from", from, sizeof from);
-  if (*from && !r->opt->check_only) {
-    if (!is_file(from))
-      return clfer_set_error(CLFER_NOT_FOUND, "%s: model.from: no such file '%s'",
-                             where(r, stage, "model", "from", at, sizeof at), from);
-    st = B(r, stage, "model", "replace_head") ? load_without_head(r, stage, from, c, h, w)
-                                              : clfer_net_load(r->net, from, NULL, NULL, 0, 0);
-    if (st) return clfer_wrap_error(st, "%s: model.from: ", where(r, stage, "model", "from", at, sizeof at));
-  }
   /* the features: the configured layer, the model's own, or the input of the last layer */
   const char *feat = S(r, stage, "model", "features");
   r->features_node = *feat ? clfer_net_find(r->net, feat) : clfer_net_features_node(r->net);
@@ -409,6 +491,19 @@ static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **
     if (st || !matched)
       st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze: no parameter matches '%s'",
                            where(r, stage, "optim", "freeze", at, sizeof at), items[i]);
+  }
+  /* freeze_until: every layer up to and including NAME, in the network's order */
+  const char *until = S(r, stage, "optim", "freeze_until");
+  int until_node = *until ? clfer_net_find(r->net, until) : 0;
+  if (!st && *until && until_node <= 0)
+    st = clfer_set_error(CLFER_NOT_FOUND, "%s: optim.freeze_until: no layer '%s' in %s",
+                         where(r, stage, "optim", "freeze_until", at, sizeof at), until, clfer_net_name(r->net));
+  if (!st && until_node == clfer_net_output_node(r->net))
+    st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: optim.freeze_until = %s freezes the whole model (it is the output layer)",
+                         where(r, stage, "optim", "freeze_until", at, sizeof at), until);
+  for (int i = 0; !st && until_node > 0 && i < clfer_net_param_count(r->net); i++) {
+    clfer_net_param_t *p = clfer_net_param(r->net, i);
+    if (!p->is_buffer && p->node <= until_node) st = clfer_optim_set_frozen(*out, p->name, 1, NULL);
   }
   m = clfer_recipe_list(r->recipe, stage, "optim", "lr_mult", items, 64);
   for (int i = 0; i < m && !st; i++) {
@@ -1301,6 +1396,42 @@ static clfer_status write_curves(run_t *r, const curves_t *c) {
   return clfer_curves_write_svg(path, clfer_net_name(r->net), c->n, loss, 2, acc, 2);
 }
 
+/* The next stage starts from this stage's selected weights: with train.select = best_valid
+ * those of the best validation epoch (best.safetensors, when this stage wrote it), else the
+ * last epoch's, which the model holds. */
+static clfer_status carry_selected(run_t *r, const char *stage, int stage_index) {
+  if (strcmp(S(r, stage, "train", "select"), "best_valid") != 0) return CLFER_OK;
+  char path[1100];
+  path_in(r, "best.safetensors", path, sizeof path);
+  clfer_meta_t meta = {0};
+  clfer_status st = clfer_checkpoint_meta(path, &meta);
+  const char *v = st ? NULL : clfer_meta_get(&meta, "clfer.stage");
+  int mine = v && atoi(v) == stage_index;
+  clfer_meta_free(&meta);
+  if (!mine) return CLFER_OK;
+  clfer_named_tensor_t extra[2];
+  int n = 0;
+  if (r->centres.buf) extra[n++] = (clfer_named_tensor_t){"loss.centres", &r->centres};
+  if (r->ltnet && r->transitions.buf) extra[n++] = (clfer_named_tensor_t){"ltnet.transitions", &r->transitions};
+  st = clfer_net_load(r->net, path, NULL, extra, n, 1);
+  return st ? clfer_wrap_error(st, "stage %s: carrying the best-validation weights: ", stage ? stage : "main") : CLFER_OK;
+}
+
+/* Only the first stage builds the model; a later stage that sets model keys of its own (not the
+ * top level's) other than replace_head would be silently ignored, so it is an error. */
+static clfer_status check_later_model_keys(run_t *r, int s) {
+  static const char *const keys[] = {"from", "input", "input_adapt", "classes", "init"};
+  const char *stage = clfer_recipe_stage_name(r->recipe, s);
+  char at[700];
+  for (int i = 0; s > 0 && i < (int)(sizeof keys / sizeof keys[0]); i++)
+    if (clfer_recipe_stage_sets(r->recipe, stage, "model", keys[i]))
+      return clfer_set_error(CLFER_INVALID_ARGUMENT,
+                             "%s: model.%s in stage %s: the model is built by the first stage and carried over "
+                             "(later stages keep its weights; only model.replace_head applies there)",
+                             where(r, stage, "model", keys[i], at, sizeof at), keys[i], stage);
+  return CLFER_OK;
+}
+
 /* --check: every stage's keys as the loop reads them, the model built (not initialised: no
  * data, no weights read), its optimizer settings, schedule and loss layers resolved. */
 static clfer_status check_stages(run_t *r) {
@@ -1325,17 +1456,21 @@ static clfer_status check_stages(run_t *r) {
     if (F(r, stage, "optim", "lr") <= 0)
       return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: optim.lr must be positive",
                              where(r, stage, "optim", "lr", at, sizeof at));
-    if (r->net && s > 0 && strcmp(S(r, stage, "model", "name"), clfer_net_name(r->net)) != 0)
+    const char *first = clfer_recipe_stage_name(r->recipe, 0);
+    if (s > 0 && strcmp(S(r, stage, "model", "name"), S(r, first, "model", "name")) != 0)
       return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: a later stage cannot change model.name (%s → %s)",
-                             where(r, stage, "model", "name", at, sizeof at), clfer_net_name(r->net),
+                             where(r, stage, "model", "name", at, sizeof at), S(r, first, "model", "name"),
                              S(r, stage, "model", "name"));
+    if ((st = check_later_model_keys(r, s))) return st;
     if (!r->net && (st = build_model(r, stage))) return st;
     if ((st = ensure_centres(r, stage))) return st;
     clfer_optim_t *optim = NULL;
     clfer_schedule_t schedule;
     if ((st = make_optimizer(r, stage, &optim))) return st;
     clfer_optim_destroy(optim);
-    if ((st = make_schedule(r, stage, (int)I(r, stage, "train", "epochs"), &schedule))) return st;
+    /* an import-only stage (train.epochs = 0) has no schedule */
+    if (I(r, stage, "train", "epochs") > 0 && (st = make_schedule(r, stage, (int)I(r, stage, "train", "epochs"), &schedule)))
+      return st;
     if (!r->opt->quiet)
       fprintf(stderr, "%s%s%s: %s %dx%dx%d, %d classes, %s %g, %ld epochs of batch %ld, labels %s\n",
               stage ? "stage " : "", stage ? stage : "", stage ? "" : "recipe", clfer_net_name(r->net), r->in_c, r->in_h,
@@ -1401,18 +1536,13 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
   for (int s = resume_stage; s < stages; s++) {
     const char *stage = clfer_recipe_stage_name(r.recipe, s);
     int resuming = options->resume && s == resume_stage;
-    if (!r.net && (st = build_model(&r, stage))) goto done;
+    if ((st = check_later_model_keys(&r, s)) || (!r.net && (st = build_model(&r, stage)))) goto done;
     /* a later stage's own replace_head (not one inherited from the top level) starts a new head:
-     * the output layer zeroed (same class count; other counts need a new model) */
+     * the output layer initialised afresh (model.init, train.seed); the rest carries over */
     if (r.net && s > 0 && !resuming && B(&r, stage, "model", "replace_head") &&
-        strcmp(clfer_recipe_origin(r.recipe, stage, "model", "replace_head"),
-               clfer_recipe_origin(r.recipe, NULL, "model", "replace_head")) != 0) {
-      int out_node = clfer_net_output_node(r.net);
-      for (int i = 0; i < clfer_net_param_count(r.net); i++) {
-        clfer_net_param_t *p = clfer_net_param(r.net, i);
-        if (p->node == out_node && (st = clfer_tensor_fill(&p->value, 0.0f))) goto done;
-      }
-    }
+        clfer_recipe_stage_sets(r.recipe, stage, "model", "replace_head") &&
+        (st = fresh_head(&r, stage)))
+      goto done;
     if (I(&r, stage, "train", "epochs") <= 0) { /* an import-only stage (e.g. ImageNet weights) */
       if (!options->quiet) fprintf(stderr, "stage %s: %s loaded, no training\n", stage ? stage : "main", clfer_net_name(r.net));
       continue;
@@ -1463,6 +1593,7 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
               stage ? stage : "", stage ? "" : "training", clfer_net_name(r.net), clfer_runtime_device(r.rt)->name,
               r.train.n, r.valid.n, r.test.n, r.k, resuming ? ", resumed" : "");
     if ((st = run_stage(&r, stage, s, start_epoch, optim, best_metric, best_epoch, since_best, curves, res))) goto done;
+    if (!ipa2lt && s + 1 < stages && (st = carry_selected(&r, stage, s))) goto done;
     if (ipa2lt) {
       if ((st = ipa2lt_latent_agreement(&r, stage, &res->latent_truth_agreement))) goto done;
       fprintf(ipa2lt_report, "\"ltnet\":{\"test_accuracy\":%.6g,\"latent_truth_agreement\":%.6g}}\n",
