@@ -16,6 +16,7 @@
 #include "clfer/augment.h"
 #include "clfer/batch.h"
 #include "clfer/synth.h"
+#include "clfer/dataset.h"
 #include "clfer/infer.h"
 #include "clfer/onnx.h"
 #endif

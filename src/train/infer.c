@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clfer/batch.h"
+#include "clfer/dataset.h"
 #include "clfer/infer.h"
 #include "clfer/labels.h"
 #include "clfer/metrics.h"
@@ -217,50 +218,21 @@ int clfer_argmax(const float *v, int k) {
 
 clfer_status clfer_model_read_dataset(const clfer_model_t *m, const char *format, const char *dir, int majority,
                                       clfer_store_t **out) {
-  char a[1100], b[1100];
-  clfer_read_options_t ro = {.channels = m->c};
-  clfer_status st;
+  /* the training loop's reader, so evaluation sees exactly the data training saw */
+  clfer_dataset_spec_t spec = {.format = format, .dir = dir, .channels = m->c, .height = m->h, .width = m->w,
+                               .class_names = (const char *const *)m->name_ptrs, .num_classes = m->k,
+                               .ferplus_mode = majority ? (int)CLFER_FERPLUS_MAJORITY : -1};
   *out = NULL;
-  int fer = strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0;
-  if (strcmp(format, "ferplus") == 0) {
-    snprintf(a, sizeof a, "%s/fer2013.csv", dir);
-    snprintf(b, sizeof b, "%s/fer2013new.csv", dir);
-    st = clfer_read_fer2013(a, b, &ro, out);
-  } else if (strcmp(format, "fer2013") == 0) {
-    snprintf(a, sizeof a, "%s/fer2013.csv", dir);
-    st = clfer_read_fer2013(a, NULL, &ro, out);
-  } else if (strcmp(format, "ferplus_folders") == 0) {
-    st = clfer_read_ferplus_folders(dir, &ro, out);
-  } else {
-    ro.width = m->w, ro.height = m->h; /* as the training loop reads these formats */
-    if (strcmp(format, "rafdb") == 0)
-      st = clfer_read_rafdb(dir, NULL, &ro, out);
-    else if (strcmp(format, "ckplus") == 0)
-      st = clfer_read_ckplus(dir, &ro, out);
-    else if (strcmp(format, "folder") == 0)
-      st = clfer_read_image_folder(dir, NULL, NULL, 0, &ro, out);
-    else
-      return clfer_set_error(CLFER_INVALID_ARGUMENT,
-                             "unknown data format '%s' (known: ferplus, fer2013, ferplus_folders, rafdb, ckplus, folder)",
-                             format);
-  }
+  clfer_status st = clfer_dataset_read(&spec, out);
   if (st) return st;
-  if (fer && (*out)->vote_width >= 10) {
-    if (!majority) {
-      clfer_store_destroy(*out);
-      *out = NULL;
-      return clfer_set_error(CLFER_INVALID_ARGUMENT,
-                             "%s: FER+ data has crowd votes and no hard labels; evaluate with majority labels", dir);
-    }
-    if ((st = clfer_ferplus_apply(*out, CLFER_FERPLUS_MAJORITY, NULL))) goto fail;
+  int fer = strcmp(format, "ferplus") == 0 || strcmp(format, "ferplus_folders") == 0;
+  if (fer && !majority && (*out)->vote_width >= 10) {
+    clfer_store_destroy(*out);
+    *out = NULL;
+    return clfer_set_error(CLFER_INVALID_ARGUMENT,
+                           "%s: FER+ data has crowd votes and no hard labels; evaluate with majority labels", dir);
   }
-  if ((st = clfer_store_map_classes(*out, m->name_ptrs, m->k, 1))) goto fail;
   return CLFER_OK;
-fail:
-  clfer_wrap_error(st, "%s: ", dir);
-  clfer_store_destroy(*out);
-  *out = NULL;
-  return st;
 }
 
 void clfer_model_truth(const clfer_store_t *s, int classes, int majority, int *truth) {
