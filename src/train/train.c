@@ -570,21 +570,15 @@ typedef struct eval_result {
   clfer_scores_t scores;
 } eval_result_t;
 
-static clfer_status evaluate(run_t *r, const char *stage, const split_data_t *split, eval_result_t *out) {
-  clfer_confusion_init(&out->confusion, r->k, r->name_ptrs);
-  out->loss = NAN;
-  memset(&out->scores, 0, sizeof out->scores);
-  out->scores.accuracy = out->scores.mean_diagonal = NAN;
-  if (split->n == 0) return CLFER_OK;
-  clfer_batcher_t *b = NULL;
-  clfer_status st = make_batcher(r, stage, r->eval_store, r->eval_dist, split, 0, &b);
-  if (st) return st;
+/* Runs every batch of `b` through the net in eval mode and hands each batch's logits ([n, k],
+ * host memory) to `fn`: the one inference loop of evaluation and of the IPA2LT coders. */
+typedef void (*logits_fn)(void *ctx, const clfer_batch_t *batch, const float *logits, int k);
+
+static clfer_status run_batches(run_t *r, clfer_batcher_t *b, logits_fn fn, void *ctx) {
   float *logits = NULL;
   clfer_tensor_t x = {0};
-  double loss_sum = 0;
-  long seen = 0;
-  if ((st = clfer_batcher_start_epoch(b, 0))) goto done;
-  for (;;) {
+  clfer_status st = clfer_batcher_start_epoch(b, 0);
+  while (!st) {
     clfer_batch_t batch;
     if ((st = clfer_batcher_next(b, &batch)) || batch.n == 0) break;
     int shape[4] = {batch.n, r->in_c, r->in_h, r->in_w};
@@ -597,28 +591,55 @@ static clfer_status evaluate(run_t *r, const char *stage, const split_data_t *sp
     int k = y->shape[1];
     float *grown = realloc(logits, (size_t)batch.n * k * sizeof *logits);
     if (!grown) {
-      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory evaluating");
+      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for %d x %d logits", batch.n, k);
       break;
     }
     logits = grown;
     if ((st = clfer_tensor_download(y, logits))) break;
-    for (int i = 0; i < batch.n; i++) {
-      const float *z = logits + (size_t)i * k, *t = batch.targets + (size_t)i * r->k;
-      double m = z[0], sum = 0, l = 0;
-      for (int c = 1; c < k; c++) m = fmax(m, z[c]);
-      for (int c = 0; c < k; c++) sum += exp(z[c] - m);
-      for (int c = 0; c < r->k && c < k; c++)
-        if (t[c] > 0) l -= t[c] * (z[c] - m - log(sum));
-      loss_sum += l;
-      seen++;
-      clfer_confusion_add(&out->confusion, argmax(t, r->k), argmax(z, k));
-    }
+    fn(ctx, &batch, logits, k);
   }
-  out->loss = seen ? loss_sum / seen : NAN;
-  out->scores = clfer_confusion_scores(&out->confusion);
-done:
   free(logits);
   clfer_tensor_release(&x);
+  return st;
+}
+
+typedef struct eval_ctx {
+  const run_t *r;
+  eval_result_t *out;
+  double loss_sum;
+  long seen;
+} eval_ctx_t;
+
+static void eval_batch(void *ctx, const clfer_batch_t *batch, const float *logits, int k) {
+  eval_ctx_t *e = ctx;
+  int rk = e->r->k;
+  for (int i = 0; i < batch->n; i++) {
+    const float *z = logits + (size_t)i * k, *t = batch->targets + (size_t)i * rk;
+    double m = z[0], sum = 0, l = 0;
+    for (int c = 1; c < k; c++) m = fmax(m, z[c]);
+    for (int c = 0; c < k; c++) sum += exp(z[c] - m);
+    for (int c = 0; c < rk && c < k; c++)
+      if (t[c] > 0) l -= t[c] * (z[c] - m - log(sum));
+    e->loss_sum += l;
+    e->seen++;
+    clfer_confusion_add(&e->out->confusion, argmax(t, rk), argmax(z, k));
+  }
+}
+
+static clfer_status evaluate(run_t *r, const char *stage, const split_data_t *split, eval_result_t *out) {
+  clfer_confusion_init(&out->confusion, r->k, r->name_ptrs);
+  out->loss = NAN;
+  memset(&out->scores, 0, sizeof out->scores);
+  out->scores.accuracy = out->scores.mean_diagonal = NAN;
+  if (split->n == 0) return CLFER_OK;
+  clfer_batcher_t *b = NULL;
+  clfer_status st = make_batcher(r, stage, r->eval_store, r->eval_dist, split, 0, &b);
+  if (st) return st;
+  eval_ctx_t e = {r, out, 0, 0};
+  if (!(st = run_batches(r, b, eval_batch, &e))) {
+    out->loss = e.seen ? e.loss_sum / e.seen : NAN;
+    out->scores = clfer_confusion_scores(&out->confusion);
+  }
   clfer_batcher_destroy(b);
   return st;
 }
@@ -986,38 +1007,19 @@ done:
 /* ---- IPA2LT (Zeng, Shan, Chen 2018): machine coders, then LTNet on inconsistent labels ---- */
 
 /* Argmax predictions of the current net for every sample of a store. */
+static void predict_batch(void *ctx, const clfer_batch_t *batch, const float *logits, int k) {
+  int *out = ctx;
+  for (int i = 0; i < batch->n; i++) out[batch->sample_ids[i]] = argmax(logits + (size_t)i * k, k);
+}
+
 static clfer_status predict_all(run_t *r, const char *stage, const clfer_store_t *s, const float *dist, int *out) {
   split_data_t all = {malloc(((size_t)s->n + 1) * sizeof(int)), s->n};
   if (!all.ids) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory predicting");
   for (int i = 0; i < s->n; i++) all.ids[i] = i;
   clfer_batcher_t *b = NULL;
-  clfer_tensor_t x = {0};
-  float *logits = NULL;
   clfer_status st = make_batcher(r, stage, s, dist, &all, 0, &b);
-  if (!st) st = clfer_batcher_start_epoch(b, 0);
-  while (!st) {
-    clfer_batch_t batch;
-    if ((st = clfer_batcher_next(b, &batch)) || batch.n == 0) break;
-    int shape[4] = {batch.n, r->in_c, r->in_h, r->in_w};
-    if (!x.buf || x.shape[0] != batch.n) {
-      clfer_tensor_release(&x);
-      if ((st = clfer_tensor_create(r->rt, 4, shape, &x))) break;
-    }
-    const clfer_tensor_t *y;
-    if ((st = clfer_tensor_upload(&x, batch.data)) || (st = clfer_net_forward(r->net, &x, 0, 0, &y))) break;
-    int k = y->shape[1];
-    float *grown = realloc(logits, (size_t)batch.n * k * sizeof *logits);
-    if (!grown) {
-      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory predicting");
-      break;
-    }
-    logits = grown;
-    if ((st = clfer_tensor_download(y, logits))) break;
-    for (int i = 0; i < batch.n; i++) out[batch.sample_ids[i]] = argmax(logits + (size_t)i * k, k);
-  }
-  free(logits);
+  if (!st) st = run_batches(r, b, predict_batch, out);
   free(all.ids);
-  clfer_tensor_release(&x);
   clfer_batcher_destroy(b);
   return st;
 }
