@@ -319,3 +319,28 @@ Test(profile, off_by_default_and_refused_without_a_profiling_queue) {
   cr_assert_eq(clfer_profile_enable(rt, 1), CLFER_UNSUPPORTED);
   clfer_runtime_destroy(rt);
 }
+
+/* An async upload from a host buffer, a marker behind it, a wait: the host may then reuse the
+ * buffer while the device copy keeps the uploaded values (how the training loop stages batches). */
+Test(queue, marker_lets_the_host_reuse_an_async_upload) {
+  clfer_runtime_t *rt = test_runtime();
+  enum { N = 4096 };
+  int shape[1] = {N};
+  clfer_tensor_t t;
+  cr_assert_eq(clfer_tensor_create(rt, 1, shape, &t), CLFER_OK, "%s", clfer_last_error());
+  float *host = malloc(N * sizeof *host), *back = malloc(N * sizeof *back);
+  for (int i = 0; i < N; i++) host[i] = (float)i;
+  cl_event uploaded = NULL;
+  cr_assert_eq(clfer_tensor_upload_async(&t, host), CLFER_OK);
+  cr_assert_eq(clfer_queue_marker(rt, &uploaded), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_not_null(uploaded);
+  cr_assert_eq(clfer_event_wait(&uploaded), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_null(uploaded, "the event is released and cleared");
+  cr_assert_eq(clfer_event_wait(&uploaded), CLFER_OK, "waiting on no event returns at once");
+  for (int i = 0; i < N; i++) host[i] = -1.0f; /* reuse the staging memory */
+  cr_assert_eq(clfer_tensor_download(&t, back), CLFER_OK);
+  for (int i = 0; i < N; i++) cr_assert_eq(back[i], (float)i, "element %d is %g", i, back[i]);
+  free(host), free(back);
+  clfer_tensor_release(&t);
+  clfer_runtime_destroy(rt);
+}

@@ -95,6 +95,11 @@ cl_context clfer_runtime_cl_context(const clfer_runtime_t *rt);
 cl_command_queue clfer_runtime_queue(const clfer_runtime_t *rt);
 /* Waits for all queued work. */
 clfer_status clfer_runtime_finish(clfer_runtime_t *rt);
+/* Enqueues a marker: *event completes once everything enqueued before it has (release it with
+ * clfer_event_wait). Lets the host reuse memory handed to an async upload without a clFinish. */
+clfer_status clfer_queue_marker(clfer_runtime_t *rt, cl_event *event);
+/* Waits for *event and releases it; a NULL *event returns at once. *event is NULL afterwards. */
+clfer_status clfer_event_wait(cl_event *event);
 
 /* ---- programs ----------------------------------------------------------------------------- */
 

@@ -114,6 +114,21 @@ clfer_status clfer_runtime_finish(clfer_runtime_t *rt) {
   return CLFER_OK;
 }
 
+clfer_status clfer_queue_marker(clfer_runtime_t *rt, cl_event *event) {
+  *event = NULL;
+  CLFER_CL_CHECK(clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, event));
+  return CLFER_OK;
+}
+
+clfer_status clfer_event_wait(cl_event *event) {
+  if (!*event) return CLFER_OK;
+  cl_int err = clWaitForEvents(1, event);
+  clReleaseEvent(*event);
+  *event = NULL;
+  CLFER_CL_CHECK(err);
+  return CLFER_OK;
+}
+
 /* ---- device memory ---- */
 
 static uint64_t memory_budget(const clfer_runtime_t *rt) {

@@ -844,11 +844,23 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       return st;
     }
   }
-  float *host_targets = malloc((size_t)bs * r->k * sizeof *host_targets);
-  float *host_labels = malloc((size_t)bs * sizeof *host_labels);
-  if (!host_targets || !host_labels) {
-    st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for batches");
-    goto done;
+  /* Two staging slots for the uploads, so they can be asynchronous: a slot is refilled two steps
+   * later, after waiting on the marker enqueued behind its uploads (long passed by then), and the
+   * host never waits for the device inside a step. */
+  struct {
+    float *x, *targets, *labels;
+    cl_event uploaded;
+  } slot[2] = {{0}};
+  int cur = 0;
+  size_t image_floats = (size_t)r->in_c * r->in_h * r->in_w;
+  for (int i = 0; i < 2; i++) {
+    slot[i].x = malloc((size_t)bs * image_floats * sizeof(float));
+    slot[i].targets = malloc((size_t)bs * r->k * sizeof(float));
+    slot[i].labels = malloc((size_t)bs * sizeof(float));
+    if (!slot[i].x || !slot[i].targets || !slot[i].labels) {
+      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for batches");
+      goto done;
+    }
   }
   if ((st = clfer_tensor_create(r->rt, 4, xshape, &x)) || (st = clfer_tensor_create(r->rt, 2, tshape, &targets)) ||
       (st = clfer_tensor_create(r->rt, 1, lshape, &labels)) || (st = clfer_tensor_create(r->rt, 1, one, &loss_sum)) ||
@@ -868,12 +880,18 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       int n = batch.n;
       clfer_tensor_t xb = x, tb = targets, lb = labels;
       xb.shape[0] = tb.shape[0] = lb.shape[0] = n; /* a smaller last batch is a view of the same buffers */
+      cur ^= 1;
+      if ((st = clfer_event_wait(&slot[cur].uploaded))) goto done;
+      /* the batcher reuses batch.data on its next call: the slot keeps a copy for the async upload */
+      memcpy(slot[cur].x, batch.data, (size_t)n * image_floats * sizeof(float));
       /* scheme targets: PLD draws a fresh one-hot per (epoch, sample); ML uses (1−ε)·1[p>0] + ε */
-      clfer_labels_targets(r->mode, batch.targets, batch.sample_ids, n, r->k, seed, (uint64_t)epoch, host_targets);
-      for (int i = 0; i < n; i++) host_labels[i] = (float)argmax(batch.targets + (size_t)i * r->k, r->k);
-      /* uploads are blocking because the batcher reuses its buffer on the next call */
-      if ((st = clfer_tensor_upload(&xb, batch.data)) || (st = clfer_tensor_upload(&tb, host_targets)) ||
-          (st = clfer_tensor_upload(&lb, host_labels)))
+      clfer_labels_targets(r->mode, batch.targets, batch.sample_ids, n, r->k, seed, (uint64_t)epoch,
+                           slot[cur].targets);
+      for (int i = 0; i < n; i++) slot[cur].labels[i] = (float)argmax(batch.targets + (size_t)i * r->k, r->k);
+      if ((st = clfer_tensor_upload_async(&xb, slot[cur].x)) ||
+          (st = clfer_tensor_upload_async(&tb, slot[cur].targets)) ||
+          (st = clfer_tensor_upload_async(&lb, slot[cur].labels)) ||
+          (st = clfer_queue_marker(r->rt, &slot[cur].uploaded)))
         goto done;
       clfer_tensor_t cb = coder_labels;
       if (coders > 0) {
@@ -993,8 +1011,10 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   }
 done:
   if (r->bar && !r->opt->quiet && st) fprintf(stderr, "\n");
-  free(host_targets);
-  free(host_labels);
+  for (int i = 0; i < 2; i++) {
+    clfer_event_wait(&slot[i].uploaded); /* the queue may still read the slot */
+    free(slot[i].x), free(slot[i].targets), free(slot[i].labels);
+  }
   free(host_coders);
   clfer_tensor_release(&coder_labels);
   clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
