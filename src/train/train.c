@@ -833,13 +833,9 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   int xshape[4] = {bs, r->in_c, r->in_h, r->in_w}, tshape[2] = {bs, r->k}, lshape[1] = {bs}, one[1] = {1};
   clfer_tensor_t x = {0}, targets = {0}, labels = {0}, dlogits = {0}, dfeat = {0}, loss_sum = {0}, loss_batch = {0};
   clfer_tensor_t coder_labels = {0};
-  float *host_coders = NULL;
   if (coders > 0) {
     int cshape[2] = {bs, coders};
-    host_coders = malloc((size_t)bs * coders * sizeof *host_coders);
-    if (!host_coders || (st = clfer_tensor_create(r->rt, 2, cshape, &coder_labels))) {
-      if (!st) st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for coder labels");
-      free(host_coders);
+    if ((st = clfer_tensor_create(r->rt, 2, cshape, &coder_labels))) {
       clfer_batcher_destroy(batcher);
       return st;
     }
@@ -848,7 +844,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
    * later, after waiting on the marker enqueued behind its uploads (long passed by then), and the
    * host never waits for the device inside a step. */
   struct {
-    float *x, *targets, *labels;
+    float *x, *targets, *labels, *coders;
     cl_event uploaded;
   } slot[2] = {{0}};
   int cur = 0;
@@ -857,7 +853,8 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     slot[i].x = malloc((size_t)bs * image_floats * sizeof(float));
     slot[i].targets = malloc((size_t)bs * r->k * sizeof(float));
     slot[i].labels = malloc((size_t)bs * sizeof(float));
-    if (!slot[i].x || !slot[i].targets || !slot[i].labels) {
+    slot[i].coders = coders > 0 ? malloc((size_t)bs * coders * sizeof(float)) : NULL;
+    if (!slot[i].x || !slot[i].targets || !slot[i].labels || (coders > 0 && !slot[i].coders)) {
       st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for batches");
       goto done;
     }
@@ -890,17 +887,19 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       for (int i = 0; i < n; i++) slot[cur].labels[i] = (float)argmax(batch.targets + (size_t)i * r->k, r->k);
       if ((st = clfer_tensor_upload_async(&xb, slot[cur].x)) ||
           (st = clfer_tensor_upload_async(&tb, slot[cur].targets)) ||
-          (st = clfer_tensor_upload_async(&lb, slot[cur].labels)) ||
-          (st = clfer_queue_marker(r->rt, &slot[cur].uploaded)))
+          (st = clfer_tensor_upload_async(&lb, slot[cur].labels)))
         goto done;
       clfer_tensor_t cb = coder_labels;
       if (coders > 0) {
         cb.shape[0] = n;
         for (int i = 0; i < n; i++)
           for (int c = 0; c < coders; c++)
-            host_coders[i * coders + c] = (float)r->train_store->coder_labels[(size_t)batch.sample_ids[i] * coders + c];
-        if ((st = clfer_tensor_upload(&cb, host_coders))) goto done;
+            slot[cur].coders[i * coders + c] =
+                (float)r->train_store->coder_labels[(size_t)batch.sample_ids[i] * coders + c];
+        if ((st = clfer_tensor_upload_async(&cb, slot[cur].coders))) goto done;
       }
+      /* behind every upload of this slot: waited on when the slot comes round again */
+      if ((st = clfer_queue_marker(r->rt, &slot[cur].uploaded))) goto done;
       const clfer_tensor_t *logits;
       if ((st = clfer_net_forward(r->net, &xb, 1, (uint64_t)r->step, &logits))) goto done;
       if (!dlogits.buf || dlogits.shape[0] != n) {
@@ -1013,9 +1012,8 @@ done:
   if (r->bar && !r->opt->quiet && st) fprintf(stderr, "\n");
   for (int i = 0; i < 2; i++) {
     clfer_event_wait(&slot[i].uploaded); /* the queue may still read the slot */
-    free(slot[i].x), free(slot[i].targets), free(slot[i].labels);
+    free(slot[i].x), free(slot[i].targets), free(slot[i].labels), free(slot[i].coders);
   }
-  free(host_coders);
   clfer_tensor_release(&coder_labels);
   clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
   clfer_tensor_release(&dlogits), clfer_tensor_release(&dfeat), clfer_tensor_release(&loss_sum);
