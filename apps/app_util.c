@@ -1,6 +1,7 @@
 /* app_util.c — small helpers shared by the commands. */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,60 @@ int clfer_app_mkdir_p(const char *dir) {
   if (errno == 0 || errno == EEXIST) errno = ENOTDIR;
   clfer_set_error(CLFER_IO_ERROR, "cannot create %s: %s", dir, strerror(errno));
   return -1;
+}
+
+void clfer_app_csv_field(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+int clfer_app_data_check(const char *cmd, clfer_app_data_t *d) {
+  d->majority = strcmp(d->labels, "majority") == 0;
+  if (!d->majority && strcmp(d->labels, "hard") != 0) {
+    fprintf(stderr, "clfer %s: --labels must be majority or hard, not '%s'\n", cmd, d->labels);
+    return 2;
+  }
+  d->split = -1;
+  /* folders and CK+ have no splits of their own (the readers put everything in train) */
+  if (!d->split_given && (strcmp(d->format, "folder") == 0 || strcmp(d->format, "ckplus") == 0)) d->split_name = "all";
+  if (strcmp(d->split_name, "all") != 0) {
+    clfer_split_t sp;
+    if (clfer_split_parse(d->split_name, &sp)) {
+      fprintf(stderr, "clfer %s: --split must be train, valid, test or all, not '%s'\n", cmd, d->split_name);
+      return 2;
+    }
+    d->split = (int)sp;
+  }
+  if (d->batch < 1 || d->batch > 4096) {
+    fprintf(stderr, "clfer %s: --batch must be 1..4096\n", cmd);
+    return 2;
+  }
+  return 0;
+}
+
+int clfer_app_data_select(const char *cmd, const clfer_app_data_t *d, clfer_model_t *model, clfer_store_t **store,
+                          int **truth, int **ids, int *n) {
+  *n = 0;
+  if (clfer_model_read_dataset(model, d->format, d->data, d->majority, store)) return clfer_app_fail("cannot read the data");
+  *truth = malloc(((size_t)(*store)->n + 1) * sizeof **truth);
+  *ids = malloc(((size_t)(*store)->n + 1) * sizeof **ids);
+  if (!*truth || !*ids) return clfer_app_fail("out of memory");
+  clfer_model_truth(*store, clfer_model_classes(model), d->majority, *truth);
+  for (int i = 0; i < (*store)->n; i++)
+    if ((d->split < 0 || (*store)->split[i] == d->split) && (*truth)[i] >= 0) (*ids)[(*n)++] = i;
+  if (*n == 0) {
+    fprintf(stderr, "clfer %s: %s (%s) has no labelled samples in split %s\n", cmd, d->data, d->format, d->split_name);
+    return 1;
+  }
+  return 0;
 }
 
 void clfer_app_print_scores(const clfer_confusion_t *c, const clfer_scores_t *s) {

@@ -49,50 +49,32 @@ int clfer_cmd_eval(int argc, char **argv) {
       {"split", required_argument, 0, 's'}, {"labels", required_argument, 0, 'l'}, {"out", required_argument, 0, 'o'},
       {"batch", required_argument, 0, 'b'}, {"device", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'},
       {"preprocess", required_argument, 0, 'P'}, {0, 0, 0, 0}};
-  const char *model_path = NULL, *data = NULL, *format = "ferplus", *split_name = "test", *labels = "majority";
-  const char *out_dir = NULL, *device = NULL, *preprocess = NULL;
-  int c, batch = 64, split_given = 0;
+  const char *model_path = NULL, *out_dir = NULL, *device = NULL, *preprocess = NULL;
+  clfer_app_data_t d = {.format = "ferplus", .split_name = "test", .labels = "majority", .batch = 64};
+  int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:b:d:hP:", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
-      case 'D': data = optarg; break;
-      case 'f': format = optarg; break;
-      case 's': split_name = optarg, split_given = 1; break;
-      case 'l': labels = optarg; break;
+      case 'D': d.data = optarg; break;
+      case 'f': d.format = optarg; break;
+      case 's': d.split_name = optarg, d.split_given = 1; break;
+      case 'l': d.labels = optarg; break;
       case 'o': out_dir = optarg; break;
-      case 'b': batch = atoi(optarg); break;
+      case 'b': d.batch = atoi(optarg); break;
       case 'd': device = optarg; break;
       case 'P': preprocess = optarg; break;
       case 'h': usage(stdout); return 0;
       default: return 2;
     }
   }
-  if (optind < argc || !model_path || !data) {
+  if (optind < argc || !model_path || !d.data) {
     fprintf(stderr, "clfer eval: %s (see --help)\n",
             optind < argc ? "unexpected argument" : !model_path ? "--model is required" : "--data is required");
     return 2;
   }
-  int majority = strcmp(labels, "majority") == 0;
-  if (!majority && strcmp(labels, "hard") != 0) {
-    fprintf(stderr, "clfer eval: --labels must be majority or hard, not '%s'\n", labels);
-    return 2;
-  }
-  int split = -1;
-  /* folders and CK+ have no splits of their own (the readers put everything in train) */
-  if (!split_given && (strcmp(format, "folder") == 0 || strcmp(format, "ckplus") == 0)) split_name = "all";
-  if (strcmp(split_name, "all") != 0) {
-    clfer_split_t sp;
-    if (clfer_split_parse(split_name, &sp)) {
-      fprintf(stderr, "clfer eval: --split must be train, valid, test or all, not '%s'\n", split_name);
-      return 2;
-    }
-    split = (int)sp;
-  }
-  if (batch < 1 || batch > 4096) {
-    fprintf(stderr, "clfer eval: --batch must be 1..4096\n");
-    return 2;
-  }
+  int bad = clfer_app_data_check("eval", &d);
+  if (bad) return bad;
 
   clfer_runtime_t *rt = NULL;
   clfer_model_t *model = NULL;
@@ -108,33 +90,16 @@ int clfer_cmd_eval(int argc, char **argv) {
     rc = clfer_app_fail("--preprocess");
     goto done;
   }
-  if (clfer_model_read_dataset(model, format, data, majority, &store)) {
-    rc = clfer_app_fail("cannot read the data");
-    goto done;
-  }
   int k = clfer_model_classes(model), n = 0;
-  truth = malloc(((size_t)store->n + 1) * sizeof *truth);
-  ids = malloc(((size_t)store->n + 1) * sizeof *ids);
-  if (!truth || !ids) {
-    rc = clfer_app_fail("out of memory");
-    goto done;
-  }
-  clfer_model_truth(store, k, majority, truth);
-  for (int i = 0; i < store->n; i++)
-    if ((split < 0 || store->split[i] == split) && truth[i] >= 0) ids[n++] = i;
-  if (n == 0) {
-    fprintf(stderr, "clfer eval: %s (%s) has no labelled samples in split %s\n", data, format, split_name);
-    rc = 1;
-    goto done;
-  }
+  if ((rc = clfer_app_data_select("eval", &d, model, &store, &truth, &ids, &n))) goto done;
   int in[3];
   clfer_model_input_shape(model, in);
   printf("model: %s (%s, input %dx%dx%d, preprocess %s) on %s\n", model_path, clfer_net_name(clfer_model_net(model)),
          in[0], in[1], in[2], clfer_model_preprocess_name(model), clfer_runtime_device(rt)->name);
-  printf("data: %s (%s), split %s, %s labels\n", data, format, split_name, labels);
+  printf("data: %s (%s), split %s, %s labels\n", d.data, d.format, d.split_name, d.labels);
   eval_ctx_t e = {.truth = truth, .k = k};
   clfer_confusion_init(&e.confusion, k, clfer_model_class_names(model));
-  if (clfer_model_run_store(model, store, ids, n, batch, -1, add_batch, &e)) {
+  if (clfer_model_run_store(model, store, ids, n, d.batch, -1, add_batch, &e)) {
     rc = clfer_app_fail("evaluation failed");
     goto done;
   }
@@ -146,14 +111,14 @@ int clfer_cmd_eval(int argc, char **argv) {
       rc = clfer_app_fail("cannot create the output directory");
       goto done;
     }
-    snprintf(path, sizeof path, "%s/confusion_%s.csv", out_dir, split_name);
+    snprintf(path, sizeof path, "%s/confusion_%s.csv", out_dir, d.split_name);
     if (clfer_confusion_write_csv(&e.confusion, path)) {
       rc = clfer_app_fail("cannot write the confusion matrix");
       goto done;
     }
     printf("\nconfusion matrix: %s\n", path);
-    snprintf(path, sizeof path, "%s/confusion_%s.svg", out_dir, split_name);
-    snprintf(title, sizeof title, "%s on %s, %s split", clfer_net_name(clfer_model_net(model)), data, split_name);
+    snprintf(path, sizeof path, "%s/confusion_%s.svg", out_dir, d.split_name);
+    snprintf(title, sizeof title, "%s on %s, %s split", clfer_net_name(clfer_model_net(model)), d.data, d.split_name);
     if (clfer_confusion_write_svg(&e.confusion, title, path)) {
       rc = clfer_app_fail("cannot write the confusion plot");
       goto done;

@@ -53,50 +53,33 @@ int clfer_cmd_features(int argc, char **argv) {
       {"split", required_argument, 0, 's'}, {"labels", required_argument, 0, 'l'}, {"out", required_argument, 0, 'o'},
       {"layer", required_argument, 0, 'L'}, {"batch", required_argument, 0, 'b'},  {"device", required_argument, 0, 'd'},
       {"help", no_argument, 0, 'h'},        {"preprocess", required_argument, 0, 'P'}, {0, 0, 0, 0}};
-  const char *model_path = NULL, *data = NULL, *format = "ferplus", *split_name = "train", *labels = "majority";
-  const char *out_path = NULL, *layer = NULL, *device = NULL, *preprocess = NULL;
-  int c, batch = 64, split_given = 0;
+  const char *model_path = NULL, *out_path = NULL, *layer = NULL, *device = NULL, *preprocess = NULL;
+  clfer_app_data_t d = {.format = "ferplus", .split_name = "train", .labels = "majority", .batch = 64};
+  int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:L:b:d:hP:", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
-      case 'D': data = optarg; break;
-      case 'f': format = optarg; break;
-      case 's': split_name = optarg, split_given = 1; break;
-      case 'l': labels = optarg; break;
+      case 'D': d.data = optarg; break;
+      case 'f': d.format = optarg; break;
+      case 's': d.split_name = optarg, d.split_given = 1; break;
+      case 'l': d.labels = optarg; break;
       case 'o': out_path = optarg; break;
       case 'L': layer = optarg; break;
-      case 'b': batch = atoi(optarg); break;
+      case 'b': d.batch = atoi(optarg); break;
       case 'd': device = optarg; break;
       case 'P': preprocess = optarg; break;
       case 'h': features_usage(stdout); return 0;
       default: return 2;
     }
   }
-  if (optind < argc || !model_path || !data || !out_path) {
+  if (optind < argc || !model_path || !d.data || !out_path) {
     fprintf(stderr, "clfer features: %s (see --help)\n",
-            optind < argc ? "unexpected argument" : !model_path ? "--model is required" : !data ? "--data is required" : "--out is required");
+            optind < argc ? "unexpected argument" : !model_path ? "--model is required" : !d.data ? "--data is required" : "--out is required");
     return 2;
   }
-  int majority = strcmp(labels, "majority") == 0, split = -1;
-  if (!majority && strcmp(labels, "hard") != 0) {
-    fprintf(stderr, "clfer features: --labels must be majority or hard, not '%s'\n", labels);
-    return 2;
-  }
-  /* folders and CK+ have no splits of their own (the readers put everything in train) */
-  if (!split_given && (strcmp(format, "folder") == 0 || strcmp(format, "ckplus") == 0)) split_name = "all";
-  if (strcmp(split_name, "all") != 0) {
-    clfer_split_t sp;
-    if (clfer_split_parse(split_name, &sp)) {
-      fprintf(stderr, "clfer features: --split must be train, valid, test or all, not '%s'\n", split_name);
-      return 2;
-    }
-    split = (int)sp;
-  }
-  if (batch < 1 || batch > 4096) {
-    fprintf(stderr, "clfer features: --batch must be 1..4096\n");
-    return 2;
-  }
+  int bad = clfer_app_data_check("features", &d);
+  if (bad) return bad;
   clfer_runtime_t *rt = NULL;
   clfer_model_t *model = NULL;
   clfer_store_t *store = NULL;
@@ -122,31 +105,14 @@ int clfer_cmd_features(int argc, char **argv) {
     node = clfer_net_features_node(net);
     if (node <= 0) node = clfer_net_output_node(net) - 1; /* the input of the last layer, as training does */
   }
-  if (clfer_model_read_dataset(model, format, data, majority, &store)) {
-    rc = clfer_app_fail("cannot read the data");
-    goto done;
-  }
-  truth = malloc(((size_t)store->n + 1) * sizeof *truth);
-  ids = malloc(((size_t)store->n + 1) * sizeof *ids);
-  if (!truth || !ids) {
-    rc = clfer_app_fail("out of memory");
-    goto done;
-  }
-  clfer_model_truth(store, clfer_model_classes(model), majority, truth);
-  for (int i = 0; i < store->n; i++)
-    if ((split < 0 || store->split[i] == split) && truth[i] >= 0) ids[n++] = i;
-  if (n == 0) {
-    fprintf(stderr, "clfer features: %s (%s) has no labelled samples in split %s\n", data, format, split_name);
-    rc = 1;
-    goto done;
-  }
+  if ((rc = clfer_app_data_select("features", &d, model, &store, &truth, &ids, &n))) goto done;
   if (!(f = fopen(out_path, "w"))) {
     fprintf(stderr, "clfer features: cannot write %s: %s\n", out_path, strerror(errno));
     rc = 1;
     goto done;
   }
   feat_ctx_t ctx = {f, truth, clfer_model_node_size(model, node)};
-  if (clfer_model_run_store(model, store, ids, n, batch, node, write_rows, &ctx)) {
+  if (clfer_model_run_store(model, store, ids, n, d.batch, node, write_rows, &ctx)) {
     rc = clfer_app_fail("feature extraction failed");
     goto done;
   }

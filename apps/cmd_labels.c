@@ -50,20 +50,6 @@ static void usage_em(FILE *o, const char *sub) {
                "OUT columns: image,truth,<classes> (the posterior). Class priors go to stderr.\n");
 }
 
-/* Writes a CSV field, quoted when it holds a separator, quote or newline. */
-static void put_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\r\n")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
 static const char *usage_name(int split) {
   static const char *const names[] = {"Training", "PublicTest", "PrivateTest"};
   return split >= 0 && split < 3 ? names[split] : "?";
@@ -129,7 +115,7 @@ static int cmd_ferplus(int argc, char **argv) {
     count[s->split[i]][o]++;
     if (o != CLFER_FERPLUS_KEEP) continue;
     fprintf(f, "%s,", usage_name(s->split[i]));
-    put_field(f, s->names[i]);
+    clfer_app_csv_field(f, s->names[i]);
     for (int k = 0; k < CLFER_FERPLUS_EMOTIONS; k++) fprintf(f, ",%.6f", dist[k]);
     fputc('\n', f);
   }
@@ -281,18 +267,18 @@ static int cmd_em(int argc, char **argv, int dawid_skene) {
   fprintf(f, dawid_skene ? "image,truth" : "image,truth,single_label");
   for (int c2 = 0; c2 < k; c2++) {
     fputc(',', f);
-    put_field(f, a->class_names[c2]);
+    clfer_app_csv_field(f, a->class_names[c2]);
   }
   fputc('\n', f);
   for (int j = 0; j < a->num_items; j++) {
-    put_field(f, a->item_names[j]);
+    clfer_app_csv_field(f, a->item_names[j]);
     fputc(',', f);
-    put_field(f, a->class_names[dawid_skene ? ds->label[j] : em->label[j]]);
+    clfer_app_csv_field(f, a->class_names[dawid_skene ? ds->label[j] : em->label[j]]);
     if (dawid_skene) {
       for (int c2 = 0; c2 < k; c2++) fprintf(f, ",%.6f", ds->posterior[(size_t)j * k + c2]);
     } else {
       fputc(',', f);
-      if (em->single[j] >= 0) put_field(f, a->class_names[em->single[j]]);
+      if (em->single[j] >= 0) clfer_app_csv_field(f, a->class_names[em->single[j]]);
       double s = 0;
       for (int c2 = 0; c2 < k; c2++) s += em->truth[(size_t)j * k + c2];
       for (int c2 = 0; c2 < k; c2++) fprintf(f, ",%.6f", s > 0 ? em->truth[(size_t)j * k + c2] / s : 0.0);
@@ -303,14 +289,14 @@ static int cmd_em(int argc, char **argv, int dawid_skene) {
     fprintf(fa, "annotator,truth");
     for (int c2 = 0; c2 < k; c2++) {
       fputc(',', fa);
-      put_field(fa, a->class_names[c2]);
+      clfer_app_csv_field(fa, a->class_names[c2]);
     }
     fputc('\n', fa);
     for (int i = 0; i < a->num_annotators; i++)
       for (int t = 0; t < k; t++) {
-        put_field(fa, a->annotator_names[i]);
+        clfer_app_csv_field(fa, a->annotator_names[i]);
         fputc(',', fa);
-        put_field(fa, a->class_names[t]);
+        clfer_app_csv_field(fa, a->class_names[t]);
         for (int c2 = 0; c2 < k; c2++) fprintf(fa, ",%.6f", ds->confusion[((size_t)i * k + t) * k + c2]);
         fputc('\n', fa);
       }
@@ -320,7 +306,7 @@ static int cmd_em(int argc, char **argv, int dawid_skene) {
     for (int l = 0; l < a->num_labels; l++) count[a->annotator[l]]++;
     fprintf(fa, "annotator,reliability,labels\n");
     for (int i = 0; i < a->num_annotators; i++) {
-      put_field(fa, a->annotator_names[i]);
+      clfer_app_csv_field(fa, a->annotator_names[i]);
       fprintf(fa, ",%.6f,%d\n", em->alpha[i], count[i]);
     }
     free(count);

@@ -143,19 +143,6 @@ static clfer_status predict_images(predictor_t *p, const clfer_image_t *images, 
   return CLFER_OK;
 }
 
-static void csv_field(FILE *f, const char *s) {
-  if (!strpbrk(s, ",\"\n\r")) {
-    fputs(s, f);
-    return;
-  }
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -301,7 +288,7 @@ int clfer_cmd_predict(int argc, char **argv) {
     list = cJSON_AddArrayToObject(root, "predictions");
   } else {
     printf("file");
-    for (int k = 0; k < p.k; k++) putchar(','), csv_field(stdout, names[k]);
+    for (int k = 0; k < p.k; k++) putchar(','), clfer_app_csv_field(stdout, names[k]);
     printf(",predicted\n");
   }
   for (int start = 0; start < files.n && !rc; start += batch) {
@@ -321,10 +308,10 @@ int clfer_cmd_predict(int argc, char **argv) {
         cJSON_AddStringToObject(item, "predicted", names[best]);
         cJSON_AddItemToArray(list, item);
       } else {
-        csv_field(stdout, files.paths[start + i]);
+        clfer_app_csv_field(stdout, files.paths[start + i]);
         for (int k = 0; k < p.k; k++) printf(",%.6f", row[k]);
         putchar(',');
-        csv_field(stdout, names[best]);
+        clfer_app_csv_field(stdout, names[best]);
         putchar('\n');
       }
     }

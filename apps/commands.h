@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include "clfer/infer.h"
+
 typedef struct clfer_command {
   const char *name;
   int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
@@ -33,6 +35,21 @@ struct clfer_scores;
 void clfer_app_print_scores(const struct clfer_confusion *c, const struct clfer_scores *s);
 /* mkdir -p; 0 on success, else -1 with the library's error message set. */
 int clfer_app_mkdir_p(const char *dir);
+/* Writes a CSV field, quoted (RFC 4180) when it holds a separator, quote or newline. */
+void clfer_app_csv_field(FILE *f, const char *s);
+/* The dataset options `clfer eval` and `clfer features` share. */
+typedef struct clfer_app_data {
+  const char *data, *format, *split_name, *labels; /* --data --format --split --labels */
+  int split_given, batch;                          /* --split seen; --batch */
+  int majority, split;                             /* set by clfer_app_data_check (split −1: all) */
+} clfer_app_data_t;
+/* Checks --labels, --split (folders and CK+, which have no splits, default to all samples) and
+ * --batch; 0, or 2 after a message naming `cmd`. */
+int clfer_app_data_check(const char *cmd, clfer_app_data_t *d);
+/* Reads the dataset for the model and picks the labelled samples of the split: *store, *truth
+ * (the evaluation label of every sample) and ids[*n]. 0, or 1 after a message. */
+int clfer_app_data_select(const char *cmd, const clfer_app_data_t *d, clfer_model_t *model, clfer_store_t **store,
+                          int **truth, int **ids, int *n);
 /* True when argv[i] is -h or --help. */
 int clfer_app_is_help(const char *arg);
 

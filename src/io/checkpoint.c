@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "clfer/nn.h"
-#include "nn/graph_json.h"
+#include "clfer/onnx.h"
 #include "nn/net_internal.h"
 
 #define MAX_HEADER_BYTES (64u << 20)
@@ -53,25 +53,6 @@ static cJSON *shape_json(const clfer_tensor_t *t) {
   return a;
 }
 
-static char *graph_json(const clfer_net_t *net) {
-  cJSON *layers = cJSON_CreateArray();
-  for (int i = 0; i < net->n_nodes; i++) {
-    const clfer__node_t *n = &net->nodes[i];
-    cJSON *l = cJSON_CreateObject();
-    cJSON_AddStringToObject(l, "name", n->name);
-    cJSON_AddStringToObject(l, "type", n->vt->type);
-    cJSON *ins = cJSON_AddArrayToObject(l, "inputs");
-    for (int j = 0; j < n->n_inputs; j++) cJSON_AddItemToArray(ins, cJSON_CreateString(net->nodes[n->inputs[j]].name));
-    cJSON *shape = cJSON_AddArrayToObject(l, "shape");
-    for (int j = 0; j < n->out_ndim; j++) cJSON_AddItemToArray(shape, cJSON_CreateNumber(n->out_shape[j]));
-    clfer__graph_layer_config(l, net, i); /* enough to rebuild models that have no zoo name */
-    cJSON_AddItemToArray(layers, l);
-  }
-  char *s = cJSON_PrintUnformatted(layers);
-  cJSON_Delete(layers);
-  return s;
-}
-
 clfer_status clfer_net_save(clfer_net_t *net, const char *path, const clfer_meta_t *meta,
                             const clfer_named_tensor_t *extra, int n_extra) {
   clfer_status st = CLFER_OK;
@@ -102,7 +83,7 @@ clfer_status clfer_net_save(clfer_net_t *net, const char *path, const clfer_meta
   cJSON *md = cJSON_AddObjectToObject(header, "__metadata__");
   cJSON_AddStringToObject(md, "format", "pt");
   cJSON_AddStringToObject(md, "clfer.model", net->description[0] ? net->description : "{}");
-  graph = graph_json(net);
+  graph = clfer_net_graph_json(net); /* enough to rebuild models that have no zoo name */
   cJSON_AddStringToObject(md, "clfer.graph", graph ? graph : "[]");
   for (int i = 0; meta && i < meta->count; i++) cJSON_AddStringToObject(md, meta->keys[i], meta->values[i] ? meta->values[i] : "");
   size_t offset = 0;

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "clfer/onnx.h"
-#include "graph_json.h"
 #include "net_internal.h"
 
 static void add_pair(cJSON *o, const char *key, int a, int b) {
@@ -17,7 +16,9 @@ static void add_pair(cJSON *o, const char *key, int a, int b) {
   cJSON_AddItemToArray(arr, cJSON_CreateNumber(b));
 }
 
-void clfer__graph_layer_config(cJSON *l, const clfer_net_t *net, int node) {
+/* Adds node `node`'s configuration (kernel, stride, units, ...) and the output/features marks to
+ * `l`, an object that already holds name, type, inputs and shape. */
+static void layer_config(cJSON *l, const clfer_net_t *net, int node) {
   const clfer__node_t *n = &net->nodes[node];
   const clfer__layer_vtable_t *vt = n->vt;
   if (vt == &clfer__conv2d_layer) {
@@ -65,7 +66,7 @@ char *clfer_net_graph_json(const clfer_net_t *net) {
     for (int j = 0; j < n->n_inputs; j++) cJSON_AddItemToArray(ins, cJSON_CreateString(net->nodes[n->inputs[j]].name));
     cJSON *shape = cJSON_AddArrayToObject(l, "shape");
     for (int j = 0; j < n->out_ndim; j++) cJSON_AddItemToArray(shape, cJSON_CreateNumber(n->out_shape[j]));
-    clfer__graph_layer_config(l, net, i);
+    layer_config(l, net, i);
     cJSON_AddItemToArray(layers, l);
   }
   char *s = cJSON_PrintUnformatted(layers);
