@@ -65,8 +65,9 @@ static int run(int argc, char **argv, int profile_mode) {
   } else if (clfer_train(&o, &res)) {
     rc = clfer_app_fail("training failed");
   } else {
-    printf("run: %s (%d epochs, %ld steps, %.0f img/s, data wait %.1f%%)\n", res.run_dir, res.epochs_run, res.steps,
-           res.images_per_second, 100 * res.data_wait_share);
+    printf("run: %s (%d epochs, %ld steps, %.0f img/s, data wait %.1f%%, pre-processing on the %s)\n", res.run_dir,
+           res.epochs_run, res.steps, res.images_per_second, 100 * res.data_wait_share,
+           res.preprocess_on_device ? "device" : "host");
     printf("best validation epoch %d: valid accuracy %.2f%%, mean diagonal %.2f%%\n", res.best_epoch,
            100 * res.best_valid_accuracy, 100 * res.best_valid_mean_diagonal);
     printf("test accuracy %.2f%%, mean diagonal %.2f%%\n", 100 * res.test_accuracy, 100 * res.test_mean_diagonal);

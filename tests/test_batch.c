@@ -59,14 +59,13 @@ static int run_epoch(clfer_batcher_t *b, const dataset_t *d, const clfer_batcher
       cr_assert(id >= 0 && id < N);
       ids[count++] = id;
       for (int k = 0; k < K; k++) cr_assert_eq(batch.targets[j * K + k], d->targets[id * K + k], "torn targets");
-      if (o->where == CLFER_BATCH_HOST) {
-        cr_assert_null(batch.images);
+      cr_assert((batch.data == NULL) != (batch.images == NULL), "a batch carries exactly one form");
+      if (batch.data) {
         cr_assert_eq(clfer_preprocess_host(d->images + id * H * W, H, W, 1, batch.matrices + 6 * j, &o->preproc, want),
                      CLFER_OK);
         cr_assert_arr_eq(batch.data + per * j, want, per * sizeof *want, "torn data: sample %d of batch %d", j,
                          batch.index);
       } else {
-        cr_assert_null(batch.data);
         cr_assert_arr_eq(batch.images + (size_t)j * H * W, d->images + id * H * W, H * W, "torn images");
       }
     }
@@ -129,6 +128,42 @@ Test(batch, deterministic_for_a_seed_and_epochs_differ) {
                CLFER_OK);
   cr_assert_arr_eq(x.matrices, m, sizeof m);
   clfer_batcher_destroy(a), clfer_batcher_destroy(b), clfer_batcher_destroy(c);
+  free(d);
+}
+
+Test(batch, switching_to_the_device_form_mid_epoch_keeps_the_sequence) {
+  dataset_t *d = make_dataset();
+  clfer_batcher_options_t o = small_options();
+  clfer_batcher_t *a, *b;
+  cr_assert_eq(clfer_batcher_create(d->images, N, H, W, 1, d->targets, K, &o, &a), CLFER_OK);
+  cr_assert_eq(clfer_batcher_create(d->images, N, H, W, 1, d->targets, K, &o, &b), CLFER_OK);
+  int ia[N];
+  run_epoch(a, d, &o, 3, ia, 0);
+  cr_assert_eq(clfer_batcher_start_epoch(b, 3), CLFER_OK);
+  int count = 0, forms[2] = {0}, switched_at = -1, back_at = -1;
+  for (int i = 0;; i++) {
+    clfer_batch_t x;
+    cr_assert_eq(clfer_batcher_next(b, &x), CLFER_OK, "%s", clfer_last_error());
+    if (x.n == 0) break;
+    if (x.images && switched_at < 0) switched_at = i;
+    if (x.data && switched_at >= 0 && back_at < 0) back_at = i;
+    forms[x.images != NULL]++;
+    for (int j = 0; j < x.n; j++) {
+      cr_assert_eq(x.sample_ids[j], ia[count], "batch %d sample %d: the switch changed the order", i, j);
+      const uint8_t *img = d->images + x.sample_ids[j] * H * W;
+      if (x.images) cr_assert_arr_eq(x.images + (size_t)j * H * W, img, H * W, "torn images in batch %d", i);
+      count++;
+    }
+    if (i == 2) cr_assert_eq(clfer_batcher_set_where(b, CLFER_BATCH_DEVICE), CLFER_OK);
+    if (i == 7) cr_assert_eq(clfer_batcher_set_where(b, CLFER_BATCH_HOST), CLFER_OK);
+  }
+  cr_assert_eq(count, N);
+  /* the worker may hold one batch of the old form, so each change shows after one or two batches */
+  cr_assert(switched_at == 3 || switched_at == 4, "device form from batch %d", switched_at);
+  cr_assert(back_at == 8 || back_at == 9, "host form again from batch %d", back_at);
+  cr_assert(forms[0] > 0 && forms[1] > 0);
+  cr_assert_eq(clfer_batcher_set_where(b, (clfer_batch_where)7), CLFER_INVALID_ARGUMENT);
+  clfer_batcher_destroy(a), clfer_batcher_destroy(b);
   free(d);
 }
 

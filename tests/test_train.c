@@ -4,7 +4,8 @@
  * optimizer state and class centres to an uninterrupted one; a non-finite loss stops the run
  * with the step range, the layer and a hint; progress is a bar on a terminal, log lines
  * otherwise; the IPA2LT recipe runs end to end (coders, union, LTNet, baselines, report); a
- * staged transfer loads a checkpoint into a model with another head. */
+ * staged transfer loads a checkpoint into a model with another head; batches pre-processed on the
+ * device train like host ones and a resume keeps the choice. */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "clfer/train.h"
 #include "test_util.h"
+#include "train/prep_placement.h"
 
 #define DATA_DIR CLFER_TEST_TMP "/train_synth"
 
@@ -245,6 +247,96 @@ Test(train, resume_without_checkpoint_fails_cleanly) {
   cr_assert_neq(train(recipe, out, NULL, 0, 0, 1, &res), CLFER_OK);
   cr_assert(strstr(clfer_last_error(), "--resume") && strstr(clfer_last_error(), "last.safetensors"), "%s",
             clfer_last_error());
+}
+
+/* ---- where batches are pre-processed (data.preprocess_on) ---- */
+
+/* Reads metrics.jsonl: each epoch's train loss and preprocess_on; returns the line count. */
+static int read_metrics(const char *run, double *loss, char (*on)[8], int max) {
+  char path[1300], line[4096];
+  snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "no %s", path);
+  int n = 0;
+  while (n < max && fgets(line, sizeof line, f)) {
+    cJSON *o = cJSON_Parse(line);
+    cr_assert_not_null(o, "%s: not JSON: %s", path, line);
+    loss[n] = cJSON_GetObjectItem(o, "train_loss")->valuedouble;
+    cJSON *p = cJSON_GetObjectItem(o, "preprocess_on");
+    cr_assert(cJSON_IsString(p), "%s: no preprocess_on: %s", path, line);
+    snprintf(on[n], sizeof on[n], "%s", p->valuestring);
+    cJSON_Delete(o);
+    n++;
+  }
+  fclose(f);
+  return n;
+}
+
+Test(train, device_preprocessing_agrees_with_host_and_resumes_on_the_device, .timeout = 240) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_prep_on");
+  char text[4096];
+  snprintf(text, sizeof text, "%s[augment]\nenabled = true\n", recipe_text);
+  char recipe[1200], run[4][1200];
+  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "prep.ini", text));
+  const char *names[4] = {"host", "device", "full", "parts"};
+  for (int i = 0; i < 4; i++) snprintf(run[i], sizeof run[i], "%s/%s", dir, names[i]);
+  double loss[2][4];
+  char on[2][4][8];
+  clfer_train_result_t res;
+
+  /* with lr 0 the weights stay put, so the epoch's loss compares the inputs the two paths make:
+   * the same augmented, FER+-normalised faces (to ~1e-6) give the same loss */
+  const char *frozen[] = {"data.train_limit=96", "data.eval_limit=32", "train.batch_size=32", "optim.lr=0",
+                          "train.epochs=1", "data.preprocess_on=host"};
+  cr_assert_eq(train(recipe, run[0], frozen, 6, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  frozen[5] = "data.preprocess_on=device";
+  cr_assert_eq(train(recipe, run[1], frozen, 6, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  for (int i = 0; i < 2; i++) cr_assert_eq(read_metrics(run[i], loss[i], on[i], 4), 1);
+  cr_assert_str_eq(on[0][0], "host");
+  cr_assert_str_eq(on[1][0], "device");
+  cr_assert_float_eq(loss[1][0], loss[0][0], 1e-5 * loss[0][0], "train loss %.7g on the device, %.7g on the host",
+                     loss[1][0], loss[0][0]);
+
+  /* a run on the device path stopped after epoch 0 and resumed with `auto` keeps the device
+   * (the checkpoint records the choice) and ends bit-identical to the uninterrupted run */
+  const char *sets[] = {"data.train_limit=96", "data.eval_limit=32", "train.batch_size=32", "train.epochs=2",
+                        "data.preprocess_on=device"};
+  cr_assert_eq(train(recipe, run[2], sets, 5, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(train(recipe, run[3], sets, 5, 3, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  sets[4] = "data.preprocess_on=auto";
+  cr_assert_eq(train(recipe, run[3], sets, 5, 0, 1, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(read_metrics(run[3], loss[0], on[0], 4), 2);
+  cr_assert_str_eq(on[0][1], "device", "the resumed epoch ran on the %s", on[0][1]);
+  char a[1300], b[1300];
+  snprintf(a, sizeof a, "%s/last.safetensors", run[2]);
+  snprintf(b, sizeof b, "%s/last.safetensors", run[3]);
+  assert_same_tensors(a, b);
+
+  /* auto with train.deterministic (the recipe's) decides by device type: PoCL is a CPU */
+  sets[3] = "train.epochs=1";
+  cr_assert_eq(train(recipe, run[0], sets, 5, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(read_metrics(run[0], loss[0], on[0], 4), 1);
+  cr_assert_str_eq(on[0][0], clfer_runtime_device(test_runtime())->is_cpu ? "host" : "device");
+}
+
+/* The measured choice: the device path adds its time to every step, the host path costs the
+ * loop's wait; noise and tiny waits do not move the work. */
+Test(train, preprocessing_moves_to_the_device_only_when_that_shortens_the_step) {
+  clfer__prep_measure_t m = {.steps = 4, .wait_per_step = 0.004, .step_seconds = 0.010, .device_seconds = 0.0002};
+  cr_assert(clfer__prep_prefers_device(&m), "a GPU waiting 4 of 10 ms for a 0.2 ms job");
+  m.wait_per_step = 0;
+  cr_assert_not(clfer__prep_prefers_device(&m), "no wait, nothing to gain");
+  m = (clfer__prep_measure_t){.steps = 4, .wait_per_step = 0.0021, .step_seconds = 0.17, .device_seconds = 0.0024};
+  cr_assert_not(clfer__prep_prefers_device(&m), "PoCL: the device path costs more than the wait");
+  m = (clfer__prep_measure_t){.steps = 4, .wait_per_step = 0.0011, .step_seconds = 0.1, .device_seconds = 0.0001};
+  cr_assert_not(clfer__prep_prefers_device(&m), "a wait of 1.1 %% of the step is noise");
+  m = (clfer__prep_measure_t){.steps = 4, .wait_per_step = 0.0011, .step_seconds = 0.01, .device_seconds = 0.001};
+  cr_assert_not(clfer__prep_prefers_device(&m), "within the 25 %% margin");
+  m.steps = 0;
+  m.wait_per_step = 1;
+  cr_assert_not(clfer__prep_prefers_device(&m), "nothing measured");
 }
 
 /* ---- the CLI: non-finite loss, progress ---- */

@@ -30,7 +30,7 @@ typedef struct clfer_batcher_options {
   uint64_t seed;
   clfer_augment_config_t augment_config; /* also gives the base matrix (resize/crop family) */
   clfer_preproc_t preproc;               /* output size, channels, normalisation */
-  clfer_batch_where where;
+  clfer_batch_where where; /* of the first batches; see clfer_batcher_set_where */
   const int *subset; /* optional sample indices (e.g. the train split); copied; NULL = all */
   int subset_size;
 } clfer_batcher_options_t;
@@ -69,6 +69,10 @@ clfer_status clfer_batcher_start_epoch(clfer_batcher_t *b, int epoch);
 /* The next batch of the current epoch, waiting for the worker if needed; batch->n == 0 at the
  * end of the epoch. CLFER_INVALID_ARGUMENT before any start_epoch. */
 clfer_status clfer_batcher_next(clfer_batcher_t *b, clfer_batch_t *batch);
+/* Changes the form of the batches whose filling has not begun (the worker may already hold the
+ * next one in the old form): each batch says its form by which of data / images it carries. The
+ * training loop moves pre-processing to the device this way when the host worker is too slow. */
+clfer_status clfer_batcher_set_where(clfer_batcher_t *b, clfer_batch_where where);
 int clfer_batcher_batches_per_epoch(const clfer_batcher_t *b);
 int clfer_batcher_num_samples(const clfer_batcher_t *b); /* per epoch, before drop_last */
 clfer_batcher_stats_t clfer_batcher_stats(const clfer_batcher_t *b);

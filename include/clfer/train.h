@@ -35,6 +35,7 @@ typedef struct clfer_train_result {
   double latent_truth_agreement; /* IPA2LT: LTNet's latent truth vs truth.csv on the training faces; NaN otherwise */
   double images_per_second;     /* training throughput of the last epoch */
   double data_wait_share;       /* time waiting for batches / training time */
+  int preprocess_on_device;     /* the last stage's training batches ended up pre-processed on the device */
   long steps;
   char run_dir[1024];
   char confusion_svg[1100];

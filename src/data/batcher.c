@@ -15,6 +15,7 @@ enum { SLOT_FREE = 0, SLOT_FILLING, SLOT_READY, SLOT_HELD };
 typedef struct slot {
   int state;
   int batch_index, n;
+  clfer_batch_where where; /* the form of this slot's batch, fixed when its fill begins */
   clfer_status status; /* a failure while filling, handed to the caller by next() */
   int *ids;
   float *data, *matrices, *targets;
@@ -34,6 +35,7 @@ struct clfer_batcher {
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  clfer_batch_where where; /* for batches whose fill has not begun (clfer_batcher_set_where) */
   int quit, active, worker_busy;
   int epoch, fill_next, take_next, held;
   slot_t slots[2];
@@ -67,6 +69,13 @@ static clfer_status fill_slot(clfer_batcher_t *b, slot_t *s, int bi) {
   size_t img_bytes = (size_t)b->h * b->w * b->c;
   s->n = count;
   s->batch_index = bi;
+  /* a slot gets the buffers of the other form the first time it is filled in that form */
+  if (s->where == CLFER_BATCH_DEVICE && !s->images && !(s->images = malloc((size_t)o->batch_size * img_bytes)))
+    return clfer_set_error(CLFER_OUT_OF_MEMORY, "batcher: %d images of %zu bytes", o->batch_size, img_bytes);
+  if (s->where == CLFER_BATCH_HOST && !s->data &&
+      !(s->data = malloc((size_t)o->batch_size * b->out_floats * sizeof *s->data)))
+    return clfer_set_error(CLFER_OUT_OF_MEMORY, "batcher: %d pre-processed samples of %zu floats", o->batch_size,
+                           b->out_floats);
   for (int j = 0; j < count; j++) {
     int id = b->order[first + j];
     s->ids[j] = id;
@@ -78,7 +87,7 @@ static clfer_status fill_slot(clfer_batcher_t *b, slot_t *s, int bi) {
                    : clfer_augment_base_matrix(&o->augment_config, b->h, b->w, o->preproc.out_h, o->preproc.out_w, m);
     if (st) return st;
     const uint8_t *src = b->images + (size_t)id * img_bytes;
-    if (o->where == CLFER_BATCH_DEVICE) {
+    if (s->where == CLFER_BATCH_DEVICE) {
       memcpy(s->images + (size_t)j * img_bytes, src, img_bytes);
     } else {
       st = clfer_preprocess_host(src, b->h, b->w, b->c, m, &o->preproc, s->data + (size_t)j * b->out_floats);
@@ -100,6 +109,7 @@ static void *worker_main(void *arg) {
     }
     int bi = b->fill_next++;
     s->state = SLOT_FILLING;
+    s->where = b->where;
     b->worker_busy = 1;
     pthread_mutex_unlock(&b->mu);
 
@@ -160,6 +170,7 @@ clfer_status clfer_batcher_create(const uint8_t *images, int n, int h, int w, in
   b->batches = o->drop_last ? b->pool_size / o->batch_size : (b->pool_size + o->batch_size - 1) / o->batch_size;
   b->out_floats = (size_t)o->preproc.out_c * o->preproc.out_h * o->preproc.out_w;
   b->held = -1;
+  b->where = o->where;
   b->pool = malloc((size_t)b->pool_size * sizeof *b->pool);
   b->order = malloc((size_t)b->pool_size * sizeof *b->order);
   int ok = b->pool && b->order;
@@ -258,11 +269,21 @@ clfer_status clfer_batcher_next(clfer_batcher_t *b, clfer_batch_t *batch) {
   batch->n = s->n;
   batch->index = s->batch_index;
   batch->sample_ids = s->ids;
-  batch->data = s->data;
-  batch->images = s->images;
+  batch->data = s->where == CLFER_BATCH_HOST ? s->data : NULL;
+  batch->images = s->where == CLFER_BATCH_DEVICE ? s->images : NULL;
   batch->matrices = s->matrices;
   batch->targets = s->targets;
   batch->wait_seconds = waited;
+  return CLFER_OK;
+}
+
+clfer_status clfer_batcher_set_where(clfer_batcher_t *b, clfer_batch_where where) {
+  if (!b) return clfer_set_error(CLFER_INVALID_ARGUMENT, "batcher_set_where: NULL");
+  if (where != CLFER_BATCH_HOST && where != CLFER_BATCH_DEVICE)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "batcher_set_where: unknown `where` %d", (int)where);
+  pthread_mutex_lock(&b->mu);
+  b->where = where;
+  pthread_mutex_unlock(&b->mu);
   return CLFER_OK;
 }
 

@@ -46,6 +46,9 @@ static const schema_key_t schema[] = {
     {"data", "distribution_file", T_PATH, "", NULL, "rafdb: the crowd distribution file (name v1..v7) as votes"},
     {"data", "preprocess", T_ENUM, "ferplus", "none|unit|ferplus|minmax|imagenet",
      "pixel normalisation: unit/none v/255; minmax: per-image stretch, v/255; imagenet: stretch, v/255, ImageNet mean/std"},
+    {"data", "preprocess_on", T_ENUM, "auto", "auto|host|device",
+     "where training batches are augmented and pre-processed: a host thread, an OpenCL kernel, or auto (measured in "
+     "the first steps; with train.deterministic the device on GPUs and the host on CPUs)"},
     {"data", "gray_to_rgb", T_BOOL, "false", NULL, "replicate gray images into a 3-channel model's input (else an error)"},
     {"labels", "scheme", T_ENUM, "majority", "majority|probability|crossentropy|multi_target|votes|hard",
      "FER+ label scheme (METHODS.md); votes = the raw vote distribution (Ohlsen); hard = the dataset's single label"},
@@ -89,7 +92,7 @@ static const schema_key_t schema[] = {
     {"train", "early_stop", T_INT, "0", NULL, "stop after this many epochs without improvement (0: off)"},
     {"train", "early_stop_on", T_ENUM, "valid_accuracy", "valid_accuracy|valid_loss", "what early stopping watches"},
     {"train", "select", T_ENUM, "best_valid", "best_valid|last", "which epoch's weights are reported and kept"},
-    {"train", "deterministic", T_BOOL, "false", NULL, "bit-reproducible runs (resume equals uninterrupted)"},
+    {"train", "deterministic", T_BOOL, "false", NULL, "no timing-dependent choices (data.preprocess_on = auto decides by device type), so runs are bit-reproducible"},
     {"ipa2lt", "coder_epochs", T_INT, "10", NULL, "IPA2LT step 1: epochs of each machine coder (one per labelled set)"},
     {"ipa2lt", "baselines", T_BOOL, "false", NULL,
      "also train the paper's baselines: a CNN on Dawid-Skene EM's truth, a CNN on both human sets"},

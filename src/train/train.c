@@ -22,6 +22,7 @@
 #include "clfer/optim.h"
 #include "clfer/train.h"
 #include "runtime/runtime_internal.h"
+#include "train/prep_placement.h"
 
 #include <cjson/cJSON.h>
 
@@ -61,6 +62,9 @@ typedef struct run {
   long stage_step0;  /* r->step when the current stage began (the optimizer's step count is relative) */
   double last_loss;  /* the previous epoch's train loss, for the progress bar */
   double wait_seconds, train_seconds;
+  /* where the training batches are augmented and pre-processed (data.preprocess_on) */
+  int prep_device;           /* the current stage's choice */
+  char resumed_prep_on[8];   /* the resumed stage's choice in last.safetensors; consumed by run_stage */
   /* LTNet (IPA2LT): per-coder labels come from the train store's coder_labels */
   int ltnet;                               /* loss.type = ltnet, outside the coder phase */
   int epochs_override;                     /* > 0: epochs of this run_stage call (coders) */
@@ -287,6 +291,7 @@ static clfer_augment_config_t augment_for(const run_t *r, const char *stage) {
 static clfer_status make_batcher(run_t *r, const char *stage, const clfer_store_t *s, const float *dist,
                                  const split_data_t *split, int train, clfer_batcher_t **out) {
   clfer_batcher_options_t bo = clfer_batcher_options_default();
+  bo.where = train && r->prep_device ? CLFER_BATCH_DEVICE : CLFER_BATCH_HOST;
   bo.batch_size = (int)I(r, stage, "train", "batch_size");
   bo.drop_last = 0;
   bo.shuffle = train;
@@ -673,6 +678,7 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
   }
   clfer_meta_set(&meta, "clfer.classes", classes);
   clfer_meta_set(&meta, "clfer.preprocess", S(r, stage, "data", "preprocess"));
+  clfer_meta_set(&meta, "clfer.preprocess_on", r->prep_device ? "device" : "host");
   int n_state = optim ? clfer_optim_state_count(optim) : 0;
   clfer_named_tensor_t *extra = calloc((size_t)n_state + 3, sizeof *extra);
   clfer_status st = extra ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory saving %s", path);
@@ -727,8 +733,8 @@ static void write_metrics(run_t *r, const char *stage, int stage_index, int epoc
   json_num(f, "test_accuracy", t->scores.accuracy, 0);
   json_num(f, "test_mean_diagonal", t->scores.mean_diagonal, 0);
   json_num(f, "seconds", seconds, 0);
-  json_num(f, "images_per_second", ips, 1);
-  fprintf(f, "}\n");
+  json_num(f, "images_per_second", ips, 0);
+  fprintf(f, "\"preprocess_on\":\"%s\"}\n", r->prep_device ? "device" : "host");
   fflush(f);
 }
 
@@ -781,6 +787,41 @@ static clfer_status nan_diagnosis(run_t *r, const clfer_tensor_t *x, const char 
                          where(r, stage, "optim", "lr", at, sizeof at));
 }
 
+/* data.preprocess_on = auto: the stage starts on the host path; the loop's wait for batches and
+ * its step time are measured over PREP_MEASURE_STEPS steps after PREP_WARMUP_STEPS, one batch is
+ * timed on the device, and the batches move to the device when that shortens the step. */
+enum { PREP_WARMUP_STEPS = 2, PREP_MEASURE_STEPS = 4 };
+
+static clfer_status measure_prep(run_t *r, clfer_batcher_t *batcher, const clfer_batch_t *batch, int batches,
+                                 const clfer_preproc_t *preproc, clfer__prep_measure_t *m, double *t0, double *wait0,
+                                 int *measuring) {
+  if (batch->index < PREP_WARMUP_STEPS) return CLFER_OK;
+  double now = clfer__now_seconds(), wait = clfer_batcher_stats(batcher).wait_seconds;
+  if (batch->index == PREP_WARMUP_STEPS) {
+    *t0 = now, *wait0 = wait;
+    return CLFER_OK;
+  }
+  int steps = batch->index - PREP_WARMUP_STEPS;
+  if (steps < PREP_MEASURE_STEPS && batch->index + 1 < batches) return CLFER_OK;
+  *measuring = 0;
+  m->steps = steps;
+  m->wait_per_step = (wait - *wait0) / steps;
+  m->step_seconds = (now - *t0) / steps;
+  const clfer_store_t *s = r->train_store;
+  clfer_status st = clfer__prep_time_device(r->rt, s->images, batch->sample_ids, batch->n, s->height, s->width,
+                                            s->channels, batch->matrices, preproc, &m->device_seconds);
+  if (st) return clfer_wrap_error(st, "data.preprocess_on = auto: timing the device path: ");
+  r->prep_device = clfer__prep_prefers_device(m);
+  if (r->prep_device && (st = clfer_batcher_set_where(batcher, CLFER_BATCH_DEVICE))) return st;
+  if (!r->opt->quiet)
+    fprintf(stderr,
+            "data: augmentation and pre-processing on the %s (measured: the loop waited %.2f ms per %.2f ms step for "
+            "the host worker; the device takes %.2f ms per batch)\n",
+            r->prep_device ? "device" : "host worker", 1e3 * m->wait_per_step, 1e3 * m->step_seconds,
+            1e3 * m->device_seconds);
+  return CLFER_OK;
+}
+
 static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
                               double best_metric, int best_epoch, int since_best, curves_t *curves,
                               clfer_train_result_t *res) {
@@ -827,6 +868,29 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     terms[n_terms++] = t;
   }
 
+  /* where the batches are pre-processed: fixed by the recipe, kept from before a resume, by
+   * device type (train.deterministic), or measured over the first steps (auto) */
+  clfer_preproc_t preproc;
+  if ((st = clfer_preproc_from_name(S(r, stage, "data", "preprocess"), r->in_c, r->in_h, r->in_w, &preproc))) return st;
+  const char *prep_on = S(r, stage, "data", "preprocess_on");
+  int prep_measure = 0;
+  const char *prep_why;
+  if (strcmp(prep_on, "auto") != 0) {
+    r->prep_device = strcmp(prep_on, "device") == 0, prep_why = "data.preprocess_on";
+  } else if (start_epoch > 0 && r->resumed_prep_on[0]) {
+    r->prep_device = strcmp(r->resumed_prep_on, "device") == 0, prep_why = "as measured before the resume";
+  } else if (B(r, stage, "train", "deterministic")) {
+    r->prep_device = !clfer_runtime_device(r->rt)->is_cpu, prep_why = "train.deterministic: by device type";
+  } else {
+    r->prep_device = 0, prep_measure = 1, prep_why = NULL;
+  }
+  r->resumed_prep_on[0] = '\0';
+  if (prep_why && !r->opt->quiet)
+    fprintf(stderr, "data: augmentation and pre-processing on the %s (%s)\n", r->prep_device ? "device" : "host worker",
+            prep_why);
+  clfer__prep_measure_t measured = {0};
+  double measure_t0 = 0, measure_wait0 = 0;
+
   clfer_batcher_t *batcher = NULL;
   if ((st = make_batcher(r, stage, r->train_store, r->train_dist, &r->train, 1, &batcher))) return st;
   int bs = (int)I(r, stage, "train", "batch_size");
@@ -845,10 +909,16 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
    * host never waits for the device inside a step. */
   struct {
     float *x, *targets, *labels, *coders;
+    uint8_t *images; /* device pre-processing: the gathered 8-bit images and their matrices */
+    float *matrices;
+    clfer_tensor_t dimages, dmatrices;
     cl_event uploaded;
   } slot[2] = {{0}};
   int cur = 0;
   size_t image_floats = (size_t)r->in_c * r->in_h * r->in_w;
+  const clfer_store_t *ts = r->train_store;
+  size_t image_bytes = (size_t)ts->height * ts->width * ts->channels;
+  int image_words = (int)(((size_t)bs * image_bytes + 3) / 4); /* the 8-bit batch travels as a float tensor */
   for (int i = 0; i < 2; i++) {
     slot[i].x = malloc((size_t)bs * image_floats * sizeof(float));
     slot[i].targets = malloc((size_t)bs * r->k * sizeof(float));
@@ -875,17 +945,44 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     clfer_batch_t batch;
     while (!(st = clfer_batcher_next(batcher, &batch)) && batch.n > 0) {
       int n = batch.n;
+      if (prep_measure && (st = measure_prep(r, batcher, &batch, batches, &preproc, &measured, &measure_t0,
+                                             &measure_wait0, &prep_measure)))
+        goto done;
       clfer_tensor_t xb = x, tb = targets, lb = labels;
       xb.shape[0] = tb.shape[0] = lb.shape[0] = n; /* a smaller last batch is a view of the same buffers */
       cur ^= 1;
       if ((st = clfer_event_wait(&slot[cur].uploaded))) goto done;
-      /* the batcher reuses batch.data on its next call: the slot keeps a copy for the async upload */
-      memcpy(slot[cur].x, batch.data, (size_t)n * image_floats * sizeof(float));
+      /* the batcher reuses its buffers on its next call: the slot keeps a copy for the async upload */
+      if (batch.images) {
+        if (!slot[cur].images) {
+          int ws[1] = {image_words}, ms[1] = {bs * 6};
+          slot[cur].images = malloc((size_t)image_words * 4);
+          slot[cur].matrices = malloc((size_t)bs * 6 * sizeof(float));
+          if (!slot[cur].images || !slot[cur].matrices) {
+            st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory for batches");
+            goto done;
+          }
+          if ((st = clfer_tensor_create(r->rt, 1, ws, &slot[cur].dimages)) ||
+              (st = clfer_tensor_create(r->rt, 1, ms, &slot[cur].dmatrices)))
+            goto done;
+          if (slot[cur].dmatrices.offset != 0) { /* augment.cl reads the matrices from the buffer's start */
+            st = clfer_set_error(CLFER_INTERNAL, "device pre-processing: matrices at offset %zu", slot[cur].dmatrices.offset);
+            goto done;
+          }
+        }
+        memcpy(slot[cur].images, batch.images, (size_t)n * image_bytes);
+        memcpy(slot[cur].matrices, batch.matrices, (size_t)n * 6 * sizeof(float));
+        if ((st = clfer_tensor_upload_async(&slot[cur].dimages, (const float *)(const void *)slot[cur].images)) ||
+            (st = clfer_tensor_upload_async(&slot[cur].dmatrices, slot[cur].matrices)))
+          goto done;
+      } else {
+        memcpy(slot[cur].x, batch.data, (size_t)n * image_floats * sizeof(float));
+      }
       /* scheme targets: PLD draws a fresh one-hot per (epoch, sample); ML uses (1−ε)·1[p>0] + ε */
       clfer_labels_targets(r->mode, batch.targets, batch.sample_ids, n, r->k, seed, (uint64_t)epoch,
                            slot[cur].targets);
       for (int i = 0; i < n; i++) slot[cur].labels[i] = (float)argmax(batch.targets + (size_t)i * r->k, r->k);
-      if ((st = clfer_tensor_upload_async(&xb, slot[cur].x)) ||
+      if ((!batch.images && (st = clfer_tensor_upload_async(&xb, slot[cur].x))) ||
           (st = clfer_tensor_upload_async(&tb, slot[cur].targets)) ||
           (st = clfer_tensor_upload_async(&lb, slot[cur].labels)))
         goto done;
@@ -900,6 +997,11 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       }
       /* behind every upload of this slot: waited on when the slot comes round again */
       if ((st = clfer_queue_marker(r->rt, &slot[cur].uploaded))) goto done;
+      if (batch.images &&
+          (st = clfer_preprocess_device(r->rt, slot[cur].dimages.buf, slot[cur].dimages.offset * sizeof(float), n,
+                                        ts->height, ts->width, ts->channels, NULL, slot[cur].dmatrices.buf, n,
+                                        &preproc, &xb)))
+        goto done;
       const clfer_tensor_t *logits;
       if ((st = clfer_net_forward(r->net, &xb, 1, (uint64_t)r->step, &logits))) goto done;
       if (!dlogits.buf || dlogits.shape[0] != n) {
@@ -935,6 +1037,11 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       }
     }
     if (st) goto done;
+    if (prep_measure) { /* an epoch too short to measure: the host worker keeps the work */
+      prep_measure = 0;
+      if (!r->opt->quiet)
+        fprintf(stderr, "data: augmentation and pre-processing on the host worker (too few batches to measure)\n");
+    }
     float loss_total = 0;
     if ((st = clfer_tensor_download(&loss_sum, &loss_total))) goto done;
     double train_seconds = clfer__now_seconds() - t0;
@@ -1013,6 +1120,8 @@ done:
   for (int i = 0; i < 2; i++) {
     clfer_event_wait(&slot[i].uploaded); /* the queue may still read the slot */
     free(slot[i].x), free(slot[i].targets), free(slot[i].labels), free(slot[i].coders);
+    free(slot[i].images), free(slot[i].matrices);
+    clfer_tensor_release(&slot[i].dimages), clfer_tensor_release(&slot[i].dmatrices);
   }
   clfer_tensor_release(&coder_labels);
   clfer_tensor_release(&x), clfer_tensor_release(&targets), clfer_tensor_release(&labels);
@@ -1087,10 +1196,6 @@ static double agreement(const int *pred, const int *truth, int n) {
     if (truth[i] >= 0) known++, hit += pred[i] == truth[i];
   return known ? (double)hit / known : NAN;
 }
-
-static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int start_epoch, clfer_optim_t *optim,
-                              double best_metric, int best_epoch, int since_best, curves_t *curves,
-                              clfer_train_result_t *res);
 
 /* Trains a side model (an IPA2LT machine coder or a baseline CNN) with the recipe's model and
  * optimizer for ipa2lt.coder_epochs on `train` (its TRAIN split, targets `train_dist`), tested on
@@ -1543,6 +1648,7 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((v = clfer_meta_get(&meta, "clfer.best_metric"))) best_metric = strtod(v, NULL);
     if ((v = clfer_meta_get(&meta, "clfer.best_epoch"))) best_epoch = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.since_best"))) since_best = atoi(v);
+    if ((v = clfer_meta_get(&meta, "clfer.preprocess_on"))) snprintf(r.resumed_prep_on, sizeof r.resumed_prep_on, "%s", v);
     if (resume_stage >= clfer_recipe_stage_count(r.recipe)) {
       st = clfer_set_error(CLFER_INVALID_ARGUMENT, "--resume: %s is from stage %d, but %s has %d stage(s)", last,
                            resume_stage, options->recipe, clfer_recipe_stage_count(r.recipe));
@@ -1630,6 +1736,7 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
   path_in(&r, "confusion_test.svg", res->confusion_svg, sizeof res->confusion_svg);
   res->steps = r.step;
   res->data_wait_share = r.train_seconds > 0 ? r.wait_seconds / r.train_seconds : 0;
+  res->preprocess_on_device = r.prep_device;
   if ((st = write_curves(&r, curves))) goto done;
   if (options->profile) {
     char path[1100];
