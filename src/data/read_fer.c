@@ -103,7 +103,7 @@ clfer_status clfer__read_ferplus_votes_csv(clfer__csv_t *p, int skipped_no_name[
   int r;
   while ((r = clfer__csv_next(p)) > 0) {
     clfer_split_t split;
-    const char *name;
+    const char *name = NULL;
     float votes[10];
     if ((st = plus_row(p, &pc, &split, &name, votes))) goto fail;
     if (!*name) {
@@ -224,7 +224,7 @@ clfer_status clfer__read_fer2013_csv(clfer__csv_t *f, clfer__csv_t *p, const clf
     snprintf(name, sizeof name, "fer%07ld", row - 1);
     if (p) {
       clfer_split_t psplit;
-      const char *pname;
+      const char *pname = NULL;
       float votes[10];
       if ((st = plus_row(p, &pc, &psplit, &pname, votes))) goto fail;
       if (psplit != split) {

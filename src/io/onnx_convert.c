@@ -286,7 +286,7 @@ static float half_to_float(uint16_t h) {
 /* A constant as malloc'ed floats (FP32 as is, FP16 converted); `expect` elements when > 0. */
 static clfer_status const_floats(conv_t *c, const Onnx__TensorProto *t, size_t expect, float **out, size_t *count) {
   *out = NULL;
-  size_t n;
+  size_t n = 0;
   clfer_status st = tensor_numel(c, t, &n);
   if (st) return st;
   if (expect && n != expect)
@@ -329,7 +329,7 @@ size_error:
 
 /* An INT64 constant (Reshape's shape). */
 static clfer_status const_ints(conv_t *c, const Onnx__TensorProto *t, int64_t *v, size_t max, size_t *count) {
-  size_t n;
+  size_t n = 0;
   clfer_status st = tensor_numel(c, t, &n);
   if (st) return st;
   if ((t->has_data_type ? t->data_type : 0) != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
@@ -591,7 +591,7 @@ static clfer_status op_add(conv_t *c) {
     const layer_t *la = &c->layers[a->layer], *lb = &c->layers[b->layer];
     if (la->ndim != lb->ndim || memcmp(la->shape, lb->shape, (size_t)la->ndim * sizeof(int)) != 0)
       return node_error(c, CLFER_UNSUPPORTED, "inputs of different shapes (broadcasting is not supported)");
-    int ins[2] = {a->layer, b->layer}, id;
+    int ins[2] = {a->layer, b->layer}, id = -1;
     if ((st = add_layer(c, "add", NULL, 2, ins, &id))) return st;
     set_shape(c, id, la->ndim, la->shape);
     return bind_outputs(c, id);
@@ -789,7 +789,7 @@ static clfer_status axis_is_one(conv_t *c, int64_t axis, int ndim) {
 
 static clfer_status op_concat(conv_t *c) {
   static const char *const allowed[] = {"axis", NULL};
-  int ins[8], id;
+  int ins[8], id = -1;
   int64_t axis;
   clfer_status st;
   if ((st = check_attrs(c, allowed))) return st;

@@ -52,7 +52,7 @@ static clfer_status lt_options(clfer_runtime_t *rt, const clfer_ltnet_params_t *
 clfer_status clfer_ltnet_init(clfer_runtime_t *rt, const clfer_ltnet_params_t *p, float diag, uint64_t seed,
                               clfer_tensor_t *transitions) {
   static const char op[] = "ltnet init";
-  int L;
+  int L = 0;
   clfer_status st = check_params(op, p, transitions, &L);
   if (st) return st;
   if (diag == 0.0f) diag = 10.0f;
@@ -87,7 +87,7 @@ clfer_status clfer_ltnet_init(clfer_runtime_t *rt, const clfer_ltnet_params_t *p
 }
 
 clfer_status clfer_ltnet_project(clfer_runtime_t *rt, const clfer_ltnet_params_t *p, clfer_tensor_t *transitions) {
-  int L;
+  int L = 0;
   char opt[512];
   clfer_status st = check_params("ltnet project", p, transitions, &L);
   if (st || (st = lt_options(rt, p, L, opt, sizeof opt))) return st;
@@ -101,7 +101,7 @@ clfer_status clfer_loss_ltnet_ex(clfer_runtime_t *rt, const clfer_ltnet_params_t
                                  const clfer_tensor_t *coder_labels, clfer_tensor_t *transitions,
                                  clfer_tensor_t *dtransitions, const clfer_loss_out_t *out) {
   static const char op[] = "ltnet loss";
-  int L, N, K;
+  int L = 0, N = 0, K = 0;
   char opt[512];
   clfer_status st;
   if (!rt) return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: no runtime", op);

@@ -62,7 +62,7 @@ clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batc
   if (st) return st;
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "y", y);
-  bn_dims_t d;
+  bn_dims_t d = {0};
   if ((st = bn_dims(op, x, &d))) return st;
   CLFER__CHECK_SAME(op, "x", x, "y", y);
   CLFER__CHECK_VEC(op, "gamma", gamma, d.C, x);
@@ -129,7 +129,7 @@ clfer_status clfer_batchnorm_forward_eval(clfer_runtime_t *rt, const clfer_batch
   if (st) return st;
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "y", y);
-  bn_dims_t d;
+  bn_dims_t d = {0};
   if ((st = bn_dims(op, x, &d))) return st;
   CLFER__CHECK_SAME(op, "x", x, "y", y);
   CLFER__CHECK_VEC(op, "gamma", gamma, d.C, x);
@@ -154,7 +154,7 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
   CLFER__CHECK_RT(op, rt);
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "dy", dy);
-  bn_dims_t d;
+  bn_dims_t d = {0};
   clfer_status st = bn_dims(op, x, &d);
   if (st) return st;
   CLFER__CHECK_SAME(op, "x", x, "dy", dy);

@@ -16,7 +16,7 @@ static clfer_status check(const char *what, const clfer_tensor_t *x, const clfer
 
 clfer_status clfer_dense_forward(clfer_runtime_t *rt, const clfer_tensor_t *x, const clfer_tensor_t *w,
                                  const clfer_tensor_t *b, clfer_tensor_t *y) {
-  int n, in, out;
+  int n = 0, in = 0, out = 0; /* set by check(); initialised for -O2's -Wmaybe-uninitialized */
   clfer_status st = check("forward", x, w, y, &n, &in, &out);
   if (st) return st;
   if (b && clfer_tensor_numel(b) != (size_t)out)
@@ -33,7 +33,7 @@ clfer_status clfer_dense_forward(clfer_runtime_t *rt, const clfer_tensor_t *x, c
 
 clfer_status clfer_dense_backward_data(clfer_runtime_t *rt, const clfer_tensor_t *dy, const clfer_tensor_t *w,
                                        clfer_tensor_t *dx) {
-  int n, in, out;
+  int n = 0, in = 0, out = 0; /* set by check(); initialised for -O2's -Wmaybe-uninitialized */
   clfer_status st = check("backward data", dx, w, dy, &n, &in, &out);
   if (st) return st;
   return clfer_sgemm(rt, 0, 0, n, in, out, 1.0f, dy->buf, dy->offset, out, w->buf, w->offset, in, 0.0f, dx->buf,
@@ -42,7 +42,7 @@ clfer_status clfer_dense_backward_data(clfer_runtime_t *rt, const clfer_tensor_t
 
 clfer_status clfer_dense_backward_weights(clfer_runtime_t *rt, const clfer_tensor_t *x, const clfer_tensor_t *dy,
                                           clfer_tensor_t *dw, clfer_tensor_t *db) {
-  int n, in, out;
+  int n = 0, in = 0, out = 0; /* set by check(); initialised for -O2's -Wmaybe-uninitialized */
   clfer_status st = check("backward weights", x, dw, dy, &n, &in, &out);
   if (st) return st;
   if ((st = clfer_sgemm(rt, 1, 0, out, in, n, 1.0f, dy->buf, dy->offset, out, x->buf, x->offset, in, 0.0f, dw->buf,
