@@ -1,14 +1,18 @@
 /* bench_augment.c — images per second of the pre-processing: the plain-C reference (one thread,
  * the batcher's host path) and kernels/augment.cl on the device (kernel only, and with the upload
  * of the gathered 8-bit batch and matrices), for FER+ (48→64, jitter, equalisation) and an
- * ImageNet-style gray→3 256/224 crop. Usage: bench_augment [batch] [repeats]. */
+ * ImageNet-style gray→3 256/224 crop; then the batcher's host path (FER+) with 1, 2, 4, 8
+ * threads (data.workers), up to the machine's cores. Usage: bench_augment [batch] [repeats]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "clfer.h"
 #include "clfer/augment.h"
+#include "clfer/batch.h"
 
 static double now(void) {
   struct timespec ts;
@@ -65,6 +69,27 @@ static int run(clfer_runtime_t *rt, const bench_case_t *bc, const uint8_t *imgs,
   return 0;
 }
 
+/* Images/s the batcher delivers with `threads` filling threads when the caller only takes batches. */
+static double batcher_rate(const uint8_t *imgs, int n, int threads, int reps) {
+  clfer_batcher_options_t o = clfer_batcher_options_default(); /* FER+ jitter, 48→64, normalisation */
+  o.batch_size = 64;
+  o.threads = threads;
+  clfer_batcher_t *b = NULL;
+  if (clfer_batcher_create(imgs, n, 48, 48, 1, NULL, 0, &o, &b)) return -1;
+  double t0 = 0;
+  long images = 0;
+  for (int e = 0; e <= reps; e++) { /* epoch 0 warms up */
+    if (e == 1) t0 = now();
+    clfer_batch_t x;
+    if (clfer_batcher_start_epoch(b, e)) break;
+    while (!clfer_batcher_next(b, &x) && x.n > 0)
+      if (e > 0) images += x.n;
+  }
+  double rate = images / (now() - t0);
+  clfer_batcher_destroy(b);
+  return rate;
+}
+
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 256, reps = argc > 2 ? atoi(argv[2]) : 10;
   if (n < 1 || reps < 1) {
@@ -94,6 +119,15 @@ int main(int argc, char **argv) {
   };
   int rc = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) rc |= run(rt, &cases[i], imgs, n, reps);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  printf("\nbatcher host path, FER+ 48->64 jitter + normalise, batch 64, %d images per epoch, %ld cores\n", n, cores);
+  printf("%-8s %12s %8s\n", "threads", "images/s", "speedup");
+  double one = 0;
+  for (int t = 1; t <= 8 && t <= cores; t *= 2) {
+    double r = batcher_rate(imgs, n, t, reps);
+    if (t == 1) one = r;
+    printf("%-8d %12.0f %7.2fx\n", t, r, one > 0 ? r / one : 0);
+  }
   if (rt) clfer_runtime_destroy(rt);
   free(imgs);
   return rc;

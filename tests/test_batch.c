@@ -1,6 +1,7 @@
 /* test_batch.c — the background batcher: every sample exactly once per epoch, seeded and
  * reproducible, epochs differ, drop_last and subsets, and under double buffering every batch the
- * caller sees is consistent (ids, targets, matrices and pre-processed data belong together). */
+ * caller sees is consistent (ids, targets, matrices and pre-processed data belong together);
+ * helper threads and a change of form mid-epoch leave the batches as they were. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,6 +165,55 @@ Test(batch, switching_to_the_device_form_mid_epoch_keeps_the_sequence) {
   cr_assert(forms[0] > 0 && forms[1] > 0);
   cr_assert_eq(clfer_batcher_set_where(b, (clfer_batch_where)7), CLFER_INVALID_ARGUMENT);
   clfer_batcher_destroy(a), clfer_batcher_destroy(b);
+  free(d);
+}
+
+/* Helper threads take samples of the same batch; every sample's matrix and pixels depend only on
+ * (seed, epoch, sample), so batches are byte-identical whatever the thread count and form. */
+Test(batch, helper_threads_give_identical_batches) {
+  dataset_t *d = make_dataset();
+  for (int form = 0; form < 2; form++) {
+    clfer_batcher_options_t o = small_options();
+    o.where = form ? CLFER_BATCH_DEVICE : CLFER_BATCH_HOST;
+    clfer_batcher_t *one, *many;
+    cr_assert_eq(clfer_batcher_create(d->images, N, H, W, 1, d->targets, K, &o, &one), CLFER_OK);
+    o.threads = 4;
+    cr_assert_eq(clfer_batcher_create(d->images, N, H, W, 1, d->targets, K, &o, &many), CLFER_OK, "%s",
+                 clfer_last_error());
+    size_t per = form ? (size_t)H * W : (size_t)16 * 16 * sizeof(float);
+    for (int epoch = 0; epoch < 3; epoch++) {
+      cr_assert_eq(clfer_batcher_start_epoch(one, epoch), CLFER_OK);
+      cr_assert_eq(clfer_batcher_start_epoch(many, epoch), CLFER_OK);
+      int batches = 0;
+      for (;;) {
+        clfer_batch_t x, y;
+        cr_assert_eq(clfer_batcher_next(one, &x), CLFER_OK);
+        cr_assert_eq(clfer_batcher_next(many, &y), CLFER_OK, "%s", clfer_last_error());
+        cr_assert_eq(x.n, y.n);
+        if (x.n == 0) break;
+        cr_assert_arr_eq(x.sample_ids, y.sample_ids, (size_t)x.n * sizeof(int));
+        cr_assert_arr_eq(x.matrices, y.matrices, (size_t)x.n * 6 * sizeof(float));
+        cr_assert_arr_eq(x.targets, y.targets, (size_t)x.n * K * sizeof(float));
+        const void *px = form ? (const void *)x.images : (const void *)x.data;
+        const void *py = form ? (const void *)y.images : (const void *)y.data;
+        cr_assert_arr_eq(px, py, (size_t)x.n * per, "form %d epoch %d batch %d differs", form, epoch, x.index);
+        if (batches++ == 4) sleep_ms(2);
+      }
+      cr_assert_eq(batches, 11);
+    }
+    clfer_batcher_destroy(one), clfer_batcher_destroy(many);
+  }
+  clfer_batcher_options_t o = small_options();
+  o.threads = -1;
+  clfer_batcher_t *b = NULL;
+  cr_assert_eq(clfer_batcher_create(d->images, N, H, W, 1, d->targets, K, &o, &b), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "threads"), "%s", clfer_last_error());
+  o.threads = 3;
+  cr_assert_eq(clfer_batcher_create(d->images, N, H, W, 1, d->targets, K, &o, &b), CLFER_OK);
+  clfer_batcher_destroy(b); /* never started: the helpers still stop */
+  cr_assert_geq(clfer_batcher_default_threads(0), 1);
+  cr_assert_leq(clfer_batcher_default_threads(0), 8);
+  cr_assert_eq(clfer_batcher_default_threads(1), 1);
   free(d);
 }
 

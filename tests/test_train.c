@@ -319,6 +319,15 @@ Test(train, device_preprocessing_agrees_with_host_and_resumes_on_the_device, .ti
   cr_assert_eq(train(recipe, run[0], sets, 5, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
   cr_assert_eq(read_metrics(run[0], loss[0], on[0], 4), 1);
   cr_assert_str_eq(on[0][0], clfer_runtime_device(test_runtime())->is_cpu ? "host" : "device");
+
+  /* helper threads change nothing but the speed: the same run with 3 workers ends bit-identical */
+  const char *threaded[] = {"data.train_limit=96", "data.eval_limit=32", "train.batch_size=32", "train.epochs=2",
+                            "data.preprocess_on=device", "data.workers=3"};
+  cr_assert_eq(train(recipe, run[3], threaded, 6, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  assert_same_tensors(a, b);
+  threaded[5] = "data.workers=65";
+  cr_assert_neq(train(recipe, run[3], threaded, 6, 0, 0, &res), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "data.workers = 65"), "%s", clfer_last_error());
 }
 
 /* The measured choice: the device path adds its time to every step, the host path costs the

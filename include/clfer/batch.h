@@ -16,6 +16,8 @@ extern "C" {
 
 typedef struct clfer_batcher clfer_batcher_t;
 
+enum { CLFER_BATCHER_MAX_THREADS = 64 };
+
 typedef enum clfer_batch_where {
   CLFER_BATCH_HOST = 0,   /* the worker pre-processes: batches carry float NCHW data */
   CLFER_BATCH_DEVICE = 1, /* batches carry gathered 8-bit images + matrices for
@@ -31,13 +33,18 @@ typedef struct clfer_batcher_options {
   clfer_augment_config_t augment_config; /* also gives the base matrix (resize/crop family) */
   clfer_preproc_t preproc;               /* output size, channels, normalisation */
   clfer_batch_where where; /* of the first batches; see clfer_batcher_set_where */
+  int threads;             /* threads filling a batch: the worker plus threads − 1 helpers (0, 1: the worker
+                              alone); batches are the same for any count */
   const int *subset; /* optional sample indices (e.g. the train split); copied; NULL = all */
   int subset_size;
 } clfer_batcher_options_t;
 
 /* FER+ training defaults: batch 32, shuffle, augment (FER+ jitter), 64×64 FER+ normalisation,
- * host path. */
+ * host path, one thread. */
 clfer_batcher_options_t clfer_batcher_options_default(void);
+/* Threads that fill batches without starving the OpenCL device: 1 when the device is the CPU
+ * itself (PoCL computes on every core), else the online cores minus one for the caller, at most 8. */
+int clfer_batcher_default_threads(int device_is_cpu);
 
 /* One mini-batch as the caller sees it. Pointers stay valid until the next clfer_batcher_next(),
  * clfer_batcher_start_epoch() or clfer_batcher_destroy() on the same batcher. */

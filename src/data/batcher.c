@@ -1,12 +1,14 @@
 /* batcher.c — mini-batch assembly on a background pthread with two slots (double buffering): the
- * worker fills slot (i+1) mod 2 while the caller holds slot i mod 2. Every random choice comes
- * from streams keyed by (seed, epoch[, sample]), so batches do not depend on timing. */
+ * worker fills slot (i+1) mod 2 while the caller holds slot i mod 2, with `threads − 1` helper
+ * threads taking samples of the same batch. Every random choice comes from streams keyed by
+ * (seed, epoch[, sample]), so batches depend neither on timing nor on the thread count. */
 #include "clfer/batch.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "data/augment_rng.h"
 
@@ -22,6 +24,17 @@ typedef struct slot {
   uint8_t *images;
 } slot_t;
 
+/* The batch being filled, shared by the worker and the helpers: each takes the next sample under
+ * job_mu. Done when every sample handed out is finished and none is left (or one failed). */
+typedef struct fill_job {
+  slot_t *slot;
+  int first, count; /* the batch's samples: order[first .. first+count) */
+  int next, done;
+  unsigned generation; /* bumped per batch; helpers wait for a change */
+  clfer_status status;
+  char error[512];
+} fill_job_t;
+
 struct clfer_batcher {
   const uint8_t *images;
   const float *targets;
@@ -33,6 +46,7 @@ struct clfer_batcher {
   size_t out_floats; /* per sample, host path */
 
   pthread_t thread;
+  int has_worker;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   clfer_batch_where where; /* for batches whose fill has not begun (clfer_batcher_set_where) */
@@ -41,6 +55,12 @@ struct clfer_batcher {
   slot_t slots[2];
   clfer_batcher_stats_t stats;
   char error[512]; /* the worker's message for a failed fill (errors are thread-local) */
+
+  pthread_t *helpers;
+  int n_helpers, helpers_quit;
+  pthread_mutex_t job_mu;
+  pthread_cond_t job_cv, job_done_cv;
+  fill_job_t job;
 };
 
 static double now_seconds(void) {
@@ -57,11 +77,70 @@ clfer_batcher_options_t clfer_batcher_options_default(void) {
   o.augment_config = clfer_augment_config_ferplus();
   o.preproc = clfer_preproc_ferplus(64, 64);
   o.where = CLFER_BATCH_HOST;
+  o.threads = 1;
   return o;
 }
 
-/* Fills slot s with batch `bi` of the current epoch; runs without the lock (start_epoch waits
- * for worker_busy to clear before it touches `order` or the slots). */
+/* Sample j of the batch starting at order[first] into slot s: its matrix, then the 8-bit copy
+ * (device form) or the C pre-processing (host form). */
+static clfer_status fill_sample(clfer_batcher_t *b, slot_t *s, int first, int j) {
+  const clfer_batcher_options_t *o = &b->opt;
+  size_t img_bytes = (size_t)b->h * b->w * b->c;
+  int id = b->order[first + j];
+  s->ids[j] = id;
+  if (b->k > 0) memcpy(s->targets + (size_t)j * b->k, b->targets + (size_t)id * b->k, (size_t)b->k * sizeof(float));
+  float *m = s->matrices + (size_t)j * 6;
+  clfer_status st =
+      o->augment ? clfer_augment_draw(&o->augment_config, b->h, b->w, o->preproc.out_h, o->preproc.out_w, o->seed,
+                                      ((uint64_t)(uint32_t)b->epoch << 32) | (uint32_t)id, m)
+                 : clfer_augment_base_matrix(&o->augment_config, b->h, b->w, o->preproc.out_h, o->preproc.out_w, m);
+  if (st) return st;
+  const uint8_t *src = b->images + (size_t)id * img_bytes;
+  if (s->where == CLFER_BATCH_DEVICE) {
+    memcpy(s->images + (size_t)j * img_bytes, src, img_bytes);
+    return CLFER_OK;
+  }
+  return clfer_preprocess_host(src, b->h, b->w, b->c, m, &o->preproc, s->data + (size_t)j * b->out_floats);
+}
+
+/* Takes samples of the current job until none is left (the worker and every helper run this). */
+static void take_samples(clfer_batcher_t *b) {
+  pthread_mutex_lock(&b->job_mu);
+  for (;;) {
+    fill_job_t *job = &b->job;
+    if (job->next >= job->count || job->status) break;
+    int j = job->next++, first = job->first;
+    slot_t *s = job->slot;
+    pthread_mutex_unlock(&b->job_mu);
+    clfer_status st = fill_sample(b, s, first, j);
+    pthread_mutex_lock(&b->job_mu);
+    if (st && !job->status) {
+      job->status = st;
+      snprintf(job->error, sizeof job->error, "%s", clfer_last_error());
+    }
+    if (++job->done == job->next && (job->next >= job->count || job->status)) pthread_cond_broadcast(&b->job_done_cv);
+  }
+  pthread_mutex_unlock(&b->job_mu);
+}
+
+static void *helper_main(void *arg) {
+  clfer_batcher_t *b = arg;
+  unsigned seen = 0;
+  pthread_mutex_lock(&b->job_mu);
+  for (;;) {
+    while (!b->helpers_quit && b->job.generation == seen) pthread_cond_wait(&b->job_cv, &b->job_mu);
+    if (b->helpers_quit) break;
+    seen = b->job.generation;
+    pthread_mutex_unlock(&b->job_mu);
+    take_samples(b);
+    pthread_mutex_lock(&b->job_mu);
+  }
+  pthread_mutex_unlock(&b->job_mu);
+  return NULL;
+}
+
+/* Fills slot s with batch `bi` of the current epoch; runs without the batcher's lock (start_epoch
+ * waits for worker_busy to clear before it touches `order` or the slots). */
 static clfer_status fill_slot(clfer_batcher_t *b, slot_t *s, int bi) {
   const clfer_batcher_options_t *o = &b->opt;
   int first = bi * o->batch_size, count = b->pool_size - first;
@@ -76,25 +155,28 @@ static clfer_status fill_slot(clfer_batcher_t *b, slot_t *s, int bi) {
       !(s->data = malloc((size_t)o->batch_size * b->out_floats * sizeof *s->data)))
     return clfer_set_error(CLFER_OUT_OF_MEMORY, "batcher: %d pre-processed samples of %zu floats", o->batch_size,
                            b->out_floats);
-  for (int j = 0; j < count; j++) {
-    int id = b->order[first + j];
-    s->ids[j] = id;
-    if (b->k > 0) memcpy(s->targets + (size_t)j * b->k, b->targets + (size_t)id * b->k, (size_t)b->k * sizeof(float));
-    float *m = s->matrices + (size_t)j * 6;
-    clfer_status st =
-        o->augment ? clfer_augment_draw(&o->augment_config, b->h, b->w, o->preproc.out_h, o->preproc.out_w, o->seed,
-                                        ((uint64_t)(uint32_t)b->epoch << 32) | (uint32_t)id, m)
-                   : clfer_augment_base_matrix(&o->augment_config, b->h, b->w, o->preproc.out_h, o->preproc.out_w, m);
-    if (st) return st;
-    const uint8_t *src = b->images + (size_t)id * img_bytes;
-    if (s->where == CLFER_BATCH_DEVICE) {
-      memcpy(s->images + (size_t)j * img_bytes, src, img_bytes);
-    } else {
-      st = clfer_preprocess_host(src, b->h, b->w, b->c, m, &o->preproc, s->data + (size_t)j * b->out_floats);
+  if (b->n_helpers == 0) {
+    for (int j = 0; j < count; j++) {
+      clfer_status st = fill_sample(b, s, first, j);
       if (st) return st;
     }
+    return CLFER_OK;
   }
-  return CLFER_OK;
+  pthread_mutex_lock(&b->job_mu);
+  b->job.slot = s, b->job.first = first, b->job.count = count;
+  b->job.next = b->job.done = 0;
+  b->job.status = CLFER_OK;
+  b->job.generation++;
+  pthread_cond_broadcast(&b->job_cv);
+  pthread_mutex_unlock(&b->job_mu);
+  take_samples(b);
+  pthread_mutex_lock(&b->job_mu);
+  while (!(b->job.done == b->job.next && (b->job.next >= b->job.count || b->job.status)))
+    pthread_cond_wait(&b->job_done_cv, &b->job_mu);
+  clfer_status st = b->job.status;
+  if (st) clfer_set_error(st, "%s", b->job.error);
+  pthread_mutex_unlock(&b->job_mu);
+  return st;
 }
 
 static void *worker_main(void *arg) {
@@ -148,6 +230,8 @@ clfer_status clfer_batcher_create(const uint8_t *images, int n, int h, int w, in
   if (o->batch_size < 1) return clfer_set_error(CLFER_INVALID_ARGUMENT, "batcher: batch_size %d", o->batch_size);
   if (o->where != CLFER_BATCH_HOST && o->where != CLFER_BATCH_DEVICE)
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "batcher: unknown `where` %d", (int)o->where);
+  if (o->threads < 0 || o->threads > CLFER_BATCHER_MAX_THREADS)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "batcher: %d threads (0..%d)", o->threads, CLFER_BATCHER_MAX_THREADS);
   clfer_status st = clfer_preproc_check(&o->preproc, c);
   if (st) return clfer_wrap_error(st, "batcher: ");
   float probe[6];
@@ -195,11 +279,25 @@ clfer_status clfer_batcher_create(const uint8_t *images, int n, int h, int w, in
   for (int i = 0; i < b->pool_size; i++) b->pool[i] = o->subset ? o->subset[i] : i;
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
+  pthread_mutex_init(&b->job_mu, NULL);
+  pthread_cond_init(&b->job_cv, NULL);
+  pthread_cond_init(&b->job_done_cv, NULL);
+  int want_helpers = o->threads > 1 ? o->threads - 1 : 0;
+  if (want_helpers && !(b->helpers = calloc((size_t)want_helpers, sizeof *b->helpers))) {
+    clfer_batcher_destroy(b);
+    return clfer_set_error(CLFER_OUT_OF_MEMORY, "batcher: %d helper threads", want_helpers);
+  }
+  for (; b->n_helpers < want_helpers; b->n_helpers++)
+    if (pthread_create(&b->helpers[b->n_helpers], NULL, helper_main, b) != 0) {
+      clfer_batcher_destroy(b);
+      return clfer_set_error(CLFER_INTERNAL, "batcher: cannot start helper thread %d of %d", b->n_helpers + 1,
+                             want_helpers);
+    }
   if (pthread_create(&b->thread, NULL, worker_main, b) != 0) {
-    pthread_mutex_destroy(&b->mu), pthread_cond_destroy(&b->cv);
-    free_slots(b), free(b->pool), free(b->order), free(b);
+    clfer_batcher_destroy(b);
     return clfer_set_error(CLFER_INTERNAL, "batcher: cannot start the worker thread");
   }
+  b->has_worker = 1;
   *out = b;
   return CLFER_OK;
 }
@@ -287,6 +385,13 @@ clfer_status clfer_batcher_set_where(clfer_batcher_t *b, clfer_batch_where where
   return CLFER_OK;
 }
 
+int clfer_batcher_default_threads(int device_is_cpu) {
+  if (device_is_cpu) return 1; /* the OpenCL device computes on these cores already */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int t = cores > 1 ? (int)cores - 1 : 1; /* one core for the training loop */
+  return t < 8 ? t : 8;
+}
+
 int clfer_batcher_batches_per_epoch(const clfer_batcher_t *b) { return b ? b->batches : 0; }
 int clfer_batcher_num_samples(const clfer_batcher_t *b) { return b ? b->pool_size : 0; }
 
@@ -301,11 +406,22 @@ clfer_batcher_stats_t clfer_batcher_stats(const clfer_batcher_t *b) {
 
 void clfer_batcher_destroy(clfer_batcher_t *b) {
   if (!b) return;
-  pthread_mutex_lock(&b->mu);
-  b->quit = 1;
-  pthread_cond_broadcast(&b->cv);
-  pthread_mutex_unlock(&b->mu);
-  pthread_join(b->thread, NULL);
+  if (b->has_worker) {
+    pthread_mutex_lock(&b->mu);
+    b->quit = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->thread, NULL);
+  }
+  pthread_mutex_lock(&b->job_mu);
+  b->helpers_quit = 1;
+  pthread_cond_broadcast(&b->job_cv);
+  pthread_mutex_unlock(&b->job_mu);
+  for (int i = 0; i < b->n_helpers; i++) pthread_join(b->helpers[i], NULL);
+  free(b->helpers);
+  pthread_mutex_destroy(&b->job_mu);
+  pthread_cond_destroy(&b->job_cv);
+  pthread_cond_destroy(&b->job_done_cv);
   pthread_mutex_destroy(&b->mu);
   pthread_cond_destroy(&b->cv);
   free_slots(b);

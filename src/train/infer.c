@@ -253,6 +253,7 @@ clfer_status clfer_model_run_store(clfer_model_t *m, const clfer_store_t *s, con
   bo.batch_size = batch_size > 0 ? batch_size : 64;
   bo.drop_last = 0, bo.shuffle = 0, bo.augment = 0;
   bo.preproc = m->preproc;
+  bo.threads = clfer_batcher_default_threads(clfer_runtime_device(m->rt)->is_cpu);
   bo.subset = ids;
   bo.subset_size = n;
   clfer_batcher_t *b = NULL;

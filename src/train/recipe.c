@@ -49,6 +49,9 @@ static const schema_key_t schema[] = {
     {"data", "preprocess_on", T_ENUM, "auto", "auto|host|device",
      "where training batches are augmented and pre-processed: a host thread, an OpenCL kernel, or auto (measured in "
      "the first steps; with train.deterministic the device on GPUs and the host on CPUs)"},
+    {"data", "workers", T_INT, "0", NULL,
+     "host threads that augment and pre-process each batch (0: 1 when the OpenCL device is the CPU, else cores-1, at "
+     "most 8); batches are identical for any count"},
     {"data", "gray_to_rgb", T_BOOL, "false", NULL, "replicate gray images into a 3-channel model's input (else an error)"},
     {"labels", "scheme", T_ENUM, "majority", "majority|probability|crossentropy|multi_target|votes|hard",
      "FER+ label scheme (METHODS.md); votes = the raw vote distribution (Ohlsen); hard = the dataset's single label"},
