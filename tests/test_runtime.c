@@ -125,6 +125,24 @@ static int count_cache_files(const char *dir, char *first, size_t size) {
   return n;
 }
 
+/* The path of the device's verdict file in dir (the only verdict-*.txt there); "" if none. */
+static void find_verdict(const char *dir, char *path, size_t size) {
+  path[0] = '\0';
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strncmp(e->d_name, "verdict-", 8) == 0 && !strstr(e->d_name, ".tmp")) snprintf(path, size, "%s/%s", dir, e->d_name);
+  closedir(d);
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
 /* A unique source so the test never sees a binary cached by another test. */
 static const char *unique_source(char *buf, size_t size, const char *tag) {
   snprintf(buf, size, "/* %s */ __kernel void twice(__global float *x, int n) { int i = get_global_id(0); if (i < n) x[i] *= 2.0f; }\n", tag);
@@ -150,7 +168,13 @@ Test(program, second_build_comes_from_disk_and_corrupt_files_fall_back) {
   rt = test_runtime_with(&opt);
   cr_assert_eq(clfer_program_from_source(rt, "twice", src, "-DTAG=1", &p), CLFER_OK);
   cr_assert_eq(clfer_program_stats(rt).disk_hits, 1, "a new runtime loads the cached binary");
-  cr_assert_eq(clfer_program_stats(rt).compiles, 0);
+  cr_assert_eq(clfer_program_stats(rt).compiles, 0, "the verdict's source build is not counted as a compile");
+  /* the first hit measured whether the cache pays here; pinned to "pays" so that the rest of this
+   * test checks the cache's mechanics on any device */
+  char verdict[1200];
+  find_verdict(dir, verdict, sizeof verdict);
+  cr_assert(verdict[0], "no verdict file in %s", dir);
+  write_text(verdict, "pays 0 0\n");
   /* the cached program must actually work */
   cl_kernel k;
   cr_assert_eq(clfer_kernel_get(rt, "twice", NULL, "twice", &k), CLFER_NOT_FOUND, "named programs are separate from files");
@@ -193,6 +217,64 @@ Test(program, second_build_comes_from_disk_and_corrupt_files_fall_back) {
   rt = test_runtime_with(&opt);
   cr_assert_eq(clfer_program_from_source(rt, "twice", src, "-DTAG=1", &p), CLFER_OK);
   cr_assert_eq(clfer_program_stats(rt).disk_hits, 1);
+  clfer_runtime_destroy(rt);
+}
+
+/* Whether the binary cache pays is measured at the first hit (binary load against a source build
+ * with the driver's caches as they are) and kept in the cache directory; where it does not pay,
+ * the cache is neither read nor written; an unreadable verdict is measured again. */
+Test(program, disk_cache_verdict_is_measured_once_and_obeyed) {
+  const char *dir = test_tmpdir("program-cache-verdict");
+  clfer_runtime_options_t opt = {.cache_dir = dir};
+  char src[256], src2[256], verdict[1200], text[512];
+  unique_source(src, sizeof src, "verdict-a");
+  unique_source(src2, sizeof src2, "verdict-b");
+  cl_program p;
+  clfer_runtime_t *rt = test_runtime_with(&opt);
+  cr_assert_eq(clfer_program_from_source(rt, "twice", src, NULL, &p), CLFER_OK);
+  cr_assert_eq(clfer_program_stats(rt).disk_verdict, 0, "no hit yet, nothing measured");
+  clfer_runtime_destroy(rt);
+  find_verdict(dir, verdict, sizeof verdict);
+  cr_assert_str_eq(verdict, "", "a verdict before any hit");
+
+  rt = test_runtime_with(&opt);
+  cr_assert_eq(clfer_program_from_source(rt, "twice", src, NULL, &p), CLFER_OK);
+  clfer_program_stats_t st = clfer_program_stats(rt);
+  cr_assert_eq(st.disk_hits, 1);
+  cr_assert(st.disk_verdict == 1 || st.disk_verdict == -1, "verdict %d after the first hit", st.disk_verdict);
+  cr_assert(st.verdict_binary_seconds > 0 && st.verdict_source_seconds > 0);
+  cr_assert_eq(st.disk_verdict == 1, st.verdict_source_seconds >= 2 * st.verdict_binary_seconds);
+  clfer_runtime_destroy(rt);
+  find_verdict(dir, verdict, sizeof verdict);
+  cr_assert(verdict[0], "no verdict file");
+  FILE *f = fopen(verdict, "r");
+  cr_assert_not_null(f);
+  cr_assert_not_null(fgets(text, sizeof text, f));
+  fclose(f);
+  cr_assert(strncmp(text, st.disk_verdict == 1 ? "pays " : "skip ", 5) == 0, "verdict file says %s", text);
+  if (clfer_runtime_device(test_runtime())->is_cpu)
+    cr_assert_eq(st.disk_verdict, 1, "PoCL's binary loads 10-20x faster than its warm source build (%.2f vs %.2f ms)",
+                 1e3 * st.verdict_binary_seconds, 1e3 * st.verdict_source_seconds);
+
+  /* "skip": the cached binary is not read, and a new program is not written */
+  write_text(verdict, "skip 0.010 0.011\n");
+  rt = test_runtime_with(&opt);
+  cr_assert_eq(clfer_program_from_source(rt, "twice", src, NULL, &p), CLFER_OK);
+  cr_assert_eq(clfer_program_from_source(rt, "twice_b", src2, NULL, &p), CLFER_OK);
+  st = clfer_program_stats(rt);
+  cr_assert_eq(st.disk_verdict, -1);
+  cr_assert_eq(st.disk_hits, 0, "a cache that does not pay is not read");
+  cr_assert_eq(st.compiles, 2);
+  clfer_runtime_destroy(rt);
+  cr_assert_eq(count_cache_files(dir, NULL, 0), 1, "nor written");
+
+  /* an unreadable verdict is measured again at the next hit */
+  write_text(verdict, "maybe\n");
+  rt = test_runtime_with(&opt);
+  cr_assert_eq(clfer_program_from_source(rt, "twice", src, NULL, &p), CLFER_OK);
+  st = clfer_program_stats(rt);
+  cr_assert_eq(st.disk_hits, 1);
+  cr_assert_neq(st.disk_verdict, 0);
   clfer_runtime_destroy(rt);
 }
 

@@ -110,6 +110,11 @@ typedef struct clfer_program_stats {
   unsigned compiles;     /* built from source */
   unsigned disk_rejects; /* cache files found but unusable (corrupt, mismatched) */
   double build_seconds;  /* wall time spent in clBuildProgram, all builds */
+  /* Whether the disk cache pays on this device and driver, measured once (the first cache hit
+   * is also built from source, with the driver's own caches as they are) and kept in the cache
+   * directory: 0 not known yet, 1 it pays (used), −1 it does not (neither read nor written). */
+  int disk_verdict;
+  double verdict_binary_seconds, verdict_source_seconds; /* the measurement behind it, when known */
 } clfer_program_stats_t;
 
 /* Returns the built program for kernels/<name>.cl with extra `-D` options appended to the

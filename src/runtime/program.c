@@ -2,7 +2,7 @@
  * $CLFER_KERNEL_DIR while developing), with one function assembling build options, an in-memory
  * cache per runtime, and an on-disk binary cache keyed by source, options, device, driver and a
  * format version (ggml's cl-program-cache is the model). Any unusable cache file means a silent
- * recompile. */
+ * recompile. Whether the disk cache pays on a device is measured once and remembered. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +123,74 @@ static uint64_t payload_hash(const unsigned char *p, size_t n) {
   key128_t k = {{0xcbf29ce484222325ull, 0}};
   fnv_update(&k, p, n);
   return k.h[0];
+}
+
+/* The binary cache must beat the driver's own source build (with whatever cache the driver
+ * keeps, e.g. NVIDIA's ~/.nv/ComputeCache, PoCL's kcache) by this factor to be used. */
+#define CACHE_PAYS_FACTOR 2.0
+
+static void verdict_path(const clfer_runtime_t *rt, char *buf, size_t size) {
+  key128_t k = {{0xcbf29ce484222325ull, 0x84222325cbf29ce4ull}};
+  uint32_t version = CACHE_FORMAT_VERSION;
+  fnv_update(&k, &version, sizeof version);
+  fnv_string(&k, rt->info.name);
+  fnv_string(&k, rt->info.driver_version);
+  fnv_string(&k, rt->info.platform_version);
+  fnv_string(&k, rt->info.platform_name);
+  snprintf(buf, size, "%s/verdict-%016llx%016llx.txt", rt->cache_dir, (unsigned long long)k.h[0],
+           (unsigned long long)k.h[1]);
+}
+
+/* "pays B S" or "skip B S" (B, S: seconds from the binary and from source); anything else is
+ * no verdict, so it is measured again. */
+static void verdict_read(clfer_runtime_t *rt) {
+  rt->cache_verdict_read = 1;
+  char path[1200], word[8] = "";
+  double b = 0, s = 0;
+  verdict_path(rt, path, sizeof path);
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  if (fscanf(f, "%7s %lf %lf", word, &b, &s) == 3 && (strcmp(word, "pays") == 0 || strcmp(word, "skip") == 0)) {
+    rt->program_stats.disk_verdict = word[0] == 'p' ? 1 : -1;
+    rt->program_stats.verdict_binary_seconds = b;
+    rt->program_stats.verdict_source_seconds = s;
+  }
+  fclose(f);
+}
+
+/* Times a source build of the program that just loaded from its binary in `binary_seconds`,
+ * decides, and records the verdict (temp file + rename; best effort). */
+static void verdict_measure(clfer_runtime_t *rt, const char *source, size_t len, const char *options,
+                            double binary_seconds) {
+  cl_int err;
+  double t0 = clfer__now_seconds();
+  cl_program p = clCreateProgramWithSource(rt->context, 1, &source, &len, &err);
+  if (err != CL_SUCCESS) return;
+  err = clBuildProgram(p, 1, &rt->info.device, options, NULL, NULL);
+  double source_seconds = clfer__now_seconds() - t0;
+  clReleaseProgram(p);
+  if (err != CL_SUCCESS) return;
+  int pays = source_seconds >= CACHE_PAYS_FACTOR * binary_seconds;
+  rt->program_stats.disk_verdict = pays ? 1 : -1;
+  rt->program_stats.verdict_binary_seconds = binary_seconds;
+  rt->program_stats.verdict_source_seconds = source_seconds;
+  char path[1200], tmp[1300];
+  verdict_path(rt, path, sizeof path);
+  snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) return;
+  FILE *f = fdopen(fd, "w");
+  if (!f) {
+    close(fd);
+    unlink(tmp);
+    return;
+  }
+  int ok = fprintf(f, "%s %.6f %.6f\n# clfer's binary cache on %s (%s): %.2f ms from the binary, %.2f ms from source; "
+                      "it is used when it is %.0fx faster. Delete this file to measure again.\n",
+                   pays ? "pays" : "skip", binary_seconds, source_seconds, rt->info.name, rt->info.driver_version,
+                   1e3 * binary_seconds, 1e3 * source_seconds, CACHE_PAYS_FACTOR) > 0;
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) unlink(tmp);
 }
 
 static void cache_path(const clfer_runtime_t *rt, key128_t key, char *buf, size_t size) {
@@ -252,8 +320,10 @@ static clfer_status build_program(clfer_runtime_t *rt, const char *name, const c
   cl_int err = CL_SUCCESS;
   key128_t key = cache_key(rt, source, len, options);
   cl_program program = NULL;
+  if (rt->disk_cache && !rt->cache_verdict_read) verdict_read(rt);
+  int use_disk = rt->disk_cache && rt->program_stats.disk_verdict >= 0;
   double t0 = clfer__now_seconds();
-  if (rt->disk_cache) {
+  if (use_disk) {
     size_t bin_size = 0;
     unsigned char *bin = cache_read(rt, key, &bin_size);
     if (bin) {
@@ -263,8 +333,10 @@ static clfer_status build_program(clfer_runtime_t *rt, const char *name, const c
       free(bin);
       if (err == CL_SUCCESS && bin_status == CL_SUCCESS &&
           clBuildProgram(program, 1, &rt->info.device, options, NULL, NULL) == CL_SUCCESS) {
+        double seconds = clfer__now_seconds() - t0;
         rt->program_stats.disk_hits++;
-        rt->program_stats.build_seconds += clfer__now_seconds() - t0;
+        rt->program_stats.build_seconds += seconds;
+        if (rt->program_stats.disk_verdict == 0) verdict_measure(rt, source, len, options, seconds);
         *out = program;
         return CLFER_OK;
       }
@@ -283,7 +355,7 @@ static clfer_status build_program(clfer_runtime_t *rt, const char *name, const c
     return st;
   }
   rt->program_stats.compiles++;
-  if (rt->disk_cache) {
+  if (use_disk) {
     size_t bin_size = 0;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof bin_size, &bin_size, NULL) == CL_SUCCESS &&
         bin_size > 0) {

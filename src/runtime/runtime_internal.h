@@ -53,6 +53,7 @@ struct clfer_runtime {
 
   char base_options[512];
   int disk_cache;
+  int cache_verdict_read; /* the device's verdict file has been looked for (program_stats.disk_verdict) */
   char cache_dir[1024];
   clfer__program_entry_t *programs;
   clfer__kernel_entry_t *kernels;
