@@ -141,6 +141,25 @@ static void verdict_path(const clfer_runtime_t *rt, char *buf, size_t size) {
            (unsigned long long)k.h[1]);
 }
 
+/* Opens a temporary file next to `path` (its name in tmp); finish_temp renames it over `path`
+ * when everything was written, else removes it, so a reader never sees half a file. */
+static FILE *open_temp(const char *path, char *tmp, size_t size, const char *mode) {
+  snprintf(tmp, size, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) return NULL;
+  FILE *f = fdopen(fd, mode);
+  if (!f) {
+    close(fd);
+    unlink(tmp);
+  }
+  return f;
+}
+
+static void finish_temp(FILE *f, const char *tmp, const char *path, int ok) {
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) unlink(tmp);
+}
+
 /* "pays B S" or "skip B S" (B, S: seconds from the binary and from source); anything else is
  * no verdict, so it is measured again. */
 static void verdict_read(clfer_runtime_t *rt) {
@@ -176,21 +195,13 @@ static void verdict_measure(clfer_runtime_t *rt, const char *source, size_t len,
   rt->program_stats.verdict_source_seconds = source_seconds;
   char path[1200], tmp[1300];
   verdict_path(rt, path, sizeof path);
-  snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) return;
-  FILE *f = fdopen(fd, "w");
-  if (!f) {
-    close(fd);
-    unlink(tmp);
-    return;
-  }
+  FILE *f = open_temp(path, tmp, sizeof tmp, "w");
+  if (!f) return;
   int ok = fprintf(f, "%s %.6f %.6f\n# clfer's binary cache on %s (%s): %.2f ms from the binary, %.2f ms from source; "
                       "it is used when it is %.0fx faster. Delete this file to measure again.\n",
                    pays ? "pays" : "skip", binary_seconds, source_seconds, rt->info.name, rt->info.driver_version,
                    1e3 * binary_seconds, 1e3 * source_seconds, CACHE_PAYS_FACTOR) > 0;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) unlink(tmp);
+  finish_temp(f, tmp, path, ok);
 }
 
 static void cache_path(const clfer_runtime_t *rt, key128_t key, char *buf, size_t size) {
@@ -249,23 +260,15 @@ static void cache_write(const clfer_runtime_t *rt, key128_t key, const unsigned 
   if (mkdir_p(rt->cache_dir) != 0) return;
   char path[1200], tmp[1300];
   cache_path(rt, key, path, sizeof path);
-  snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) return;
-  FILE *f = fdopen(fd, "wb");
-  if (!f) {
-    close(fd);
-    unlink(tmp);
-    return;
-  }
+  FILE *f = open_temp(path, tmp, sizeof tmp, "wb");
+  if (!f) return;
   uint32_t version = CACHE_FORMAT_VERSION, reserved = 0;
   uint64_t length = size, hash = payload_hash(bin, size);
   int ok = fwrite(CACHE_MAGIC, 1, 8, f) == 8 && fwrite(&version, 4, 1, f) == 1 &&
            fwrite(&reserved, 4, 1, f) == 1 && fwrite(key.h, 8, 2, f) == 2 &&
            fwrite(&length, 8, 1, f) == 1 && fwrite(&hash, 8, 1, f) == 1 &&
            fwrite(bin, 1, size, f) == size;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) unlink(tmp);
+  finish_temp(f, tmp, path, ok);
 }
 
 /* Rewrites the first "PATH:LINE:COL:" of each build-log line to "NAME.cl:LINE:COL:" so errors
