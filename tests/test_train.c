@@ -493,6 +493,61 @@ static char *tensor_bytes(const char *path, const char *name, size_t *size, char
   return out;
 }
 
+/* IPA2LT resumes: side models (coders, baselines) that finished are loaded, not trained again; one
+ * that did not finish trains again; LTNet continues from its checkpoint, or starts afresh when
+ * the run stopped before its first epoch ended. Either way the result is bit-identical. */
+Test(train, ipa2lt_resumes_to_the_same_result, .timeout = 300) {
+  clfer_runtime_destroy(test_runtime());
+  const char *dir = test_tmpdir("train_ipa2lt_resume");
+  char cmd[2400], recipe[1300], full[1300], parts[1300], early[1300], data[1400];
+  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 96 --valid 16 --test 32 --ipa2lt >/dev/null",
+           CLFER_CLI_PATH, dir);
+  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_ltnet.ini", CLFER_SOURCE_DIR);
+  snprintf(full, sizeof full, "%s/full", dir);
+  snprintf(parts, sizeof parts, "%s/parts", dir);
+  snprintf(early, sizeof early, "%s/early", dir);
+  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
+  const char *sets[] = {data, "model.name=fer_small", "model.input=1x24x24", "model.init=pytorch", "optim.type=adam",
+                        "optim.lr=0.003", "augment.enabled=true", "ipa2lt.coder_epochs=2", "train.epochs=2",
+                        "train.deterministic=true"}; /* no timing-dependent choice of pre-processing path */
+  int n = sizeof sets / sizeof sets[0];
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, full, sets, n, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  long steps = res.steps; /* LTNet's alone: --steps does not count the side models' */
+  cr_assert(steps >= 2 && steps % 2 == 0, "%ld LTNet steps", steps);
+
+  /* stopped after LTNet's first epoch, coder B's record lost: B trains again, A and the
+   * baselines are loaded, LTNet continues */
+  cr_assert_eq(train(recipe, parts, sets, n, steps / 2, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.steps, steps / 2);
+  cr_assert(file_exists(parts, "coder_a/done.json") && file_exists(parts, "em_cnn/done.json"));
+  snprintf(cmd, sizeof cmd, "rm '%s/coder_b/done.json'", parts);
+  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(train(recipe, parts, sets, n, 0, 1, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(res.steps, steps);
+
+  /* stopped inside LTNet's first epoch (no checkpoint of it yet): LTNet starts afresh */
+  cr_assert_eq(train(recipe, early, sets, n, 1, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_not(file_exists(early, "last.safetensors"));
+  cr_assert_eq(train(recipe, early, sets, n, 0, 1, &res), CLFER_OK, "%s", clfer_last_error());
+  double loss[4];
+  cr_assert_eq(read_metrics(early, loss, NULL, 4), 2, "the cut epoch's line is gone from metrics.jsonl");
+
+  char a[1400], b[1400];
+  for (int run = 0; run < 2; run++) {
+    const char *other = run ? early : parts;
+    snprintf(a, sizeof a, "%s/last.safetensors", full);
+    snprintf(b, sizeof b, "%s/last.safetensors", other);
+    assert_same_tensors(a, b);
+    snprintf(a, sizeof a, "%s/ipa2lt.json", full);
+    snprintf(b, sizeof b, "%s/ipa2lt.json", other);
+    char *ra = read_all(a, NULL), *rb = read_all(b, NULL);
+    cr_assert_str_eq(rb, ra, "%s differs from the uninterrupted run's", b);
+    free(ra), free(rb);
+  }
+}
+
 Test(train, staged_transfer_replaces_the_head, .timeout = 180) {
   clfer_runtime_destroy(test_runtime());
   ensure_synth();

@@ -129,6 +129,9 @@ clfer_status clfer_net_save(clfer_net_t *net, const char *path, const clfer_meta
  * `extra_optional`). `meta` (may be NULL) receives the metadata. */
 clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *meta, clfer_named_tensor_t *extra,
                             int n_extra, int extra_optional);
+/* Loads only the net's parameters from a training checkpoint, reading its other tensors
+ * (optimizer state, class centres, LTNet transitions) into scratch and dropping them. */
+clfer_status clfer_net_load_weights(clfer_net_t *net, const char *path);
 /* Reads only the metadata of a checkpoint (e.g. to rebuild its model before loading). */
 clfer_status clfer_checkpoint_meta(const char *path, clfer_meta_t *meta);
 

@@ -233,7 +233,7 @@ done:
 
 /* Training checkpoints also hold optimizer state and loss tensors; clfer_net_load rejects names
  * it is not told about, so every tensor that is not a parameter is read into a scratch "extra". */
-static clfer_status load_ignoring_extras(clfer_net_t *net, const char *path) {
+clfer_status clfer_net_load_weights(clfer_net_t *net, const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot open checkpoint %s", path);
   unsigned char len8[8];
@@ -305,7 +305,7 @@ clfer_status clfer_net_from_checkpoint(clfer_runtime_t *rt, const char *path, cl
   if (st) {
     clfer_wrap_error(st, "%s: rebuilding the model: ", path);
   } else {
-    st = clfer_net_param_count(net) ? load_ignoring_extras(net, path) : clfer_net_load(net, path, NULL, NULL, 0, 0);
+    st = clfer_net_param_count(net) ? clfer_net_load_weights(net, path) : clfer_net_load(net, path, NULL, NULL, 0, 0);
   }
   if (st) {
     clfer_net_destroy(net);

@@ -121,6 +121,10 @@ static int is_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static int recipe_starts_with_ipa2lt(const run_t *r) {
+  return strcmp(S(r, clfer_recipe_stage_name(r->recipe, 0), "data", "format"), "ipa2lt") == 0;
+}
+
 static void free_split(split_data_t *s) {
   free(s->ids);
   s->ids = NULL;
@@ -835,6 +839,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   int epochs = r->epochs_override > 0 ? r->epochs_override : (int)I(r, stage, "train", "epochs");
   if (epochs > MAX_EPOCHS) epochs = MAX_EPOCHS;
   int patience = (int)I(r, stage, "train", "early_stop");
+  long max_steps = r->epochs_override > 0 ? 0 : r->opt->max_steps; /* --steps counts the main model's steps */
   int on_loss = strcmp(S(r, stage, "train", "early_stop_on"), "valid_loss") == 0;
   int use_diag = strcmp(S(r, stage, "eval", "metric"), "mean_diagonal") == 0;
   uint64_t seed = (uint64_t)I(r, stage, "train", "seed");
@@ -1038,7 +1043,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
       double el = clfer__now_seconds() - t0;
       if (batch.index % 4 == 0 || batch.index + 1 == batches)
         progress(r, epoch, epochs, batch.index + 1, batches, images / el, r->last_loss);
-      if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) {
+      if (max_steps > 0 && r->step >= max_steps) {
         complete = batch.index + 1 == batches;
         break;
       }
@@ -1116,7 +1121,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     if (complete && (st = save_checkpoint(r, optim, "last.safetensors", stage, stage_index, epoch, best_metric,
                                           best_epoch, since_best)))
       goto done;
-    if (r->opt->max_steps > 0 && r->step >= r->opt->max_steps) break;
+    if (max_steps > 0 && r->step >= max_steps) break;
     if (patience > 0 && since_best >= patience) {
       if (!r->opt->quiet) fprintf(stderr, "early stop: no improvement for %d epochs\n", patience);
       break;
@@ -1204,9 +1209,37 @@ static double agreement(const int *pred, const int *truth, int n) {
   return known ? (double)hit / known : NAN;
 }
 
+/* A side model's record that it finished (RUNDIR/SUBDIR/done.json, written after its last
+ * checkpoint): its test accuracy, so a resumed run reports what the first one did. */
+static clfer_status write_done(const char *path, double test_accuracy) {
+  char tmp[1200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+  int ok = fprintf(f, "{\"test_accuracy\":%.17g}\n", isfinite(test_accuracy) ? test_accuracy : -1.0) > 0;
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    remove(tmp);
+    return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  }
+  return CLFER_OK;
+}
+
+static clfer_status read_done(const char *path, double *test_accuracy) {
+  FILE *f = fopen(path, "r");
+  if (!f) return CLFER_NOT_FOUND;
+  double v = NAN;
+  int n = fscanf(f, " {\"test_accuracy\":%lf}", &v);
+  fclose(f);
+  if (n != 1) return clfer_set_error(CLFER_PARSE_ERROR, "%s: not a clfer done record", path);
+  *test_accuracy = v >= 0 ? v : NAN;
+  return CLFER_OK;
+}
+
 /* Trains a side model (an IPA2LT machine coder or a baseline CNN) with the recipe's model and
  * optimizer for ipa2lt.coder_epochs on `train` (its TRAIN split, targets `train_dist`), tested on
- * `test`'s TEST split, in RUNDIR/SUBDIR; returns the model in *out (r->net is left as it was). */
+ * `test`'s TEST split, in RUNDIR/SUBDIR; returns the model in *out (r->net is left as it was).
+ * With --resume, one that finished before (done.json) is loaded from its last.safetensors. */
 static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train, float *train_dist, clfer_store_t *test,
                               float *test_dist, const char *subdir, const char *what, double *test_accuracy,
                               clfer_net_t **out) {
@@ -1219,6 +1252,7 @@ static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train,
   split_data_t saved_split[3] = {r->train, r->valid, r->test};
   int saved_ltnet = r->ltnet;
   long step0 = r->step;
+  r->step = 0; /* its own count (dropout masks follow the step), whatever the main run's, resumed or not */
   r->net = NULL;
   r->ltnet = 0;
   r->epochs_override = (int)I(r, stage, "ipa2lt", "coder_epochs");
@@ -1233,13 +1267,25 @@ static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train,
   res.test_accuracy = NAN;
   clfer_status st = CLFER_OK;
   if (!curves || mkdir_p(r->dir) != 0) st = clfer_set_error(CLFER_IO_ERROR, "cannot create %s", r->dir);
-  path_in(r, "metrics.jsonl", path, sizeof path);
-  if (!st && !(r->metrics = fopen(path, "w"))) st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s", path);
   if (!st) st = split_ids(train, train_dist, r->k, CLFER_SPLIT_TRAIN, 0, 0, &r->train);
   if (!st) st = split_ids(test, test_dist, r->k, CLFER_SPLIT_TEST, 0, 0, &r->test);
-  if (!st && !r->opt->quiet) fprintf(stderr, "IPA2LT %s (%d faces), %d epochs\n", what, r->train.n, r->epochs_override);
-  if (!st && !(st = build_model(r, stage)) && !(st = make_optimizer(r, stage, &optim)))
-    st = run_stage(r, stage, 0, 0, optim, -INFINITY, -1, 0, curves, &res);
+  /* --resume: a side model that finished before is loaded, not trained again */
+  char done[1100], last[1100];
+  path_in(r, "done.json", done, sizeof done);
+  path_in(r, "last.safetensors", last, sizeof last);
+  int reuse = !st && r->opt->resume && read_done(done, &res.test_accuracy) == CLFER_OK;
+  if (reuse) {
+    if (!r->opt->quiet) fprintf(stderr, "IPA2LT %s: finished before the resume, loaded from %s\n", what, last);
+    if (!(st = build_model(r, stage))) st = clfer_net_load_weights(r->net, last);
+    if (st) clfer_wrap_error(st, "--resume: %s (delete %s to train it again): ", what, done);
+  } else {
+    path_in(r, "metrics.jsonl", path, sizeof path);
+    if (!st && !(r->metrics = fopen(path, "w"))) st = clfer_set_error(CLFER_IO_ERROR, "cannot write %s", path);
+    if (!st && !r->opt->quiet) fprintf(stderr, "IPA2LT %s (%d faces), %d epochs\n", what, r->train.n, r->epochs_override);
+    if (!st && !(st = build_model(r, stage)) && !(st = make_optimizer(r, stage, &optim)))
+      st = run_stage(r, stage, 0, 0, optim, -INFINITY, -1, 0, curves, &res);
+    if (!st) st = write_done(done, res.test_accuracy);
+  }
   *test_accuracy = res.test_accuracy;
   *out = st ? NULL : r->net;
   if (st) clfer_net_destroy(r->net);
@@ -1642,7 +1688,10 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
   double best_metric = -INFINITY;
   char last[1100];
   path_in(&r, "last.safetensors", last, sizeof last);
-  if (options->resume) {
+  /* an IPA2LT run stopped before LTNet's first epoch has no last.safetensors: it resumes from the
+   * side models that finished (each has its own checkpoint) */
+  int have_checkpoint = options->resume && !(access(last, F_OK) != 0 && recipe_starts_with_ipa2lt(&r));
+  if (have_checkpoint) {
     if ((st = clfer_checkpoint_meta(last, &meta))) {
       clfer_wrap_error(st, "--resume: ");
       goto done;
@@ -1661,14 +1710,15 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
                            resume_stage, options->recipe, clfer_recipe_stage_count(r.recipe));
       goto done;
     }
-    if ((st = reload_metrics(&r, resume_stage, resume_epoch, curves))) goto done;
   }
+  /* metrics.jsonl keeps the finished epochs (none without a checkpoint) */
+  if (options->resume && (st = reload_metrics(&r, resume_stage, resume_epoch, curves))) goto done;
   if ((st = open_metrics(&r))) goto done;
 
   int stages = clfer_recipe_stage_count(r.recipe);
   for (int s = resume_stage; s < stages; s++) {
     const char *stage = clfer_recipe_stage_name(r.recipe, s);
-    int resuming = options->resume && s == resume_stage;
+    int resuming = have_checkpoint && s == resume_stage;
     if ((st = check_later_model_keys(&r, s)) || (!r.net && (st = build_model(&r, stage)))) goto done;
     /* a later stage's own replace_head (not one inherited from the top level) starts a new head:
      * the output layer initialised afresh (model.init, train.seed); the rest carries over */
@@ -1681,11 +1731,6 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
       continue;
     }
     int ipa2lt = strcmp(S(&r, stage, "data", "format"), "ipa2lt") == 0;
-    if (ipa2lt && options->resume) {
-      st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: --resume is not supported for data.format = ipa2lt yet",
-                           options->recipe);
-      goto done;
-    }
     if (ipa2lt) {
       char path[1100];
       path_in(&r, "ipa2lt.json", path, sizeof path);
@@ -1701,7 +1746,7 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
     if ((st = make_optimizer(&r, stage, &optim)) || (st = ensure_centres(&r, stage))) goto done;
     int start_epoch = 0;
     if (resuming) {
-      clfer_named_tensor_t *extra = calloc((size_t)clfer_optim_state_count(optim) + 2, sizeof *extra);
+      clfer_named_tensor_t *extra = calloc((size_t)clfer_optim_state_count(optim) + 3, sizeof *extra);
       int n_extra = 0;
       for (int i = 0; extra && i < clfer_optim_state_count(optim); i++) {
         const char *name;
@@ -1709,6 +1754,8 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
         if (clfer_optim_state_at(optim, i, &name, &t) == CLFER_OK) extra[n_extra++] = (clfer_named_tensor_t){name, t};
       }
       if (extra && r.centres.buf) extra[n_extra++] = (clfer_named_tensor_t){"loss.centres", &r.centres};
+      if (extra && r.ltnet && r.transitions.buf)
+        extra[n_extra++] = (clfer_named_tensor_t){"ltnet.transitions", &r.transitions};
       st = extra ? clfer_net_load(r.net, last, NULL, extra, n_extra, 1)
                  : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory resuming");
       free(extra);
