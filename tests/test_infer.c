@@ -253,15 +253,15 @@ static void parse_eval(const char *text, double *acc, double *diag, int *n) {
   cr_assert(a && sscanf(a, "accuracy %lf%%  mean diagonal %lf%%  (%d samples)", acc, diag, n) == 3, "%s", text);
 }
 
-Test(infer, eval_matches_an_independent_count) {
-  ensure_model();
-  const char *dir = test_tmpdir("infer_eval");
+/* eval's numbers against an independent count (predict's argmax per PNG of the test folder
+ * against the majority of its votes), its CSV and SVG, and the training run's own test confusion. */
+static void check_eval(const char *ckpt, const char *run_dir, const char *dir) {
   char out[1200], err[1200], args[4096], csv[1300];
   snprintf(out, sizeof out, "%s/out.txt", dir);
   snprintf(err, sizeof err, "%s/err.txt", dir);
 
   /* independent: predict's argmax per PNG against the majority of the folder's votes */
-  snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, TEST_DIR);
+  snprintf(args, sizeof args, "predict --model '%s' '%s'", ckpt, TEST_DIR);
   cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
   char *text = dt_read(out, NULL);
   static rows_t r;
@@ -296,7 +296,7 @@ Test(infer, eval_matches_an_independent_count) {
   free(labels);
   cr_assert_gt(samples, 10);
 
-  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --format ferplus_folders --split test --out '%s'", CKPT,
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --format ferplus_folders --split test --out '%s'", ckpt,
            DATA, dir);
   cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
   text = dt_read(out, NULL);
@@ -335,15 +335,56 @@ Test(infer, eval_matches_an_independent_count) {
   free(got);
 
   /* the CSV form of the same data, and the training run's own test confusion (same epoch) */
-  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --out '%s/csvform'", CKPT, DATA, dir);
+  snprintf(args, sizeof args, "eval --model '%s' --data '%s' --out '%s/csvform'", ckpt, DATA, dir);
   cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
   snprintf(csv, sizeof csv, "%s/csvform/confusion_test.csv", dir);
   got = dt_read(csv, NULL);
-  char *from_train = dt_read(RUN "/confusion_test.csv", NULL);
+  snprintf(csv, sizeof csv, "%s/confusion_test.csv", run_dir);
+  char *from_train = dt_read(csv, NULL);
   cr_assert_str_eq(got, from_train);
   cr_assert_str_eq(got, want);
   free(got);
   free(from_train);
+}
+
+Test(infer, eval_matches_an_independent_count) {
+  ensure_model();
+  check_eval(CKPT, RUN, test_tmpdir("infer_eval"));
+}
+
+/* A model trained resize-then-crop (augment.resize, Ng et al.) on a smaller input: eval and
+ * predict shape the faces as its training evaluated (FER faces as stored, the centre crop of the
+ * 48 → 28 resample), so the same checks hold exactly. */
+Test(infer, eval_and_predict_follow_resize_then_crop, .timeout = 120) {
+  ensure_model();
+  const char *dir = test_tmpdir("infer_resize");
+  char args[4096], run[1200], out[1200], err[1200], ckpt[1300];
+  snprintf(run, sizeof run, "%s/run", dir);
+  snprintf(out, sizeof out, "%s/train.txt", dir);
+  snprintf(err, sizeof err, "%s/train.err", dir);
+  snprintf(args, sizeof args,
+           "train --recipe '%s/apps/recipes/demo.ini' --set data.dir='%s' --set train.epochs=1 --set model.input=1x24x24 "
+           "--set augment.resize=28 --out '%s' --quiet --no-progress",
+           CLFER_SOURCE_DIR, DATA, run);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  snprintf(ckpt, sizeof ckpt, "%s/best.safetensors", run);
+  clfer_runtime_t *rt = test_runtime();
+  clfer_model_t *m = NULL;
+  cr_assert_eq(clfer_model_load(rt, ckpt, &m), CLFER_OK, "%s", clfer_last_error());
+  /* a 48×48 face: the centre 24×24 of its 28×28 resample, not the whole face squeezed to 24 */
+  clfer_image_t img = {.width = 48, .height = 48, .channels = 1};
+  uint8_t px[48 * 48];
+  for (int i = 0; i < 48 * 48; i++) px[i] = (uint8_t)((i % 48) * 5);
+  img.pixels = px;
+  float got[24 * 24], want[24 * 24], m6[6];
+  cr_assert_eq(clfer_model_prepare(m, &img, got), CLFER_OK, "%s", clfer_last_error());
+  clfer_augment_config_t crop = clfer_augment_config_crop(28, 0, 0);
+  cr_assert_eq(clfer_augment_base_matrix(&crop, 48, 48, 24, 24, m6), CLFER_OK);
+  cr_assert_eq(clfer_preprocess_host(px, 48, 48, 1, m6, clfer_model_preproc(m), want), CLFER_OK);
+  cr_assert_arr_eq(got, want, sizeof got);
+  clfer_model_destroy(m);
+  clfer_runtime_destroy(rt);
+  check_eval(ckpt, run, dir);
 }
 
 /* ---- features and svm ---- */

@@ -45,11 +45,14 @@ clfer_status clfer_model_set_preprocess(clfer_model_t *m, const char *name);
  * ImageNet mean/std) or "unit"/"none"/"" (v/255). Unknown names are an error. */
 clfer_status clfer_preproc_from_name(const char *name, int out_c, int out_h, int out_w, clfer_preproc_t *out);
 
-/* One 8-bit HWC image (1 or 3 channels, any size) → the model's input, c×h×w floats in `out`.
- * Converted to the model's channels (BT.601 luma or gray replicated); an image no larger than
- * the input is resampled with the corners-on-corners matrix of evaluation (FER's 48 → 64); a
- * larger one is first resized bilinearly to the input size, as the folder/RAF-DB/CK+ readers
- * do on load. */
+/* One 8-bit HWC image (1 or 3 channels, any size) → the model's input, c×h×w floats in `out`,
+ * shaped as the training run evaluated (the checkpoint records its data format and
+ * augment.resize). Converted to the model's channels (BT.601 luma or gray replicated). A model
+ * trained on FER data keeps the image as it is, as the FER readers keep their 48×48 faces; one
+ * trained on image files resizes it bilinearly on load to the input size, or to augment.resize
+ * = R, as the folder/RAF-DB/CK+ readers did. Then the evaluation matrix: corners-on-corners to
+ * the input (FER's 48 → 64), or with R the centre crop (resize-then-crop, Ng et al.). A
+ * checkpoint without the record resizes on load only images larger than the input. */
 clfer_status clfer_model_prepare(const clfer_model_t *m, const clfer_image_t *img, float *out);
 
 /* The node of layer NAME; CLFER_NOT_FOUND naming the layer and listing the model's layers. */

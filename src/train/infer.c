@@ -20,6 +20,8 @@ struct clfer_model {
   const char *name_ptrs[CLFER_MAX_CLASSES];
   char preprocess[32];
   clfer_preproc_t preproc;
+  int eval_resize; /* the recipe's augment.resize: images resized to it, then the centre crop (0: none) */
+  int fer_data;    /* trained on FER's faces kept as stored (1), on image files resized on load (0), unknown (−1) */
   clfer_tensor_t x; /* input batch, kept for the next call of the same size */
 };
 
@@ -94,6 +96,19 @@ clfer_status clfer_model_load(clfer_runtime_t *rt, const char *path, clfer_model
     goto fail;
   }
   if ((st = set_classes(m, clfer_meta_get(&meta, "clfer.classes")))) goto fail;
+  const char *format = clfer_meta_get(&meta, "clfer.data_format");
+  m->fer_data = !format ? -1 : strcmp(format, "ferplus") == 0 || strcmp(format, "fer2013") == 0 ||
+                                   strcmp(format, "ferplus_folders") == 0;
+  const char *resize = clfer_meta_get(&meta, "clfer.eval_resize");
+  if (resize) {
+    char *end;
+    long v = strtol(resize, &end, 10);
+    if (*end || v < (m->h > m->w ? m->h : m->w) || v > 8192) {
+      st = clfer_set_error(CLFER_CORRUPT, "%s: \"clfer.eval_resize\" is '%s' for a %dx%d input", path, resize, m->h, m->w);
+      goto fail;
+    }
+    m->eval_resize = (int)v;
+  }
   const char *pre = clfer_meta_get(&meta, "clfer.preprocess");
   snprintf(m->preprocess, sizeof m->preprocess, "%s", pre ? pre : m->c == 1 ? "ferplus" : "unit");
   if ((st = clfer_preproc_from_name(m->preprocess, m->c, m->h, m->w, &m->preproc))) {
@@ -135,16 +150,26 @@ clfer_status clfer_model_set_preprocess(clfer_model_t *m, const char *name) {
   return CLFER_OK;
 }
 
+/* The evaluation's deterministic geometry: the centre crop after augment.resize, else the plain
+ * (corners-on-corners) resample. */
+static clfer_augment_config_t eval_geometry(const clfer_model_t *m) {
+  return m->eval_resize > 0 ? clfer_augment_config_crop(m->eval_resize, 1, 0) : clfer_augment_config_ferplus();
+}
+
 clfer_status clfer_model_prepare(const clfer_model_t *m, const clfer_image_t *img, float *out) {
-  int h = img->height, w = img->width;
-  if (h > m->h || w > m->w) h = m->h, w = m->w; /* downscale on load, as the readers do */
+  /* the size the training data had when the evaluation matrix was applied: FER faces as stored,
+   * image files resized on load (to augment.resize when set); unknown: downscale only */
+  int h = img->height, w = img->width, load_h = m->eval_resize > 0 ? m->eval_resize : m->h,
+      load_w = m->eval_resize > 0 ? m->eval_resize : m->w;
+  if (m->fer_data == 0 || (m->fer_data < 0 && (m->eval_resize > 0 || h > m->h || w > m->w))) h = load_h, w = load_w;
   uint8_t *px = malloc((size_t)h * w * m->c);
   if (!px) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory preparing an image");
   clfer_status st = clfer_image_convert(img, w, h, m->c, px);
   if (!st) {
     float mat[6];
-    clfer_affine_resize(h, w, m->h, m->w, mat);
-    st = clfer_preprocess_host(px, h, w, m->c, mat, &m->preproc, out);
+    clfer_augment_config_t geometry = eval_geometry(m);
+    st = clfer_augment_base_matrix(&geometry, h, w, m->h, m->w, mat);
+    if (!st) st = clfer_preprocess_host(px, h, w, m->c, mat, &m->preproc, out);
   }
   free(px);
   return st;
@@ -219,7 +244,8 @@ int clfer_argmax(const float *v, int k) {
 clfer_status clfer_model_read_dataset(const clfer_model_t *m, const char *format, const char *dir, int majority,
                                       clfer_store_t **out) {
   /* the training loop's reader, so evaluation sees exactly the data training saw */
-  clfer_dataset_spec_t spec = {.format = format, .dir = dir, .channels = m->c, .height = m->h, .width = m->w,
+  int h = m->eval_resize > 0 ? m->eval_resize : m->h, w = m->eval_resize > 0 ? m->eval_resize : m->w;
+  clfer_dataset_spec_t spec = {.format = format, .dir = dir, .channels = m->c, .height = h, .width = w,
                                .class_names = (const char *const *)m->name_ptrs, .num_classes = m->k,
                                .ferplus_mode = majority ? (int)CLFER_FERPLUS_MAJORITY : -1};
   *out = NULL;
@@ -253,6 +279,7 @@ clfer_status clfer_model_run_store(clfer_model_t *m, const clfer_store_t *s, con
   bo.batch_size = batch_size > 0 ? batch_size : 64;
   bo.drop_last = 0, bo.shuffle = 0, bo.augment = 0;
   bo.preproc = m->preproc;
+  bo.augment_config = eval_geometry(m);
   bo.threads = clfer_batcher_default_threads(clfer_runtime_device(m->rt)->is_cpu);
   bo.subset = ids;
   bo.subset_size = n;

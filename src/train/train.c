@@ -690,6 +690,14 @@ static clfer_status save_checkpoint(run_t *r, clfer_optim_t *optim, const char *
   clfer_meta_set(&meta, "clfer.classes", classes);
   clfer_meta_set(&meta, "clfer.preprocess", S(r, stage, "data", "preprocess"));
   clfer_meta_set(&meta, "clfer.preprocess_on", r->prep_device ? "device" : "host");
+  /* how evaluation shaped the images (eval and predict do the same): the data format (FER's
+   * 48×48 faces are kept as stored, image files are resized on load) and augment.resize */
+  clfer_meta_set(&meta, "clfer.data_format", S(r, stage, "data", "format"));
+  long resize = I(r, stage, "augment", "resize");
+  if (resize > 0) {
+    snprintf(buf, sizeof buf, "%ld", resize);
+    clfer_meta_set(&meta, "clfer.eval_resize", buf);
+  }
   int n_state = optim ? clfer_optim_state_count(optim) : 0;
   clfer_named_tensor_t *extra = calloc((size_t)n_state + 3, sizeof *extra);
   clfer_status st = extra ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory saving %s", path);
