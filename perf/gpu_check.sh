@@ -3,8 +3,8 @@
 # minutes, so that one call of the device tool does it all: `clfer devices` and `selftest`, every
 # test binary on the GPU, bench_runtime (cold and warm program builds, launch overhead, bandwidth,
 # SGEMM to 4096), bench_augment, VGG13-FER+ (and AlexNet, ResNet-18) training next to PyTorch on
-# CUDA, and VGG13-FER+ training on synthetic data with the data-time share on both
-# pre-processing paths. Each part runs under its own time limit and writes OUTDIR/NAME.log; one
+# CUDA, VGG13-FER+ training on synthetic data with the data-time share on both pre-processing
+# paths, and 10 epochs of the GPU demo's recipe (does it learn?). Each part runs under its own time limit and writes OUTDIR/NAME.log; one
 # summary line per part goes to stdout, and OUTDIR/summary.txt keeps them.
 #
 # Here (no GPU needed):
@@ -15,7 +15,7 @@
 # Try it here first: perf/gpu_check.sh --build build-gpu --out /tmp/gpu-check --device pocl --torch-device cpu --quick
 #
 #   perf/gpu_check.sh [--build DIR] [--out DIR] [--device D] [--torch-device cuda|cpu] [--quick] [--only NAME,...]
-# NAME: devices selftest tests runtime augment compare train gemm_tune.
+# NAME: devices selftest tests compare train demo runtime augment gemm_tune.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 SELF="$PWD/perf/gpu_check.sh"
@@ -105,6 +105,15 @@ train() {
   done
 }
 
+# Does the GPU demo's recipe (the paper's VGG13, SGD 0.05) learn the synthetic faces? Its first
+# 10 epochs, on the train part's data.
+demo() {
+  data="$OUTDIR/synth"
+  [ -f "$data/fer2013new.csv" ] || "$BUILD/clfer" synth --out "$data" --train "$1" --valid 64 --test 64 >/dev/null || return 1
+  "$BUILD/clfer" train --recipe apps/recipes/ferplus_vgg13_mv.ini --set data.dir="$data" --set train.epochs=10 \
+    --out "$OUTDIR/demo" --no-progress
+}
+
 if [ -n "$PART" ]; then # shellcheck disable=SC2086
   $PART
   exit $?
@@ -116,13 +125,14 @@ else
 fi
 # in order of what the issues need most; the limits add up to 10 minutes (--only splits a run)
 part devices 20 "$BUILD/clfer" devices
-part selftest 60 "$BUILD/clfer" selftest --device "$DEVICE"
-part tests 180 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part tests
+part selftest 45 "$BUILD/clfer" selftest --device "$DEVICE"
+part tests 160 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part tests
 # shellcheck disable=SC2086
 part compare 150 $PY perf/compare_pytorch.py "$BUILD/bench_ops" --device "$TORCH" --clfer-device "$DEVICE" \
   --batches $BATCHES --steps $STEPS --warmup 2 --infer-batch $INFER --latency $LATENCY $MODELS
-part train 90 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "train $SYNTH"
-part runtime 45 "$BUILD/bench_runtime" --device "$DEVICE" --max-gemm $GEMM
+part train 80 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "train $SYNTH"
+part demo 60 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "demo $SYNTH"
+part runtime 30 "$BUILD/bench_runtime" --device "$DEVICE" --max-gemm $GEMM
 part augment 15 "$BUILD/bench_augment" 256 10
 # it proposes a GEMM tuning entry for src/ops/gemm_tuning.c
 part gemm_tune 40 "$BUILD/bench_gemm_tune" --device "$DEVICE"
