@@ -1,6 +1,6 @@
-/* data_test_util.h — small helpers for the reader and label tests: writing text files, copying
- * fixtures, making deterministic PNG/JPEG files, and asserting that an error message names what
- * it must. Header-only so each test binary stays self-contained. */
+/* data_test_util.h — small helpers for the reader and label tests: copying fixtures, making
+ * deterministic PNG/JPEG files, and asserting that an error message names what it must (text
+ * files: test_util.h). Header-only so each test binary stays self-contained. */
 #ifndef CLFER_DATA_TEST_UTIL_H
 #define CLFER_DATA_TEST_UTIL_H
 
@@ -21,13 +21,6 @@ static inline void dt_mkdirs(const char *path) {
   cr_assert_eq(system(cmd), 0, "mkdir -p %s", path);
 }
 
-static inline void dt_write(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  cr_assert(f, "cannot write %s", path);
-  fwrite(text, 1, strlen(text), f);
-  fclose(f);
-}
-
 static inline void dt_write_bytes(const char *path, const void *data, size_t n) {
   FILE *f = fopen(path, "wb");
   cr_assert(f, "cannot write %s", path);
@@ -35,24 +28,9 @@ static inline void dt_write_bytes(const char *path, const void *data, size_t n) 
   fclose(f);
 }
 
-static inline char *dt_read(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "cannot read %s", path);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)len + 1);
-  cr_assert(buf);
-  size_t got = fread(buf, 1, (size_t)len, f);
-  buf[got] = '\0';
-  fclose(f);
-  if (n) *n = got;
-  return buf;
-}
-
 static inline void dt_copy(const char *src, const char *dst) {
   size_t n;
-  char *d = dt_read(src, &n);
+  char *d = test_read_file(src, &n);
   dt_write_bytes(dst, d, n);
   free(d);
 }

@@ -18,7 +18,7 @@ static clfer_status read_text(const char *name, const char *text, clfer_store_t 
   const char *dir = test_tmpdir(name);
   char path[1200];
   snprintf(path, sizeof path, "%s/fer2013.csv", dir);
-  dt_write(path, text);
+  test_write_text(path, text);
   return clfer_read_fer2013(path, NULL, NULL, s);
 }
 
@@ -90,7 +90,7 @@ static clfer_status read_votes(const char *name, const char *text, clfer_store_t
   const char *dir = test_tmpdir(name);
   char path[1200];
   snprintf(path, sizeof path, "%s/fer2013new.csv", dir);
-  dt_write(path, text);
+  test_write_text(path, text);
   return clfer_read_ferplus_votes(path, NULL, s);
 }
 
@@ -127,12 +127,12 @@ Test(data_bad_input, fer_and_ferplus_misaligned) {
   char *r1 = fer_row("1", 2304, NULL, "Training"), *r2 = fer_row("2", 2304, NULL, "PublicTest");
   char *t = malloc(60000);
   sprintf(t, "%s%s%s", FER_HEADER, r1, r2);
-  dt_write(fer, t);
+  test_write_text(fer, t);
   clfer_store_t *s = NULL;
-  dt_write(plus, PLUS_HEADER "Training,a.png,4,0,0,1,3,2,0,0,0,0\nPrivateTest,b.png,4,0,0,1,3,2,0,0,0,0\n");
+  test_write_text(plus, PLUS_HEADER "Training,a.png,4,0,0,1,3,2,0,0,0,0\nPrivateTest,b.png,4,0,0,1,3,2,0,0,0,0\n");
   DT_EXPECT_ERROR(clfer_read_fer2013(fer, plus, NULL, &s), CLFER_PARSE_ERROR, "fer2013new.csv:3:", "fer2013.csv:3",
                   "not aligned");
-  dt_write(plus, PLUS_HEADER "Training,a.png,4,0,0,1,3,2,0,0,0,0\n");
+  test_write_text(plus, PLUS_HEADER "Training,a.png,4,0,0,1,3,2,0,0,0,0\n");
   DT_EXPECT_ERROR(clfer_read_fer2013(fer, plus, NULL, &s), CLFER_PARSE_ERROR, "different row counts");
   free(r1);
   free(r2);
@@ -153,10 +153,10 @@ Test(data_bad_input, ferplus_label_csv_bad_box) {
   snprintf(dir, sizeof dir, "%s/FER2013Valid", root);
   dt_mkdirs(dir);
   snprintf(path, sizeof path, "%s/label.csv", dir);
-  dt_write(path, "fer0000000.png,\"(0, 0, 48)\",4,0,0,1,3,2,0,0,0,0\n");
+  test_write_text(path, "fer0000000.png,\"(0, 0, 48)\",4,0,0,1,3,2,0,0,0,0\n");
   clfer_store_t *s = NULL;
   DT_EXPECT_ERROR(clfer_read_ferplus_folders(root, NULL, &s), CLFER_PARSE_ERROR, "FER2013Valid/label.csv:1:",
                   "face box");
-  dt_write(path, "fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n");
+  test_write_text(path, "fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n");
   DT_EXPECT_ERROR(clfer_read_ferplus_folders(root, NULL, &s), CLFER_NOT_FOUND, "label.csv:1:", "fer0000000.png");
 }

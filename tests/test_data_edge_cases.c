@@ -32,16 +32,16 @@ Test(data_edge, rafdb_distribution_file_errors) {
   char dist[1200];
   snprintf(dist, sizeof dist, "%s/dist.txt", root);
   clfer_store_t *s = NULL;
-  dt_write(dist, "train_00001.jpg 0 0 0 0.05 0.9 0.05 0\ntrain_00002.jpg 0.7 0.2 x 0 0 0 0.1\n");
+  test_write_text(dist, "train_00001.jpg 0 0 0 0.05 0.9 0.05 0\ntrain_00002.jpg 0.7 0.2 x 0 0 0 0.1\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, dist, NULL, &s), CLFER_PARSE_ERROR, "dist.txt:2", "value 3 'x'");
-  dt_write(dist, "train_00001.jpg 0 0 0 0.05 0.9 -0.05 0\n");
+  test_write_text(dist, "train_00001.jpg 0 0 0 0.05 0.9 -0.05 0\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, dist, NULL, &s), CLFER_PARSE_ERROR, "dist.txt:1", "value 6");
-  dt_write(dist, "train_00001.jpg 0 0 0 0.05 0.9 0.05\n");
+  test_write_text(dist, "train_00001.jpg 0 0 0 0.05 0.9 0.05\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, dist, NULL, &s), CLFER_PARSE_ERROR, "dist.txt:1", "got 7 fields");
-  dt_write(dist, "train_00001.jpg 0 0 0 0 1 0 0\ntrain_00001.jpg 0 0 0 0 1 0 0\n");
+  test_write_text(dist, "train_00001.jpg 0 0 0 0 1 0 0\ntrain_00001.jpg 0 0 0 0 1 0 0\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, dist, NULL, &s), CLFER_PARSE_ERROR, "dist.txt:2", "listed twice");
   /* An image of the list without a distribution line. */
-  dt_write(dist, "train_00001.jpg 0 0 0 0 1 0 0\n");
+  test_write_text(dist, "train_00001.jpg 0 0 0 0 1 0 0\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, dist, NULL, &s), CLFER_NOT_FOUND, "list_patition_label.txt:2",
                   "'train_00002.jpg'", "dist.txt");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, "/nonexistent/dist.txt", NULL, &s), CLFER_IO_ERROR, "/nonexistent/dist.txt");
@@ -58,7 +58,7 @@ Test(data_edge, rafdb_correct_spelling_and_slash_in_name) {
   cr_assert_eq(clfer_read_rafdb(root, NULL, NULL, &s), CLFER_OK, "%s", clfer_last_error());
   cr_assert_eq(s->n, 4);
   clfer_store_destroy(s);
-  dt_write(b, "train_/../../x.jpg 1\n");
+  test_write_text(b, "train_/../../x.jpg 1\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, NULL, NULL, &s), CLFER_PARSE_ERROR, "list_partition_label.txt:1",
                   "bad image name");
 }
@@ -69,7 +69,7 @@ Test(data_edge, ferplus_folder_wrong_size_and_missing_png) {
   snprintf(dir, sizeof dir, "%s/FER2013Train", root);
   dt_mkdirs(dir);
   snprintf(p, sizeof p, "%s/label.csv", dir);
-  dt_write(p, "fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n"
+  test_write_text(p, "fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n"
               "fer0000001.png,\"(0, 0, 48, 48)\",0,10,0,0,0,0,0,0,0,0\n");
   snprintf(p, sizeof p, "%s/fer0000000.png", dir);
   dt_make_image(p, 48, 48, 1, 1);
@@ -89,9 +89,9 @@ Test(data_edge, ferplus_folder_wrong_size_and_missing_png) {
   DT_EXPECT_ERROR(clfer_read_ferplus_folders(root, NULL, &s), CLFER_NOT_FOUND, "label.csv:2:", "fer0000001.png");
   /* A path in the file column is refused before anything is opened. */
   snprintf(p, sizeof p, "%s/label.csv", dir);
-  dt_write(p, "../fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n");
+  test_write_text(p, "../fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n");
   DT_EXPECT_ERROR(clfer_read_ferplus_folders(root, NULL, &s), CLFER_PARSE_ERROR, "label.csv:1:", "bad image file name");
-  dt_write(p, "fer0000000.png,4,0,0,1,3,2,0,0,0\n");
+  test_write_text(p, "fer0000000.png,4,0,0,1,3,2,0,0,0\n");
   DT_EXPECT_ERROR(clfer_read_ferplus_folders(root, NULL, &s), CLFER_PARSE_ERROR, "label.csv:1:", "got 10");
 }
 
@@ -139,40 +139,40 @@ Test(data_edge, image_folder_csv_header_and_file_checks) {
   clfer_store_t *s = NULL;
   /* A header that disagrees with the given class list (synonyms are accepted). */
   const char *cls[3] = {"happiness", "sadness", "neutral"};
-  dt_write(csv, "file,happy,sad,neutral\na.png,7,2,1\n");
+  test_write_text(csv, "file,happy,sad,neutral\na.png,7,2,1\n");
   cr_assert_eq(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_OK, "%s", clfer_last_error());
   cr_assert_str_eq(s->class_names[0], "happiness");
   clfer_store_destroy(s);
-  dt_write(csv, "file,happy,anger,neutral\na.png,7,2,1\n");
+  test_write_text(csv, "file,happy,anger,neutral\na.png,7,2,1\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:1",
                   "column 3 is 'anger', expected 'sadness'");
-  dt_write(csv, "file,happy,sad\na.png,7,2\n");
+  test_write_text(csv, "file,happy,sad\na.png,7,2\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:1",
                   "header has 2 classes, expected 3");
   /* Vote rows: negative, absurd, short. */
-  dt_write(csv, "a.png,7,-2,1\n");
+  test_write_text(csv, "a.png,7,-2,1\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:1",
                   "vote 2 '-2'");
-  dt_write(csv, "a.png,7,2,1\nb.jpg,1e9,0,0\n");
+  test_write_text(csv, "a.png,7,2,1\nb.jpg,1e9,0,0\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:2",
                   "vote 1 '1e9'");
-  dt_write(csv, "a.png,7,2,1\nb.jpg,1,0\n");
+  test_write_text(csv, "a.png,7,2,1\nb.jpg,1,0\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:2",
                   "expected 4 fields, got 3");
   /* Label form: an index out of range is not a class name either; paths leaving ROOT are refused. */
-  dt_write(csv, "a.png,3\n");
+  test_write_text(csv, "a.png,3\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:1",
                   "unknown class name '3'");
-  dt_write(csv, "../a.png,happy\n");
+  test_write_text(csv, "../a.png,happy\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:1",
                   "bad file name '../a.png'");
-  dt_write(csv, "missing.png,happy\n");
+  test_write_text(csv, "missing.png,happy\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_NOT_FOUND, "votes.csv:1",
                   "missing.png");
-  dt_write(csv, "a.png,happy\n");
+  test_write_text(csv, "a.png,happy\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, NULL, 0, NULL, &s), CLFER_INVALID_ARGUMENT,
                   "class names are needed");
-  dt_write(csv, "");
+  test_write_text(csv, "");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 3, NULL, &s), CLFER_PARSE_ERROR, "votes.csv:1", "empty");
   cr_assert_null(s);
 }
@@ -183,7 +183,7 @@ Test(data_edge, ferplus_votes_quirks) {
   const char *dir = test_tmpdir("plus_quirks");
   char p[1200];
   snprintf(p, sizeof p, "%s/fer2013new.csv", dir);
-  dt_write(p, "\xEF\xBB\xBFUsage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\r\n"
+  test_write_text(p, "\xEF\xBB\xBFUsage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\r\n"
               "Training,,0,0,0,0,0,0,0,0,0,10\r\n"
               "PublicTest,\"fer0000001.png\",0,9,0,0,0,0,0,0,0,0\r\n"
               "PrivateTest, fer0000002.png,0.5,0.5,0,0,0,0,0,0,0,0");
@@ -218,7 +218,7 @@ Test(data_edge, fuzz_png_huge_ancillary_chunk) {
   /* 105 bytes: a valid 7×4 palette PNG, then an sCAL chunk claiming 0x69000004 bytes. libpng
    * buffered (and zeroed) 1.7 GB for it before hitting the end of the data. */
   size_t n;
-  char *d = dt_read(FIXTURE("fuzz_png_huge_scal.png"), &n);
+  char *d = test_read_file(FIXTURE("fuzz_png_huge_scal.png"), &n);
   cr_assert_eq(n, 105);
   clfer_image_t img;
   long rss0 = peak_rss_kb();

@@ -53,7 +53,7 @@ Test(data_image, jpeg_round_trip_close) {
 /* Every prefix of a valid file (and a file with flipped bytes) is rejected, never a crash. */
 static void check_truncations(const char *path, const char *format) {
   size_t n;
-  char *d = dt_read(path, &n);
+  char *d = test_read_file(path, &n);
   clfer_image_t img;
   for (size_t cut = 0; cut < n; cut += (cut < 64 ? 1 : 7)) {
     clfer_status st = clfer_image_decode((const uint8_t *)d, cut, path, &img);

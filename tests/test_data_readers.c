@@ -224,7 +224,7 @@ Test(data_readers, rafdb_corrupt_jpeg) {
   char p[1200];
   snprintf(p, sizeof p, "%s/Image/aligned/train_00002_aligned.jpg", root);
   size_t n;
-  char *d = dt_read(p, &n);
+  char *d = test_read_file(p, &n);
   dt_write_bytes(p, d, n / 2); /* truncated */
   free(d);
   clfer_store_t *s = NULL;
@@ -236,10 +236,10 @@ Test(data_readers, rafdb_bad_label_and_prefix) {
   const char *root = make_raf("rafdb_bad", 1);
   char p[1200];
   snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
-  dt_write(p, "train_00001.jpg 5\ntrain_00002.jpg 8\n");
+  test_write_text(p, "train_00001.jpg 5\ntrain_00002.jpg 8\n");
   clfer_store_t *s = NULL;
   DT_EXPECT_ERROR(clfer_read_rafdb(root, NULL, NULL, &s), CLFER_PARSE_ERROR, "list_patition_label.txt:2", "'8'");
-  dt_write(p, "val_00001.jpg 5\n");
+  test_write_text(p, "val_00001.jpg 5\n");
   DT_EXPECT_ERROR(clfer_read_rafdb(root, NULL, NULL, &s), CLFER_PARSE_ERROR, "list_patition_label.txt:1", "prefix");
 }
 
@@ -319,7 +319,7 @@ static const char *make_folder(const char *name) {
   snprintf(p, sizeof p, "%s/sad/c.jpg", root);
   dt_make_image(p, 16, 16, 3, 3);
   snprintf(p, sizeof p, "%s/sad/notes.txt", root);
-  dt_write(p, "not an image\n");
+  test_write_text(p, "not an image\n");
   return root;
 }
 
@@ -357,7 +357,7 @@ Test(data_readers, image_folder_csv_forms) {
   char csv[1200];
   snprintf(csv, sizeof csv, "%s/labels.csv", root);
   const char *cls[2] = {"happiness", "sadness"};
-  dt_write(csv, "happy/a.png,happy\r\nsad/b.png,1\r\n\"sad/c.jpg\",sadness");
+  test_write_text(csv, "happy/a.png,happy\r\nsad/b.png,1\r\n\"sad/c.jpg\",sadness");
   clfer_store_t *s = NULL;
   cr_assert_eq(clfer_read_image_folder(root, csv, cls, 2, NULL, &s), CLFER_OK, "%s", clfer_last_error());
   cr_assert_eq(s->n, 3);
@@ -365,7 +365,7 @@ Test(data_readers, image_folder_csv_forms) {
   cr_assert_eq(s->labels[1], 1);
   cr_assert_eq(s->labels[2], 1);
   clfer_store_destroy(s);
-  dt_write(csv, "file,happiness,sadness,neutral\nhappy/a.png,7,2,1\nsad/b.png,0,10,0\n");
+  test_write_text(csv, "file,happiness,sadness,neutral\nhappy/a.png,7,2,1\nsad/b.png,0,10,0\n");
   cr_assert_eq(clfer_read_image_folder(root, csv, NULL, 0, NULL, &s), CLFER_OK, "%s", clfer_last_error());
   cr_assert_eq(s->vote_width, 3);
   cr_assert_str_eq(s->class_names[2], "neutral");
@@ -373,7 +373,7 @@ Test(data_readers, image_folder_csv_forms) {
   cr_assert_float_eq(s->votes[4], 10, 0);
   cr_assert_eq(s->labels[0], -1);
   clfer_store_destroy(s);
-  dt_write(csv, "happy/a.png,happy\nsad/b.png,joyful?\n");
+  test_write_text(csv, "happy/a.png,happy\nsad/b.png,joyful?\n");
   DT_EXPECT_ERROR(clfer_read_image_folder(root, csv, cls, 2, NULL, &s), CLFER_PARSE_ERROR, "labels.csv:2",
                   "unknown class name 'joyful?'");
 }
@@ -393,7 +393,7 @@ Test(data_readers, image_folder_wrong_size_and_corrupt_png) {
   cr_assert_eq(s->n, 4);
   clfer_store_destroy(s);
   size_t n;
-  char *d = dt_read(p, &n);
+  char *d = test_read_file(p, &n);
   dt_write_bytes(p, d, n - 20); /* cut into the IDAT/IEND chunks */
   free(d);
   DT_EXPECT_ERROR(clfer_read_image_folder(root, NULL, NULL, 0, &opt, &s), CLFER_CORRUPT, "sad/d.png", "PNG");

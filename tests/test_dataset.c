@@ -22,13 +22,6 @@ static void save_image(const char *path, int w, int h, int c, int seed) {
   free(img.pixels);
 }
 
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
 /* RAF-DB basic layout: 4 RGB faces (2 train, 2 test) with labels and the crowd distribution. */
 static const char *make_raf(const char *name) {
   const char *root = test_tmpdir(name);
@@ -40,9 +33,9 @@ static const char *make_raf(const char *name) {
   snprintf(p, sizeof p, "%s/Image/aligned", root);
   mkdir(p, 0755);
   snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
-  write_text(p, "train_00001.jpg 5\ntrain_00002.jpg 1\ntest_0001.jpg 7\ntest_0002.jpg 4\n");
+  test_write_text(p, "train_00001.jpg 5\ntrain_00002.jpg 1\ntest_0001.jpg 7\ntest_0002.jpg 4\n");
   snprintf(p, sizeof p, "%s/distribution.txt", root);
-  write_text(p, "test_0002.jpg 0.0 0.0 0.1 0.8 0.1 0.0 0.0\ntrain_00001.jpg 0.0 0.0 0.0 0.05 0.9 0.05 0.0\n"
+  test_write_text(p, "test_0002.jpg 0.0 0.0 0.1 0.8 0.1 0.0 0.0\ntrain_00001.jpg 0.0 0.0 0.0 0.05 0.9 0.05 0.0\n"
                 "train_00002.jpg 0.7 0.2 0.0 0.0 0.0 0.0 0.1\ntest_0001.jpg 0.0 0.0 0.0 0.0 0.0 0.0 1.0\n");
   const char *stems[4] = {"train_00001", "train_00002", "test_0001", "test_0002"};
   for (int i = 0; i < 4; i++) {
@@ -95,7 +88,7 @@ static const char *make_folder(const char *name) {
     strcat(csv, line);
   }
   snprintf(p, sizeof p, "%s/labels.csv", root);
-  write_text(p, csv);
+  test_write_text(p, csv);
   return root;
 }
 
@@ -124,7 +117,7 @@ Test(dataset, recipe_keys_csv_and_distribution_file, .timeout = 120) {
            "[train]\nepochs = 1\nbatch_size = 8\n",
            root, root, ferplus7[0], ferplus7[1], ferplus7[2], ferplus7[3], ferplus7[4], ferplus7[5], ferplus7[6]);
   snprintf(recipe, sizeof recipe, "%s/recipe.ini", root);
-  write_text(recipe, text);
+  test_write_text(recipe, text);
   snprintf(out, sizeof out, "%s/run", root);
   clfer_train_options_t o = {.recipe = recipe, .out_dir = out, .quiet = 1, .progress = 0};
   clfer_train_result_t res;

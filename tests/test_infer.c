@@ -49,7 +49,7 @@ static void ensure_model(void) {
            "--out '%s' --quiet --no-progress >'%s/train.log' 2>&1",
            SHARED, SHARED, CLFER_CLI_PATH, DATA, CLFER_CLI_PATH, CLFER_SOURCE_DIR, DATA, RUN, SHARED);
   cr_assert_eq(system(cmd), 0, "cannot make the model: %s", cmd);
-  dt_write(ready, "ok\n");
+  test_write_text(ready, "ok\n");
 }
 
 /* ---- predict's CSV ---- */
@@ -111,8 +111,8 @@ Test(infer, predict_csv_probabilities_and_argmax) {
   snprintf(out, sizeof out, "%s/out.csv", dir);
   snprintf(err, sizeof err, "%s/err.txt", dir);
   snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, TEST_DIR);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  char *text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  char *text = test_read_file(out, NULL);
   static rows_t r;
   parse_csv(text, &r);
   free(text);
@@ -138,8 +138,8 @@ Test(infer, predict_csv_probabilities_and_argmax) {
 
   /* JSON: the same probabilities, as numbers keyed by class */
   snprintf(args, sizeof args, "predict --format json --model '%s' '%s'", CKPT, TEST_DIR);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  text = test_read_file(out, NULL);
   cJSON *root = cJSON_Parse(text);
   cr_assert(root, "not JSON: %.200s", text);
   free(text);
@@ -170,10 +170,10 @@ Test(infer, predict_csv_probabilities_and_argmax) {
   snprintf(path, sizeof path, "%s/sub/b.png", mixed);
   dt_make_image(path, 24, 24, 1, 6);
   snprintf(path, sizeof path, "%s/readme.txt", mixed);
-  dt_write(path, "not an image\n");
+  test_write_text(path, "not an image\n");
   snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, mixed);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  text = test_read_file(out, NULL);
   static rows_t mr;
   parse_csv(text, &mr);
   free(text);
@@ -187,8 +187,8 @@ Test(infer, predict_csv_probabilities_and_argmax) {
 
   /* the latency benchmark */
   snprintf(args, sizeof args, "predict --bench --runs 5 --model '%s' '%s'", CKPT, r.file[0]);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  text = test_read_file(out, NULL);
   double mean = -1, p99 = -1;
   const char *m = strstr(text, "mean ");
   cr_assert(m && sscanf(m, "mean %lf ms, p99 %lf ms", &mean, &p99) == 2, "%s", text);
@@ -229,8 +229,8 @@ Test(infer, ensemble_averages_probabilities) {
       snprintf(args, sizeof args, "predict --model '%s' --model '%s' '%s'", sets[s][0], sets[s][1], TEST_DIR);
     else
       snprintf(args, sizeof args, "predict --model '%s' '%s'", sets[s][0], TEST_DIR);
-    cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-    char *text = dt_read(out, NULL);
+    cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+    char *text = test_read_file(out, NULL);
     parse_csv(text, res[s]);
     free(text);
   }
@@ -262,12 +262,12 @@ static void check_eval(const char *ckpt, const char *run_dir, const char *dir) {
 
   /* independent: predict's argmax per PNG against the majority of the folder's votes */
   snprintf(args, sizeof args, "predict --model '%s' '%s'", ckpt, TEST_DIR);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  char *text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  char *text = test_read_file(out, NULL);
   static rows_t r;
   parse_csv(text, &r);
   free(text);
-  char *labels = dt_read(TEST_DIR "/label.csv", NULL);
+  char *labels = test_read_file(TEST_DIR "/label.csv", NULL);
   int samples = 0, correct = 0;
   long confusion[K][K] = {{0}};
   for (char *line = strtok(labels, "\n"); line; line = strtok(NULL, "\n")) {
@@ -298,8 +298,8 @@ static void check_eval(const char *ckpt, const char *run_dir, const char *dir) {
 
   snprintf(args, sizeof args, "eval --model '%s' --data '%s' --format ferplus_folders --split test --out '%s'", ckpt,
            DATA, dir);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  text = test_read_file(out, NULL);
   double acc, diag;
   int n;
   parse_eval(text, &acc, &diag, &n);
@@ -318,7 +318,7 @@ static void check_eval(const char *ckpt, const char *run_dir, const char *dir) {
   cr_assert(fabs(diag - 100.0 * recall_sum / with) < 0.006, "mean diagonal %.2f%% vs %.2f%%", diag,
             100.0 * recall_sum / with);
   snprintf(csv, sizeof csv, "%s/confusion_test.csv", dir);
-  char *got = dt_read(csv, NULL);
+  char *got = test_read_file(csv, NULL);
   char want[4096] = "true\\predicted", cell[64];
   for (int c = 0; c < K; c++) strcat(want, ","), strcat(want, class_names[c]);
   strcat(want, "\n");
@@ -330,17 +330,17 @@ static void check_eval(const char *ckpt, const char *run_dir, const char *dir) {
   cr_assert_str_eq(got, want);
   free(got);
   snprintf(csv, sizeof csv, "%s/confusion_test.svg", dir);
-  got = dt_read(csv, NULL);
+  got = test_read_file(csv, NULL);
   cr_assert(strstr(got, "<svg") && strstr(got, "happiness"));
   free(got);
 
   /* the CSV form of the same data, and the training run's own test confusion (same epoch) */
   snprintf(args, sizeof args, "eval --model '%s' --data '%s' --out '%s/csvform'", ckpt, DATA, dir);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
   snprintf(csv, sizeof csv, "%s/csvform/confusion_test.csv", dir);
-  got = dt_read(csv, NULL);
+  got = test_read_file(csv, NULL);
   snprintf(csv, sizeof csv, "%s/confusion_test.csv", run_dir);
-  char *from_train = dt_read(csv, NULL);
+  char *from_train = test_read_file(csv, NULL);
   cr_assert_str_eq(got, from_train);
   cr_assert_str_eq(got, want);
   free(got);
@@ -366,7 +366,7 @@ Test(infer, eval_and_predict_follow_resize_then_crop, .timeout = 120) {
            "train --recipe '%s/apps/recipes/demo.ini' --set data.dir='%s' --set train.epochs=1 --set model.input=1x24x24 "
            "--set augment.resize=28 --out '%s' --quiet --no-progress",
            CLFER_SOURCE_DIR, DATA, run);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
   snprintf(ckpt, sizeof ckpt, "%s/best.safetensors", run);
   clfer_runtime_t *rt = test_runtime();
   clfer_model_t *m = NULL;
@@ -399,18 +399,18 @@ Test(infer, features_libsvm_format) {
   snprintf(train_feat, sizeof train_feat, "%s/train.svm", dir);
   snprintf(args, sizeof args, "features --model '%s' --data '%s' --split test --layer classifier.1 --out '%s'", CKPT,
            DATA, feat);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  char *e = dt_read(err, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  char *e = test_read_file(err, NULL);
   cr_assert(strstr(e, "× 128 values of layer classifier.1 (relu)"), "%s", e);
   free(e);
   snprintf(args, sizeof args, "eval --model '%s' --data '%s'", CKPT, DATA);
   cr_assert_eq(run_cli(args, out, err), 0);
-  char *text = dt_read(out, NULL);
+  char *text = test_read_file(out, NULL);
   double acc, diag;
   int n;
   parse_eval(text, &acc, &diag, &n);
   free(text);
-  char *lines = dt_read(feat, NULL);
+  char *lines = test_read_file(feat, NULL);
   int rows = 0;
   for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"), rows++) {
     char *p = line;
@@ -431,12 +431,12 @@ Test(infer, features_libsvm_format) {
 
   /* round trip through the SVM (default layer: the model's feature node) */
   snprintf(args, sizeof args, "features --model '%s' --data '%s' --split train --out '%s'", CKPT, DATA, train_feat);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
   snprintf(args, sizeof args, "features --model '%s' --data '%s' --split test --out '%s'", CKPT, DATA, feat);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
   snprintf(args, sizeof args, "svm --train '%s' --test '%s'", train_feat, feat);
-  cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-  text = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+  text = test_read_file(out, NULL);
   double sacc, sdiag;
   int sn;
   parse_eval(text, &sacc, &sdiag, &sn);
@@ -473,8 +473,8 @@ Test(infer, svm_separable_and_format) {
   for (int kernel = 0; kernel < 2; kernel++) {
     snprintf(args, sizeof args, "svm --train '%s' --test '%s' --kernel %s --classes a,b,c --predictions '%s'", tr, te,
              kernel ? "rbf" : "linear", pred);
-    cr_assert_eq(run_cli(args, out, err), 0, "%s", dt_read(err, NULL));
-    char *text = dt_read(out, NULL);
+    cr_assert_eq(run_cli(args, out, err), 0, "%s", test_read_file(err, NULL));
+    char *text = test_read_file(out, NULL);
     double acc, diag;
     int n;
     parse_eval(text, &acc, &diag, &n);
@@ -484,7 +484,7 @@ Test(infer, svm_separable_and_format) {
     cr_assert(strstr(text, "train ") && strstr(text, "60 samples, 5 features"), "%s", text);
     cr_assert(strstr(text, "\nb ") && strstr(text, "100.00%"), "class names in the table: %s", text);
     free(text);
-    char *p = dt_read(pred, NULL);
+    char *p = test_read_file(pred, NULL);
     char want[128] = "";
     for (int i = 0; i < 10; i++) strcat(want, "0\n1\n2\n");
     cr_assert_str_eq(p, want);
@@ -492,10 +492,10 @@ Test(infer, svm_separable_and_format) {
   }
   /* malformed input names the file and line */
   snprintf(bad, sizeof bad, "%s/bad.svm", dir);
-  dt_write(bad, "0 1:1 2:2\n1 2:1 1:3\n");
+  test_write_text(bad, "0 1:1 2:2\n1 2:1 1:3\n");
   snprintf(args, sizeof args, "svm --train '%s' --test '%s'", bad, te);
   cr_assert_eq(run_cli(args, out, err), 1);
-  char *e = dt_read(err, NULL);
+  char *e = test_read_file(err, NULL);
   cr_assert(strstr(e, "bad.svm:2:"), "%s", e);
   free(e);
   snprintf(args, sizeof args, "svm --train '%s' --test '%s' --kernel poly", tr, te);
@@ -509,7 +509,7 @@ static void expect_failure(const char *args, const char *dir, const char *needle
   snprintf(out, sizeof out, "%s/out.txt", dir);
   snprintf(err, sizeof err, "%s/err.txt", dir);
   int rc = run_cli(args, out, err);
-  char *e = dt_read(err, NULL);
+  char *e = test_read_file(err, NULL);
   cr_assert_neq(rc, 0, "`clfer %s` succeeded", args);
   cr_assert(strstr(e, needle), "`clfer %s`: the message should name %s:\n%s", args, needle, e);
   cr_assert(!strstr(e, "Segmentation") && rc < 128, "%s", e);
@@ -528,7 +528,7 @@ Test(infer, bad_inputs_fail_with_a_message) {
 
   snprintf(corrupt, sizeof corrupt, "%s/corrupt.safetensors", dir);
   size_t size;
-  char *bytes = dt_read(CKPT, &size);
+  char *bytes = test_read_file(CKPT, &size);
   dt_write_bytes(corrupt, bytes, size / 2);
   snprintf(args, sizeof args, "predict --model '%s' '%s'", corrupt, TEST_DIR);
   expect_failure(args, dir, "corrupt.safetensors");
@@ -537,7 +537,7 @@ Test(infer, bad_inputs_fail_with_a_message) {
   free(bytes);
 
   snprintf(text_file, sizeof text_file, "%s/notes.png", dir);
-  dt_write(text_file, "this is not an image\n");
+  test_write_text(text_file, "this is not an image\n");
   snprintf(args, sizeof args, "predict --model '%s' '%s'", CKPT, text_file);
   expect_failure(args, dir, "notes.png");
   snprintf(png, sizeof png, "%s/nothing_here.png", dir);
@@ -566,7 +566,7 @@ Test(infer, bad_inputs_fail_with_a_message) {
     cr_assert_eq(run_cli(args, out, err), 2, "%s", args);
     snprintf(args, sizeof args, "%s --help", commands[i]);
     cr_assert_eq(run_cli(args, out, err), 0, "%s", args);
-    char *help = dt_read(out, NULL);
+    char *help = test_read_file(out, NULL);
     cr_assert(strstr(help, "usage: clfer"), "%s", help);
     free(help);
   }
@@ -660,7 +660,7 @@ Test(infer, model_api_metadata) {
   clfer_model_destroy(m);
   /* a truncated file names itself */
   size_t size;
-  char *bytes = dt_read(path, &size);
+  char *bytes = test_read_file(path, &size);
   dt_write_bytes(path, bytes, size - 7);
   free(bytes);
   cr_assert_neq(clfer_model_load(rt, path, &m), CLFER_OK);

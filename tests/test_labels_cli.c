@@ -20,21 +20,21 @@ Test(labels_cli, ferplus_majority_and_crossentropy) {
   snprintf(out, sizeof out, "%s/targets.csv", dir);
   snprintf(err, sizeof err, "%s/stderr.txt", dir);
   snprintf(args, sizeof args, "ferplus --mode majority --in '%s' --out '%s'", FIXTURE("fer2013new.csv"), out);
-  cr_assert_eq(run_cli(args, err), 0, "%s", dt_read(err, NULL));
-  char *got = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, err), 0, "%s", test_read_file(err, NULL));
+  char *got = test_read_file(out, NULL);
   cr_assert_str_eq(got, "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt\n"
                         "PublicTest,fer0000002.png,0.000000,1.000000,0.000000,0.000000,0.000000,0.000000,0.000000,0.000000\n"
                         "PrivateTest,fer0000003.png,0.000000,0.000000,0.000000,1.000000,0.000000,0.000000,0.000000,0.000000\n"
                         "Training,fer0000004.png,0.000000,0.000000,1.000000,0.000000,0.000000,0.000000,0.000000,0.000000\n");
   free(got);
-  char *summary = dt_read(err, NULL);
+  char *summary = test_read_file(err, NULL);
   /* Training: 1 kept, 1 unresolved (no majority), 1 without a name. */
   cr_assert(strstr(summary, "Training           1          1          0        0         1"), "%s", summary);
   free(summary);
 
   snprintf(args, sizeof args, "ferplus --mode crossentropy --in '%s' --out '%s'", FIXTURE("fer2013new.csv"), out);
   cr_assert_eq(run_cli(args, err), 0);
-  got = dt_read(out, NULL);
+  got = test_read_file(out, NULL);
   cr_assert(strstr(got, "Training,fer0000000.png,0.571429,0.000000,0.000000,0.000000,0.428571,0.000000,0.000000,0.000000\n"),
             "%s", got);
   cr_assert(strstr(got, "PrivateTest,fer0000003.png,0.250000,0.000000,0.000000,0.750000,"), "%s", got);
@@ -57,11 +57,11 @@ Test(labels_cli, ferplus_errors) {
   cr_assert_eq(run_cli("dawid-skene --help", err), 0);
   cr_assert_eq(run_cli("em --prior 1 --in x --out y --smoothing 1", err), 2);
   snprintf(bad, sizeof bad, "%s/bad.csv", dir);
-  dt_write(bad, "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+  test_write_text(bad, "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
                 "Training,a.png,1,2,3,4,5,6,7,8,9,x\n");
   snprintf(args, sizeof args, "ferplus --mode majority --in '%s' --out '%s'", bad, out);
   cr_assert_eq(run_cli(args, err), 1);
-  char *msg = dt_read(err, NULL);
+  char *msg = test_read_file(err, NULL);
   cr_assert(strstr(msg, "bad.csv:2:") && strstr(msg, "'NF'"), "%s", msg);
   free(msg);
 }
@@ -72,15 +72,15 @@ Test(labels_cli, em_and_dawid_skene_files) {
   snprintf(out, sizeof out, "%s/truth.csv", dir);
   snprintf(err, sizeof err, "%s/stderr.txt", dir);
   snprintf(args, sizeof args, "em --in '%s' --out '%s'", FIXTURE("annotations.csv"), out);
-  cr_assert_eq(run_cli(args, err), 0, "%s", dt_read(err, NULL));
-  char *got = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, err), 0, "%s", test_read_file(err, NULL));
+  char *got = test_read_file(out, NULL);
   const char *header = "image,truth,single_label,surprise,fear,disgust,happiness,sadness,anger,neutral\n";
   cr_assert(!strncmp(got, header, strlen(header)), "%s", got);
   cr_assert(strstr(got, "\nimg1,happiness,happiness,"), "%s", got);
   cr_assert(strstr(got, "\nimg3,surprise,surprise,1.000000,"), "%s", got);
   free(got);
   snprintf(ann, sizeof ann, "%s/truth_annotators.csv", dir);
-  got = dt_read(ann, NULL);
+  got = test_read_file(ann, NULL);
   cr_assert(!strncmp(got, "annotator,reliability,labels\nann1,", strlen("annotator,reliability,labels\nann1,")), "%s",
             got);
   cr_assert(strstr(got, ",3\n"), "%s", got);
@@ -89,12 +89,12 @@ Test(labels_cli, em_and_dawid_skene_files) {
   snprintf(ann, sizeof ann, "%s/confusions.csv", dir);
   snprintf(args, sizeof args, "dawid-skene --in '%s' --out '%s' --annotators '%s' --classes %s", FIXTURE("annotations.csv"),
            out, ann, "surprise,fear,disgust,happiness,sadness,anger,neutral");
-  cr_assert_eq(run_cli(args, err), 0, "%s", dt_read(err, NULL));
-  got = dt_read(out, NULL);
+  cr_assert_eq(run_cli(args, err), 0, "%s", test_read_file(err, NULL));
+  got = test_read_file(out, NULL);
   cr_assert(!strncmp(got, "image,truth,surprise,", 21), "%s", got);
   cr_assert(strstr(got, "\nimg1,happiness,"), "%s", got);
   free(got);
-  got = dt_read(ann, NULL);
+  got = test_read_file(ann, NULL);
   int rows = 0;
   for (char *p = got; *p; p++) rows += *p == '\n';
   cr_assert_eq(rows, 1 + 3 * 7, "header + 7 rows per annotator: %s", got);

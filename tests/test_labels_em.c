@@ -188,13 +188,13 @@ Test(labels_em, read_annotations_csv) {
   const char *dir = test_tmpdir("ann_bad");
   char p[1200];
   snprintf(p, sizeof p, "%s/votes.csv", dir);
-  dt_write(p, "img1,ann1,happy\nimg1,ann2,bored\n");
+  test_write_text(p, "img1,ann1,happy\nimg1,ann2,bored\n");
   DT_EXPECT_ERROR(clfer_annotations_read_csv(p, clfer_classes_rafdb, 7, &a), CLFER_PARSE_ERROR, "votes.csv:2:",
                   "'bored'");
-  dt_write(p, "img1,ann1,7\n");
+  test_write_text(p, "img1,ann1,7\n");
   DT_EXPECT_ERROR(clfer_annotations_read_csv(p, clfer_classes_rafdb, 7, &a), CLFER_PARSE_ERROR, "votes.csv:1:",
                   "index 0..6");
-  dt_write(p, "img1,ann1\n");
+  test_write_text(p, "img1,ann1\n");
   DT_EXPECT_ERROR(clfer_annotations_read_csv(p, clfer_classes_rafdb, 7, &a), CLFER_PARSE_ERROR, "votes.csv:1:",
                   "got 2 fields");
 }

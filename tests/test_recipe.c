@@ -108,16 +108,6 @@ Test(recipe, resolved_recipe_lists_every_key) {
 
 /* ---- recipe files and clfer_train's check mode ---- */
 
-static const char *write_recipe(const char *dir, const char *name, const char *text) {
-  static char path[1100];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
-
 static clfer_status check_recipe(const char *path, const char *const *sets, int n_sets, int check_only) {
   clfer_train_options_t o = {.recipe = path, .sets = sets, .n_sets = n_sets, .check_only = check_only, .quiet = 1,
                              .progress = 0};
@@ -207,7 +197,7 @@ Test(recipe_files, check_mode_opens_model_from) {
   const char *dir = test_tmpdir("recipe_from");
   char path[1200];
   snprintf(path, sizeof path, "%s",
-           write_recipe(dir, "from.ini",
+           test_write_in(dir, "from.ini",
                         "[model]\nfrom = " CLFER_TEST_FIXTURES "/onnx/tiny.onnx\ninput = 1x12x12\n"
                         "replace_head = true\ninput_adapt = sum_rgb\n[data]\ndir = .\n[optim]\nfreeze_until = conv2\n"));
   clfer_train_options_t o = {.recipe = path, .check_only = 1, .quiet = 1};
@@ -241,13 +231,13 @@ static const char *base_recipe = "[model]\n"
 
 Test(recipe_files, errors_from_a_file_name_it_and_the_line) {
   const char *dir = test_tmpdir("recipe_files");
-  const char *path = write_recipe(dir, "typo.ini", "[model]\nname = fer_small\n\n[optim]\nlr = 0.01\nmomentun = 0.9\n");
+  const char *path = test_write_in(dir, "typo.ini", "[model]\nname = fer_small\n\n[optim]\nlr = 0.01\nmomentun = 0.9\n");
   clfer_recipe_t *r;
   cr_assert_eq(clfer_recipe_load(path, &r), CLFER_PARSE_ERROR);
   char want[1200];
   snprintf(want, sizeof want, "%s:6: unknown key 'momentun' in [optim]", path);
   cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
-  path = write_recipe(dir, "bad_value.ini", "[train]\nepochs = 3\nbatch_size = 3.5\n");
+  path = test_write_in(dir, "bad_value.ini", "[train]\nepochs = 3\nbatch_size = 3.5\n");
   cr_assert_eq(check_recipe(path, NULL, 0, 1), CLFER_PARSE_ERROR);
   snprintf(want, sizeof want, "%s:3: train.batch_size = '3.5' is not an integer", path);
   cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
@@ -256,7 +246,7 @@ Test(recipe_files, errors_from_a_file_name_it_and_the_line) {
 Test(recipe_files, check_mode_catches_bad_values) {
   skip_without_device();
   const char *dir = test_tmpdir("recipe_check");
-  const char *path = write_recipe(dir, "base.ini", base_recipe);
+  const char *path = test_write_in(dir, "base.ini", base_recipe);
   char copy[1200];
   snprintf(copy, sizeof copy, "%s", path);
   cr_assert_eq(check_recipe(copy, NULL, 0, 1), CLFER_OK, "%s", clfer_last_error());
@@ -290,18 +280,18 @@ Test(recipe_files, missing_data_and_weights_name_the_line) {
   skip_without_device();
   const char *dir = test_tmpdir("recipe_missing");
   char path[1200], want[1300];
-  snprintf(path, sizeof path, "%s", write_recipe(dir, "missing.ini", base_recipe));
+  snprintf(path, sizeof path, "%s", test_write_in(dir, "missing.ini", base_recipe));
   cr_assert_eq(check_recipe(path, NULL, 0, 0), CLFER_NOT_FOUND);
   snprintf(want, sizeof want, "%s:5: data.dir: no such directory '%s/no-such-data'", path, dir);
   cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
   const char *from = "[model]\nname = fer_small\ninput = 1x32x32\nfrom = missing.safetensors\n[data]\ndir = .\n";
-  snprintf(path, sizeof path, "%s", write_recipe(dir, "from.ini", from));
+  snprintf(path, sizeof path, "%s", test_write_in(dir, "from.ini", from));
   cr_assert_eq(check_recipe(path, NULL, 0, 0), CLFER_NOT_FOUND);
   snprintf(want, sizeof want, "%s:4: model.from: no such file '%s/missing.safetensors'", path, dir);
   cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);
   const char *sets[] = {"data.dir=/nonexistent/data"};
   cr_assert_eq(check_recipe(path, sets, 0, 0), CLFER_NOT_FOUND);
-  snprintf(path, sizeof path, "%s", write_recipe(dir, "set.ini", base_recipe));
+  snprintf(path, sizeof path, "%s", test_write_in(dir, "set.ini", base_recipe));
   cr_assert_eq(check_recipe(path, sets, 1, 0), CLFER_NOT_FOUND);
   snprintf(want, sizeof want, "%s (--set): data.dir: no such directory '/nonexistent/data'", path);
   cr_assert(strstr(clfer_last_error(), want), "'%s' lacks '%s'", clfer_last_error(), want);

@@ -136,13 +136,6 @@ static void find_verdict(const char *dir, char *path, size_t size) {
   closedir(d);
 }
 
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
 /* A unique source so the test never sees a binary cached by another test. */
 static const char *unique_source(char *buf, size_t size, const char *tag) {
   snprintf(buf, size, "/* %s */ __kernel void twice(__global float *x, int n) { int i = get_global_id(0); if (i < n) x[i] *= 2.0f; }\n", tag);
@@ -174,7 +167,7 @@ Test(program, second_build_comes_from_disk_and_corrupt_files_fall_back) {
   char verdict[1200];
   find_verdict(dir, verdict, sizeof verdict);
   cr_assert(verdict[0], "no verdict file in %s", dir);
-  write_text(verdict, "pays 0 0\n");
+  test_write_text(verdict, "pays 0 0\n");
   /* the cached program must actually work */
   cl_kernel k;
   cr_assert_eq(clfer_kernel_get(rt, "twice", NULL, "twice", &k), CLFER_NOT_FOUND, "named programs are separate from files");
@@ -257,7 +250,7 @@ Test(program, disk_cache_verdict_is_measured_once_and_obeyed) {
                  1e3 * st.verdict_binary_seconds, 1e3 * st.verdict_source_seconds);
 
   /* "skip": the cached binary is not read, and a new program is not written */
-  write_text(verdict, "skip 0.010 0.011\n");
+  test_write_text(verdict, "skip 0.010 0.011\n");
   rt = test_runtime_with(&opt);
   cr_assert_eq(clfer_program_from_source(rt, "twice", src, NULL, &p), CLFER_OK);
   cr_assert_eq(clfer_program_from_source(rt, "twice_b", src2, NULL, &p), CLFER_OK);
@@ -269,7 +262,7 @@ Test(program, disk_cache_verdict_is_measured_once_and_obeyed) {
   cr_assert_eq(count_cache_files(dir, NULL, 0), 1, "nor written");
 
   /* an unreadable verdict is measured again at the next hit */
-  write_text(verdict, "maybe\n");
+  test_write_text(verdict, "maybe\n");
   rt = test_runtime_with(&opt);
   cr_assert_eq(clfer_program_from_source(rt, "twice", src, NULL, &p), CLFER_OK);
   st = clfer_program_stats(rt);

@@ -12,23 +12,9 @@
 #include "clfer/synth.h"
 #include "test_util.h"
 
-static char *read_all(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  if (size) *size = (size_t)n;
-  return buf;
-}
-
 static int same_file(const char *a, const char *b) {
   size_t na, nb;
-  char *x = read_all(a, &na), *y = read_all(b, &nb);
+  char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
   int same = na == nb && memcmp(x, y, na) == 0;
   free(x), free(y);
   return same;
@@ -77,9 +63,9 @@ Test(synth, files_parse_in_the_real_formats) {
   cr_assert_eq(clfer_synth_run(&o, dir), CLFER_OK, "%s", clfer_last_error());
   char path[1200];
   snprintf(path, sizeof path, "%s/fer2013.csv", dir);
-  char *fer = read_all(path, NULL);
+  char *fer = test_read_file(path, NULL);
   snprintf(path, sizeof path, "%s/fer2013new.csv", dir);
-  char *plus = read_all(path, NULL);
+  char *plus = test_read_file(path, NULL);
   char *save1 = NULL, *save2 = NULL;
   char *l1 = strtok_r(fer, "\n", &save1), *l2 = strtok_r(plus, "\n", &save2);
   cr_assert_str_eq(l1, "emotion,pixels,Usage");
@@ -222,7 +208,7 @@ static void check_png(const char *path) {
 }
 
 static int count_lines(const char *path) {
-  char *s = read_all(path, NULL);
+  char *s = test_read_file(path, NULL);
   int n = 0;
   for (char *p = s; *p; p++) n += *p == '\n';
   free(s);
@@ -246,7 +232,7 @@ Test(synth, optional_outputs) {
     cr_assert_eq(count_lines(path), faces[u], "%s: one line per face", folders[u]);
   }
   snprintf(path, sizeof path, "%s/FER2013Train/label.csv", dir);
-  char *lab = read_all(path, NULL);
+  char *lab = test_read_file(path, NULL);
   int first = 0;
   while (!d.is_face[first]) first++;
   char want[128];
@@ -262,10 +248,10 @@ Test(synth, optional_outputs) {
   /* IPA2LT: sizes and the coders' accuracy against the hidden truth */
   snprintf(path, sizeof path, "%s/ipa2lt/truth.csv", dir);
   cr_assert_eq(count_lines(path), 60 + 60 + 60 + 20);
-  char *truth = read_all(path, NULL);
+  char *truth = test_read_file(path, NULL);
   for (int s = 0; s < 2; s++) {
     snprintf(path, sizeof path, "%s/ipa2lt/set_%c.csv", dir, 'a' + s);
-    char *set = read_all(path, NULL), *save = NULL, *save_t = NULL;
+    char *set = test_read_file(path, NULL), *save = NULL, *save_t = NULL;
     char *tcopy = strdup(truth);
     char *tl = strtok_r(tcopy, "\n", &save_t);
     for (int skip = 0; skip < 60 * s; skip++) tl = strtok_r(NULL, "\n", &save_t);

@@ -49,16 +49,6 @@ static const char *recipe_text = "[model]\n"
                                  "seed = 3\n"
                                  "deterministic = true\n";
 
-static const char *write_recipe(const char *dir, const char *name, const char *text) {
-  static char path[1100];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
-
 static clfer_status train(const char *recipe, const char *out, const char *const *sets, int n_sets, long max_steps,
                           int resume, clfer_train_result_t *res) {
   clfer_train_options_t o = {.recipe = recipe, .sets = sets, .n_sets = n_sets, .out_dir = out, .resume = resume,
@@ -73,27 +63,12 @@ static int file_exists(const char *dir, const char *name) {
   return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-static char *read_all(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  cr_assert_not_null(buf);
-  cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  if (size) *size = (size_t)n;
-  return buf;
-}
-
 Test(train, short_run_learns_and_writes_its_outputs, .timeout = 240) {
   clfer_runtime_destroy(test_runtime()); /* skips without an OpenCL device */
   ensure_synth();
   const char *dir = test_tmpdir("train_short");
   char recipe[1200], out[1200];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "short.ini", recipe_text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "short.ini", recipe_text));
   snprintf(out, sizeof out, "%s/run", dir);
   /* 64 training faces: the loss must fall well below its start (the model memorises them), and
    * the held-out accuracy must beat chance (1/8) clearly */
@@ -141,11 +116,11 @@ Test(train, short_run_learns_and_writes_its_outputs, .timeout = 240) {
                          "curves.svg",          "recipe.resolved.ini", "best.safetensors",  "last.safetensors"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) cr_assert(file_exists(out, files[i]), "no %s", files[i]);
   snprintf(path, sizeof path, "%s/confusion_test.csv", out);
-  char *csv = read_all(path, NULL);
+  char *csv = test_read_file(path, NULL);
   cr_assert(strstr(csv, "happiness") && strstr(csv, "contempt"), "class names in the CSV:\n%s", csv);
   free(csv);
   snprintf(path, sizeof path, "%s/recipe.resolved.ini", out);
-  char *resolved = read_all(path, NULL);
+  char *resolved = test_read_file(path, NULL);
   cr_assert(strstr(resolved, "train_limit = 64 ; --set"), "%s", resolved);
   free(resolved);
 }
@@ -156,7 +131,7 @@ Test(train, short_run_learns_and_writes_its_outputs, .timeout = 240) {
  * may order keys differently, so tensors are looked up by name. */
 static void assert_same_tensors(const char *a_path, const char *b_path) {
   size_t na, nb;
-  char *a = read_all(a_path, &na), *b = read_all(b_path, &nb);
+  char *a = test_read_file(a_path, &na), *b = test_read_file(b_path, &nb);
   uint64_t ha, hb;
   memcpy(&ha, a, 8), memcpy(&hb, b, 8);
   cr_assert(ha + 8 <= na && hb + 8 <= nb);
@@ -205,7 +180,7 @@ Test(train, resumed_run_equals_uninterrupted, .timeout = 300) {
            "[stage.first]\ntrain.epochs = 2\n[stage.second]\noptim.lr = 0.001\ntrain.epochs = 2\n",
            recipe_text);
   char recipe[1200], full[1200], parts[1200];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "resume.ini", text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "resume.ini", text));
   snprintf(full, sizeof full, "%s/full", dir);
   snprintf(parts, sizeof parts, "%s/parts", dir);
   const char *sets[] = {"data.train_limit=96", "data.eval_limit=32", "train.batch_size=32"}; /* 3 steps per epoch */
@@ -229,7 +204,7 @@ Test(train, resumed_run_equals_uninterrupted, .timeout = 300) {
   assert_same_tensors(a, b);
   /* the resumed run's log has each epoch once, as the uninterrupted one */
   snprintf(b, sizeof b, "%s/metrics.jsonl", parts);
-  char *log = read_all(b, NULL);
+  char *log = test_read_file(b, NULL);
   int lines = 0;
   for (char *p = log; (p = strchr(p, '\n')); p++) lines++;
   cr_assert_eq(lines, 4, "%s", log);
@@ -241,7 +216,7 @@ Test(train, resume_without_checkpoint_fails_cleanly) {
   ensure_synth();
   const char *dir = test_tmpdir("train_resume_none");
   char recipe[1200], out[1200];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "r.ini", recipe_text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "r.ini", recipe_text));
   snprintf(out, sizeof out, "%s/empty", dir);
   clfer_train_result_t res;
   cr_assert_neq(train(recipe, out, NULL, 0, 0, 1, &res), CLFER_OK);
@@ -282,7 +257,7 @@ Test(train, device_preprocessing_agrees_with_host_and_resumes_on_the_device, .ti
   char text[4096];
   snprintf(text, sizeof text, "%s[augment]\nenabled = true\n", recipe_text);
   char recipe[1200], run[4][1200];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "prep.ini", text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "prep.ini", text));
   const char *names[4] = {"host", "device", "full", "parts"};
   for (int i = 0; i < 4; i++) snprintf(run[i], sizeof run[i], "%s/%s", dir, names[i]);
   double loss[2][4];
@@ -365,14 +340,14 @@ Test(train, non_finite_loss_stops_with_step_layer_and_hint, .timeout = 120) {
   ensure_synth();
   const char *dir = test_tmpdir("train_nan");
   char recipe[1200], args[3000], log[1300];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "nan.ini", recipe_text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "nan.ini", recipe_text));
   snprintf(log, sizeof log, "%s/log.txt", dir);
   snprintf(args, sizeof args,
            "--recipe '%s' --out '%s/run' --set optim.lr=1e30 --set data.train_limit=64 --set data.eval_limit=16 "
            "--no-progress",
            recipe, dir);
   int rc = run_cli(args, log);
-  char *text = read_all(log, NULL);
+  char *text = test_read_file(log, NULL);
   cr_assert_neq(rc, 0, "a run with lr 1e30 succeeded:\n%s", text);
   cr_assert_lt(rc, 128, "crashed (%d):\n%s", rc, text);
   cr_assert(strstr(text, "not finite") && strstr(text, "steps 1-4"), "no step range:\n%s", text);
@@ -386,13 +361,13 @@ Test(train, progress_bar_on_a_terminal_log_lines_otherwise, .timeout = 120) {
   ensure_synth();
   const char *dir = test_tmpdir("train_progress");
   char recipe[1200], args[3000], log[1300];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "p.ini", recipe_text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "p.ini", recipe_text));
   snprintf(log, sizeof log, "%s/plain.txt", dir);
   snprintf(args, sizeof args,
            "--recipe '%s' --out '%s/plain' --set train.epochs=1 --set data.train_limit=32 --set data.eval_limit=16", recipe,
            dir);
   cr_assert_eq(run_cli(args, log), 0);
-  char *text = read_all(log, NULL);
+  char *text = test_read_file(log, NULL);
   cr_assert(strstr(text, "epoch 0: lr ") != NULL, "no epoch line:\n%s", text);
   cr_assert_null(strchr(text, '\r'), "a bar in a log file:\n%s", text);
   free(text);
@@ -405,7 +380,7 @@ Test(train, progress_bar_on_a_terminal_log_lines_otherwise, .timeout = 120) {
            "--set data.eval_limit=16\" /dev/null > '%s' 2>&1",
            CLFER_CLI_PATH, recipe, dir, log);
   cr_assert_eq(system(cmd), 0);
-  text = read_all(log, NULL);
+  text = test_read_file(log, NULL);
   cr_assert(strstr(text, "\repoch   1/1   [") != NULL && strstr(text, "img/s ETA"), "no progress bar:\n%s", text);
   free(text);
 }
@@ -444,7 +419,7 @@ Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
   char path[1400];
   snprintf(path, sizeof path, "%s/last.safetensors", out);
   size_t size;
-  char *file = read_all(path, &size);
+  char *file = test_read_file(path, &size);
   uint64_t header;
   memcpy(&header, file, 8);
   char *json = strndup(file + 8, header);
@@ -455,7 +430,7 @@ Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
   free(shape);
   /* the report: the synthetic human coders are right 75 % and 70 % of the time (docs/synth.md) */
   snprintf(path, sizeof path, "%s/ipa2lt.json", out);
-  char *report = read_all(path, NULL);
+  char *report = test_read_file(path, NULL);
   cJSON *o = cJSON_Parse(report);
   cr_assert_not_null(o, "ipa2lt.json is not JSON: %s", report);
   double a = cJSON_GetObjectItem(o, "human_a_agreement_with_truth")->valuedouble;
@@ -476,7 +451,7 @@ Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
 
 /* Bytes of one tensor of a safetensors file (malloc'ed), and its shape as JSON text. */
 static char *tensor_bytes(const char *path, const char *name, size_t *size, char **shape) {
-  char *file = read_all(path, NULL);
+  char *file = test_read_file(path, NULL);
   uint64_t header;
   memcpy(&header, file, 8);
   char *json = strndup(file + 8, header);
@@ -542,7 +517,7 @@ Test(train, ipa2lt_resumes_to_the_same_result, .timeout = 300) {
     assert_same_tensors(a, b);
     snprintf(a, sizeof a, "%s/ipa2lt.json", full);
     snprintf(b, sizeof b, "%s/ipa2lt.json", other);
-    char *ra = read_all(a, NULL), *rb = read_all(b, NULL);
+    char *ra = test_read_file(a, NULL), *rb = test_read_file(b, NULL);
     cr_assert_str_eq(rb, ra, "%s differs from the uninterrupted run's", b);
     free(ra), free(rb);
   }
@@ -553,7 +528,7 @@ Test(train, staged_transfer_replaces_the_head, .timeout = 180) {
   ensure_synth();
   const char *dir = test_tmpdir("train_transfer");
   char recipe[1200], source[1200], target[1200], text[4096];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "source.ini", recipe_text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "source.ini", recipe_text));
   snprintf(source, sizeof source, "%s/source", dir);
   const char *sets[] = {"train.epochs=1", "data.train_limit=32", "data.eval_limit=16"};
   clfer_train_result_t res;
@@ -565,7 +540,7 @@ Test(train, staged_transfer_replaces_the_head, .timeout = 180) {
            "[stage.import]\nmodel.from = source/best.safetensors\nmodel.replace_head = true\ntrain.epochs = 0\n"
            "[stage.tune]\noptim.freeze = features\ntrain.epochs = 1\n",
            recipe_text);
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "target.ini", text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "target.ini", text));
   snprintf(target, sizeof target, "%s/target", dir);
   cr_assert_eq(train(recipe, target, sets + 1, 2, 0, 0, &res), CLFER_OK, "%s\n%s", clfer_last_error(), text);
   char a[1300], b[1300], *sa, *sb;
@@ -626,7 +601,7 @@ Test(train, stage_from_onnx_new_head_gray_input_frozen_layers, .timeout = 180) {
   snprintf(ref, sizeof ref, "%s/ref.safetensors", dir);
   snprintf(cmd, sizeof cmd, "'%s' import '%s' --gray --classes 8 --out '%s' >/dev/null", CLFER_CLI_PATH, TINY_ONNX, ref);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "onnx.ini", onnx_recipe));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "onnx.ini", onnx_recipe));
   snprintf(run, sizeof run, "%s/run", dir);
   const char *sets[] = {"optim.freeze_until=conv2"};
   clfer_train_result_t res;
@@ -659,13 +634,13 @@ Test(train, later_stage_carries_the_previous_stage_weights, .timeout = 180) {
   cr_assert_eq(system(cmd), 0, "%s", cmd);
   /* one stage training everything, and the same stage followed by one that trains the head only */
   snprintf(text, sizeof text, "%s[stage.all]\ntrain.epochs = 1\n", onnx_recipe);
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "one.ini", text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "one.ini", text));
   snprintf(one, sizeof one, "%s/one", dir);
   clfer_train_result_t res;
   cr_assert_eq(train(recipe, one, NULL, 0, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
   snprintf(text, sizeof text, "%s[stage.all]\ntrain.epochs = 1\n[stage.head]\ntrain.epochs = 1\noptim.freeze_until = conv2\n",
            onnx_recipe);
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "two.ini", text));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "two.ini", text));
   snprintf(two, sizeof two, "%s/two", dir);
   cr_assert_eq(train(recipe, two, NULL, 0, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
   snprintf(a, sizeof a, "%s/last.safetensors", one);
@@ -683,7 +658,7 @@ Test(train, transfer_settings_that_do_not_fit_name_the_key, .timeout = 120) {
   ensure_synth();
   const char *dir = test_tmpdir("train_onnx_errors");
   char recipe[1200], run[1200];
-  snprintf(recipe, sizeof recipe, "%s", write_recipe(dir, "onnx.ini", onnx_recipe));
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "onnx.ini", onnx_recipe));
   snprintf(run, sizeof run, "%s/run", dir);
   struct {
     const char *set[3];

@@ -59,3 +59,33 @@ const char *test_tmpdir(const char *name) {
   cr_assert_eq(system(cmd), 0, "cannot make %s", path);
   return path;
 }
+
+void test_write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f, "cannot write %s", path);
+  size_t n = strlen(text);
+  cr_assert_eq(fwrite(text, 1, n, f), n, "cannot write %s", path);
+  cr_assert_eq(fclose(f), 0, "cannot write %s", path);
+}
+
+const char *test_write_in(const char *dir, const char *name, const char *text) {
+  static char path[1100];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  test_write_text(path, text);
+  return path;
+}
+
+char *test_read_file(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "cannot read %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  cr_assert_not_null(buf);
+  cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "cannot read %s whole", path);
+  buf[n] = '\0';
+  fclose(f);
+  if (size) *size = (size_t)n;
+  return buf;
+}

@@ -1,6 +1,6 @@
 /* test_util.h — shared helpers for the Criterion tests: a runtime on the test device (skipping
- * cleanly when OpenCL has none), deterministic random data, and tolerant comparisons with NaN
- * handling. */
+ * cleanly when OpenCL has none), deterministic random data, tolerant comparisons with NaN
+ * handling, temporary directories and whole-file reads and writes. */
 #ifndef CLFER_TEST_UTIL_H
 #define CLFER_TEST_UTIL_H
 
@@ -32,5 +32,13 @@ double test_compare(const float *got, const float *want, size_t n, double atol, 
 
 /* Makes an empty temporary directory under the build tree and returns its path (static). */
 const char *test_tmpdir(const char *name);
+
+/* Writes `text` to PATH, asserting that it can. */
+void test_write_text(const char *path, const char *text);
+/* Writes `text` to DIR/NAME; returns the path (a static buffer, valid until the next call). */
+const char *test_write_in(const char *dir, const char *name, const char *text);
+/* The whole file, NUL-terminated (malloc'd); its size in *size when size is not NULL. Asserts
+ * that the file can be read whole. */
+char *test_read_file(const char *path, size_t *size);
 
 #endif
