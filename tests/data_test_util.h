@@ -49,6 +49,25 @@ static inline void dt_make_image(const char *path, int w, int h, int ch, int see
   free(img.pixels);
 }
 
+/* A RAF-DB tree in a fresh test directory: the fixture list_patition_label.txt (RAF's own
+ * misspelling) and, when with_images, its 4 aligned RGB JPEGs of side×side pixels. */
+static inline const char *dt_make_raf(const char *name, int side, int with_images) {
+  const char *root = test_tmpdir(name);
+  char p[1200];
+  snprintf(p, sizeof p, "%s/EmoLabel", root);
+  dt_mkdirs(p);
+  snprintf(p, sizeof p, "%s/Image/aligned", root);
+  dt_mkdirs(p);
+  snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
+  dt_copy(FIXTURE("list_patition_label.txt"), p);
+  const char *stems[4] = {"train_00001", "train_00002", "test_0001", "test_0002"};
+  for (int i = 0; with_images && i < 4; i++) {
+    snprintf(p, sizeof p, "%s/Image/aligned/%s_aligned.jpg", root, stems[i]);
+    dt_make_image(p, side, side, 3, i);
+  }
+  return root;
+}
+
 /* Asserts that status is `want` and the message holds every one of the NULL-terminated needles. */
 static inline void dt_expect_error_v(clfer_status got, clfer_status want, const char *const *needles) {
   const char *msg = clfer_last_error();

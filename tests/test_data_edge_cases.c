@@ -9,26 +9,8 @@
 
 #include "data_test_util.h"
 
-/* RAF-DB tree with the fixture list and 4 aligned JPEGs. */
-static const char *raf_tree(const char *name) {
-  const char *root = test_tmpdir(name);
-  char p[1200];
-  snprintf(p, sizeof p, "%s/EmoLabel", root);
-  dt_mkdirs(p);
-  snprintf(p, sizeof p, "%s/Image/aligned", root);
-  dt_mkdirs(p);
-  snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
-  dt_copy(FIXTURE("list_patition_label.txt"), p);
-  const char *stems[4] = {"train_00001", "train_00002", "test_0001", "test_0002"};
-  for (int i = 0; i < 4; i++) {
-    snprintf(p, sizeof p, "%s/Image/aligned/%s_aligned.jpg", root, stems[i]);
-    dt_make_image(p, 24, 24, 3, i);
-  }
-  return root;
-}
-
 Test(data_edge, rafdb_distribution_file_errors) {
-  const char *root = raf_tree("raf_dist");
+  const char *root = dt_make_raf("raf_dist", 24, 1);
   char dist[1200];
   snprintf(dist, sizeof dist, "%s/dist.txt", root);
   clfer_store_t *s = NULL;
@@ -49,7 +31,7 @@ Test(data_edge, rafdb_distribution_file_errors) {
 }
 
 Test(data_edge, rafdb_correct_spelling_and_slash_in_name) {
-  const char *root = raf_tree("raf_spelling");
+  const char *root = dt_make_raf("raf_spelling", 24, 1);
   char a[1200], b[1200];
   snprintf(a, sizeof a, "%s/EmoLabel/list_patition_label.txt", root);
   snprintf(b, sizeof b, "%s/EmoLabel/list_partition_label.txt", root);

@@ -159,25 +159,8 @@ Test(data_readers, ferplus_folders_none) {
 }
 
 /* ---- RAF-DB ---------------------------------------------------------------------------------- */
-static const char *make_raf(const char *name, int with_images) {
-  const char *root = test_tmpdir(name);
-  char p[1200];
-  snprintf(p, sizeof p, "%s/EmoLabel", root);
-  dt_mkdirs(p);
-  snprintf(p, sizeof p, "%s/Image/aligned", root);
-  dt_mkdirs(p);
-  snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
-  dt_copy(FIXTURE("list_patition_label.txt"), p);
-  const char *stems[4] = {"train_00001", "train_00002", "test_0001", "test_0002"};
-  for (int i = 0; with_images && i < 4; i++) {
-    snprintf(p, sizeof p, "%s/Image/aligned/%s_aligned.jpg", root, stems[i]);
-    dt_make_image(p, 100, 100, 3, i);
-  }
-  return root;
-}
-
 Test(data_readers, rafdb_misspelled_list_and_distribution) {
-  const char *root = make_raf("rafdb", 1);
+  const char *root = dt_make_raf("rafdb", 100, 1);
   clfer_store_t *s = NULL;
   clfer_status st = clfer_read_rafdb(root, FIXTURE("rafdb_distribution.txt"), NULL, &s);
   cr_assert_eq(st, CLFER_OK, "%s", clfer_last_error());
@@ -213,14 +196,14 @@ Test(data_readers, rafdb_misspelled_list_and_distribution) {
 }
 
 Test(data_readers, rafdb_missing_image) {
-  const char *root = make_raf("rafdb_missing", 0);
+  const char *root = dt_make_raf("rafdb_missing", 100, 0);
   clfer_store_t *s = NULL;
   DT_EXPECT_ERROR(clfer_read_rafdb(root, NULL, NULL, &s), CLFER_NOT_FOUND, "list_patition_label.txt:1",
                   "train_00001_aligned.jpg");
 }
 
 Test(data_readers, rafdb_corrupt_jpeg) {
-  const char *root = make_raf("rafdb_corrupt", 1);
+  const char *root = dt_make_raf("rafdb_corrupt", 100, 1);
   char p[1200];
   snprintf(p, sizeof p, "%s/Image/aligned/train_00002_aligned.jpg", root);
   size_t n;
@@ -233,7 +216,7 @@ Test(data_readers, rafdb_corrupt_jpeg) {
 }
 
 Test(data_readers, rafdb_bad_label_and_prefix) {
-  const char *root = make_raf("rafdb_bad", 1);
+  const char *root = dt_make_raf("rafdb_bad", 100, 1);
   char p[1200];
   snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
   test_write_text(p, "train_00001.jpg 5\ntrain_00002.jpg 8\n");

@@ -10,38 +10,17 @@
 #include "clfer/data.h"
 #include "clfer/dataset.h"
 #include "clfer/train.h"
-#include "test_util.h"
+#include "data_test_util.h"
 
 static const char *const ferplus7[7] = {"neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear"};
 
-static void save_image(const char *path, int w, int h, int c, int seed) {
-  clfer_image_t img = {w, h, c, malloc((size_t)w * h * c)};
-  cr_assert_not_null(img.pixels);
-  for (int i = 0; i < w * h * c; i++) img.pixels[i] = (uint8_t)((i * 7 + seed * 53) & 255);
-  cr_assert_eq(clfer_image_save(path, &img), CLFER_OK, "%s", clfer_last_error());
-  free(img.pixels);
-}
-
 /* RAF-DB basic layout: 4 RGB faces (2 train, 2 test) with labels and the crowd distribution. */
 static const char *make_raf(const char *name) {
-  const char *root = test_tmpdir(name);
+  const char *root = dt_make_raf(name, 40, 1);
   char p[1200];
-  snprintf(p, sizeof p, "%s/EmoLabel", root);
-  mkdir(p, 0755);
-  snprintf(p, sizeof p, "%s/Image", root);
-  mkdir(p, 0755);
-  snprintf(p, sizeof p, "%s/Image/aligned", root);
-  mkdir(p, 0755);
-  snprintf(p, sizeof p, "%s/EmoLabel/list_patition_label.txt", root);
-  test_write_text(p, "train_00001.jpg 5\ntrain_00002.jpg 1\ntest_0001.jpg 7\ntest_0002.jpg 4\n");
   snprintf(p, sizeof p, "%s/distribution.txt", root);
   test_write_text(p, "test_0002.jpg 0.0 0.0 0.1 0.8 0.1 0.0 0.0\ntrain_00001.jpg 0.0 0.0 0.0 0.05 0.9 0.05 0.0\n"
-                "train_00002.jpg 0.7 0.2 0.0 0.0 0.0 0.0 0.1\ntest_0001.jpg 0.0 0.0 0.0 0.0 0.0 0.0 1.0\n");
-  const char *stems[4] = {"train_00001", "train_00002", "test_0001", "test_0002"};
-  for (int i = 0; i < 4; i++) {
-    snprintf(p, sizeof p, "%s/Image/aligned/%s_aligned.jpg", root, stems[i]);
-    save_image(p, 40, 40, 3, i);
-  }
+                     "train_00002.jpg 0.7 0.2 0.0 0.0 0.0 0.0 0.1\ntest_0001.jpg 0.0 0.0 0.0 0.0 0.0 0.0 1.0\n");
   return root;
 }
 
@@ -79,7 +58,7 @@ static const char *make_folder(const char *name) {
   char p[1200], csv[4096] = "";
   for (int i = 0; i < 14; i++) {
     snprintf(p, sizeof p, "%s/face%02d.png", root, i);
-    save_image(p, 48, 48, 1, i);
+    dt_make_image(p, 48, 48, 1, i);
     char line[128];
     if (i % 2)
       snprintf(line, sizeof line, "face%02d.png,%s\n", i, ferplus7[i % 7]);
