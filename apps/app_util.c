@@ -39,6 +39,30 @@ void clfer_app_csv_field(FILE *f, const char *s) {
   fputc('"', f);
 }
 
+int clfer_app_data_option(clfer_app_data_t *d, int c, const char *arg) {
+  switch (c) {
+    case 'D': d->data = arg; return 1;
+    case 'f': d->format = arg; return 1;
+    case 's': d->split_name = arg, d->split_given = 1; return 1;
+    case 'l': d->labels = arg; return 1;
+    case 'b': d->batch = atoi(arg); return 1;
+    default: return 0;
+  }
+}
+
+int clfer_app_load_model(clfer_runtime_t *rt, const char *path, const char *preprocess, clfer_model_t **out) {
+  *out = NULL;
+  clfer_model_t *m = NULL;
+  if (clfer_model_load(rt, path, &m)) return clfer_app_fail("cannot load the model");
+  if (preprocess && clfer_model_set_preprocess(m, preprocess)) {
+    int rc = clfer_app_fail("--preprocess");
+    clfer_model_destroy(m);
+    return rc;
+  }
+  *out = m;
+  return 0;
+}
+
 int clfer_app_data_check(const char *cmd, clfer_app_data_t *d) {
   d->majority = strcmp(d->labels, "majority") == 0;
   if (!d->majority && strcmp(d->labels, "hard") != 0) {

@@ -56,16 +56,12 @@ int clfer_cmd_eval(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "m:D:f:s:l:o:b:d:hP:", longopts, NULL)) != -1) {
     switch (c) {
       case 'm': model_path = optarg; break;
-      case 'D': d.data = optarg; break;
-      case 'f': d.format = optarg; break;
-      case 's': d.split_name = optarg, d.split_given = 1; break;
-      case 'l': d.labels = optarg; break;
       case 'o': out_dir = optarg; break;
-      case 'b': d.batch = atoi(optarg); break;
       case 'd': device = optarg; break;
       case 'P': preprocess = optarg; break;
       case 'h': usage(stdout); return 0;
-      default: return 2;
+      default:
+        if (!clfer_app_data_option(&d, c, optarg)) return 2;
     }
   }
   if (optind < argc || !model_path || !d.data) {
@@ -82,14 +78,7 @@ int clfer_cmd_eval(int argc, char **argv) {
   int *truth = NULL, *ids = NULL, rc = 0;
   clfer_runtime_options_t ro = {.device = device};
   if (clfer_runtime_create(&ro, &rt)) return clfer_app_fail("cannot open a device");
-  if (clfer_model_load(rt, model_path, &model)) {
-    rc = clfer_app_fail("cannot load the model");
-    goto done;
-  }
-  if (preprocess && clfer_model_set_preprocess(model, preprocess)) {
-    rc = clfer_app_fail("--preprocess");
-    goto done;
-  }
+  if ((rc = clfer_app_load_model(rt, model_path, preprocess, &model))) goto done;
   int k = clfer_model_classes(model), n = 0;
   if ((rc = clfer_app_data_select("eval", &d, model, &store, &truth, &ids, &n))) goto done;
   int in[3];

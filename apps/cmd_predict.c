@@ -254,14 +254,7 @@ int clfer_cmd_predict(int argc, char **argv) {
     goto done;
   }
   for (int m = 0; m < n_models; m++, p.n_models++)
-    if (clfer_model_load(rt, model_paths[m], &p.models[m])) {
-      rc = clfer_app_fail("cannot load the model");
-      goto done;
-    } else if (preprocess && clfer_model_set_preprocess(p.models[m], preprocess)) {
-      p.n_models++;
-      rc = clfer_app_fail("--preprocess");
-      goto done;
-    }
+    if ((rc = clfer_app_load_model(rt, model_paths[m], preprocess, &p.models[m]))) goto done;
   p.k = clfer_model_classes(p.models[0]);
   if (check_same_classes(&p, model_paths)) {
     rc = 1;

@@ -43,6 +43,9 @@ typedef struct clfer_app_data {
   int split_given, batch;                          /* --split seen; --batch */
   int majority, split;                             /* set by clfer_app_data_check (split −1: all) */
 } clfer_app_data_t;
+/* Takes one of the dataset options (getopt's c: 'D' --data, 'f' --format, 's' --split, 'l' --labels,
+ * 'b' --batch) into d; 0 when c is none of them. */
+int clfer_app_data_option(clfer_app_data_t *d, int c, const char *arg);
 /* Checks --labels, --split (folders and CK+, which have no splits, default to all samples) and
  * --batch; 0, or 2 after a message naming `cmd`. */
 int clfer_app_data_check(const char *cmd, clfer_app_data_t *d);
@@ -50,6 +53,9 @@ int clfer_app_data_check(const char *cmd, clfer_app_data_t *d);
  * (the evaluation label of every sample) and ids[*n]. 0, or 1 after a message. */
 int clfer_app_data_select(const char *cmd, const clfer_app_data_t *d, clfer_model_t *model, clfer_store_t **store,
                           int **truth, int **ids, int *n);
+/* Loads a checkpoint and applies --preprocess (NULL: the checkpoint's own); 0, or 1 after a
+ * message with nothing left to free. */
+int clfer_app_load_model(clfer_runtime_t *rt, const char *path, const char *preprocess, clfer_model_t **out);
 /* True when argv[i] is -h or --help. */
 int clfer_app_is_help(const char *arg);
 
