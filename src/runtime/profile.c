@@ -282,9 +282,8 @@ clfer_status clfer_profile_write_trace(clfer_runtime_t *rt, const char *path) {
   clfer_status st = collect(rt);
   if (st) return st;
   char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write trace %s", path);
+  FILE *f = clfer__replace_open(path, tmp, sizeof tmp);
+  if (!f) return CLFER_IO_ERROR;
   cl_ulong t0 = 0;
   for (size_t i = 0; i < rt->n_events; i++)
     if (rt->events[i].start_ns && (!t0 || rt->events[i].start_ns < t0)) t0 = rt->events[i].start_ns;
@@ -297,11 +296,7 @@ clfer_status clfer_profile_write_trace(clfer_runtime_t *rt, const char *path) {
             r->name, (double)(r->start_ns - t0) * 1e-3, (double)(r->end_ns - r->start_ns) * 1e-3, r->flops, r->bytes);
   }
   fprintf(f, "\n]}\n");
-  if (fclose(f) != 0 || rename(tmp, path) != 0) {
-    remove(tmp);
-    return clfer_set_error(CLFER_IO_ERROR, "cannot write trace %s", path);
-  }
-  return CLFER_OK;
+  return clfer__replace_close(f, tmp, path);
 }
 
 void clfer_profile_reset(clfer_runtime_t *rt) {

@@ -1,7 +1,9 @@
-/* runtime_internal.h — the runtime's private state, shared by the files of src/runtime/ and the
- * tensor pool. Not installed. */
+/* runtime_internal.h — the runtime's private state and helpers, shared by the files of
+ * src/runtime/, the tensor pool and other internals (clock, whole-file output). Not installed. */
 #ifndef CLFER_RUNTIME_INTERNAL_H
 #define CLFER_RUNTIME_INTERNAL_H
+
+#include <stdio.h>
 
 #include "clfer/runtime.h"
 #include "clfer/tensor.h"
@@ -82,5 +84,13 @@ void clfer__profile_free(clfer_runtime_t *rt);
 void clfer__programs_free(clfer_runtime_t *rt);
 void clfer__pool_free_all(clfer_runtime_t *rt);
 double clfer__now_seconds(void);
+
+/* Writing an output file whole or not at all: the text goes to PATH.tmp, which replaces PATH only
+ * when every write succeeded, so a reader never sees half a file (replace_file.c).
+ * clfer__replace_open: NULL with the error set when PATH.tmp cannot be opened (its name in tmp).
+ * clfer__replace_close: closes and renames; on any failure removes tmp and returns
+ * CLFER_IO_ERROR naming path. */
+FILE *clfer__replace_open(const char *path, char *tmp, size_t size);
+clfer_status clfer__replace_close(FILE *f, const char *tmp, const char *path);
 
 #endif

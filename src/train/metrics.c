@@ -1,11 +1,11 @@
 /* metrics.c — confusion matrices, the papers' scores (accuracy, mean diagonal), and small
  * self-contained SVG plots (no plotting dependency; any browser shows them). */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clfer/metrics.h"
+#include "runtime/runtime_internal.h"
 
 void clfer_confusion_init(clfer_confusion_t *c, int classes, const char *const *names) {
   memset(c, 0, sizeof *c);
@@ -49,25 +49,10 @@ clfer_scores_t clfer_confusion_scores(const clfer_confusion_t *c) {
   return s;
 }
 
-static FILE *open_tmp(const char *path, char *tmp, size_t size) {
-  snprintf(tmp, size, "%s.tmp", path);
-  return fopen(tmp, "w");
-}
-
-static clfer_status close_rename(FILE *f, const char *tmp, const char *path) {
-  int ok = !ferror(f);
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
-  }
-  return CLFER_OK;
-}
-
 clfer_status clfer_confusion_write_csv(const clfer_confusion_t *c, const char *path) {
   char tmp[1100];
-  FILE *f = open_tmp(path, tmp, sizeof tmp);
-  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  FILE *f = clfer__replace_open(path, tmp, sizeof tmp);
+  if (!f) return CLFER_IO_ERROR;
   fprintf(f, "true\\predicted");
   for (int p = 0; p < c->classes; p++) fprintf(f, ",%s", c->names[p]);
   fprintf(f, "\n");
@@ -76,7 +61,7 @@ clfer_status clfer_confusion_write_csv(const clfer_confusion_t *c, const char *p
     for (int p = 0; p < c->classes; p++) fprintf(f, ",%ld", c->counts[t][p]);
     fprintf(f, "\n");
   }
-  return close_rename(f, tmp, path);
+  return clfer__replace_close(f, tmp, path);
 }
 
 static void xml_text(FILE *f, const char *s) {
@@ -90,8 +75,8 @@ static void xml_text(FILE *f, const char *s) {
 
 clfer_status clfer_confusion_write_svg(const clfer_confusion_t *c, const char *title, const char *path) {
   char tmp[1100];
-  FILE *f = open_tmp(path, tmp, sizeof tmp);
-  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  FILE *f = clfer__replace_open(path, tmp, sizeof tmp);
+  if (!f) return CLFER_IO_ERROR;
   const int cell = 56, left = 110, top = 70, n = c->classes;
   int w = left + n * cell + 20, h = top + n * cell + 60;
   clfer_scores_t s = clfer_confusion_scores(c);
@@ -123,7 +108,7 @@ clfer_status clfer_confusion_write_svg(const clfer_confusion_t *c, const char *t
     fprintf(f, "</text>\n");
   }
   fprintf(f, "</svg>\n");
-  return close_rename(f, tmp, path);
+  return clfer__replace_close(f, tmp, path);
 }
 
 static void panel(FILE *f, int x0, int y0, int w, int h, const char *label, int epochs, const clfer_curve_t *curves,
@@ -157,8 +142,8 @@ static void panel(FILE *f, int x0, int y0, int w, int h, const char *label, int 
 clfer_status clfer_curves_write_svg(const char *path, const char *title, int epochs, const clfer_curve_t *loss_curves,
                                     int n_loss, const clfer_curve_t *acc_curves, int n_acc) {
   char tmp[1100];
-  FILE *f = open_tmp(path, tmp, sizeof tmp);
-  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+  FILE *f = clfer__replace_open(path, tmp, sizeof tmp);
+  if (!f) return CLFER_IO_ERROR;
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"330\" font-family=\"sans-serif\" font-size=\"11\">\n");
   fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"60\" y=\"18\" font-size=\"14\">");
   xml_text(f, title ? title : "training curves");
@@ -166,5 +151,5 @@ clfer_status clfer_curves_write_svg(const char *path, const char *title, int epo
   panel(f, 60, 50, 300, 240, "loss", epochs, loss_curves, n_loss, 0);
   panel(f, 500, 50, 300, 240, "accuracy (%)", epochs, acc_curves, n_acc, 1);
   fprintf(f, "</svg>\n");
-  return close_rename(f, tmp, path);
+  return clfer__replace_close(f, tmp, path);
 }

@@ -1221,16 +1221,10 @@ static double agreement(const int *pred, const int *truth, int n) {
  * checkpoint): its test accuracy, so a resumed run reports what the first one did. */
 static clfer_status write_done(const char *path, double test_accuracy) {
   char tmp[1200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", tmp, strerror(errno));
-  int ok = fprintf(f, "{\"test_accuracy\":%.17g}\n", isfinite(test_accuracy) ? test_accuracy : -1.0) > 0;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    remove(tmp);
-    return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
-  }
-  return CLFER_OK;
+  FILE *f = clfer__replace_open(path, tmp, sizeof tmp);
+  if (!f) return CLFER_IO_ERROR;
+  fprintf(f, "{\"test_accuracy\":%.17g}\n", isfinite(test_accuracy) ? test_accuracy : -1.0);
+  return clfer__replace_close(f, tmp, path);
 }
 
 static clfer_status read_done(const char *path, double *test_accuracy) {
@@ -1544,13 +1538,12 @@ static double json_get(const cJSON *o, const char *key) {
 static clfer_status reload_metrics(run_t *r, int stage_index, int epoch, curves_t *c) {
   char path[1100], tmp[1110];
   path_in(r, "metrics.jsonl", path, sizeof path);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *in = fopen(path, "r");
   if (!in) return CLFER_OK;
-  FILE *out = fopen(tmp, "w");
+  FILE *out = clfer__replace_open(path, tmp, sizeof tmp);
   if (!out) {
     fclose(in);
-    return clfer_set_error(CLFER_IO_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+    return CLFER_IO_ERROR;
   }
   char line[4096];
   while (fgets(line, sizeof line, in)) {
@@ -1568,10 +1561,7 @@ static clfer_status reload_metrics(run_t *r, int stage_index, int epoch, curves_
     cJSON_Delete(o);
   }
   fclose(in);
-  int bad = ferror(out);
-  if (fclose(out) != 0 || bad || rename(tmp, path) != 0)
-    return clfer_set_error(CLFER_IO_ERROR, "cannot rewrite %s: %s", path, strerror(errno));
-  return CLFER_OK;
+  return clfer__replace_close(out, tmp, path);
 }
 
 static clfer_status write_curves(run_t *r, const curves_t *c) {
