@@ -1,7 +1,8 @@
-/* conv.cl — layout kernels around CLBlast GEMM for convolution: im2col / col2im over a chunk of
- * images in a [C·KH·KW, n·OH·OW] column layout (one GEMM per group covers the whole chunk), the
- * NCHW <-> [C, n·P] transposes, bias addition and bias-gradient reductions. Sizes are run-time
- * arguments so one build serves every layer. */
+/* conv.cl — layout kernels around CLBlast GEMM for convolution, over a chunk of images so that
+ * one GEMM per group covers the whole chunk: im2col in a [C·KH·KW, n·OH·OW] column layout for the
+ * forward pass, im2col / col2im in the pixel-major [n·OH·OW, C·KH·KW] layout for the backward
+ * passes, the pixel-major → NCHW and NCHW → [O, n·P] transposes, bias addition and bias-gradient
+ * reductions. Sizes are run-time arguments so one build serves every layer. */
 
 /* Work-group size of the row reductions (a power of two). */
 #ifndef REDUCE_WG
@@ -51,15 +52,61 @@ __kernel void conv2d_im2col_rows(__global const float *x, const int x_off, __glo
   }
 }
 
-/* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of col; a gather, so no atomics.
- * 3-D range (W, H, count·C), no division along dimensions 0 and 1. */
-__kernel void conv2d_col2im(__global const float *col, __global float *dx, const int dx_off, const int n0,
-                            const int count, const int C, const int H, const int W, const int KH, const int KW,
-                            const int SH, const int SW, const int PH, const int PW, const int OH, const int OW) {
+/* Pixel-major columns for the backward passes, one block per group g of cg = C/G channels:
+ * colT[g][n·P + oy·OW + ox][(cl·KH + kh)·KW + kw] = x[n0 + n][g·cg + cl][oy·S − pad + kh][ox·S − pad + kw]
+ * (0 outside). CLBlast's GEMM kernel takes this form, and dY in [O, n·P], without copying either
+ * for dW = dY·colT and writes dcolT = dYᵀ·W in it (see clfer_sgemm).
+ * 2-D range (cg·KH·KW, count·P·G): one item per element, consecutive items write consecutively. */
+__kernel void conv2d_im2col_t(__global const float *x, const int x_off, __global float *colT, const int n0,
+                              const int count, const int C, const int H, const int W, const int KH, const int KW,
+                              const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                              const int G) {
+  const int r = get_global_id(0), q = get_global_id(1);
+  const int KK = KH * KW, cg = C / G, ckk = cg * KK, P = OH * OW, cols = count * P;
+  if (r >= ckk || q >= cols * G) return;
+  const int g = q / cols, pix = q - g * cols, n = pix / P, p = pix - n * P, oy = p / OW, ox = p - oy * OW;
+  const int cl = r / KK, k = r - cl * KK, kh = k / KW, kw = k - kh * KW;
+  const int iy = oy * SH - PH + kh, ix = ox * SW - PW + kw;
+  const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+  const float v =
+      x[x_off + (((n0 + n) * C + g * cg + cl) * H + clamp(iy, 0, H - 1)) * W + clamp(ix, 0, W - 1)];
+  colT[(size_t)q * ckk + r] = inside ? v : 0.0f;
+}
+
+/* The same for CPU devices: one work-item per (output row oy, image n, group g) writes that row's
+ * OW·ckk values in order, reading cg·KH input rows that stay in cache. 2-D range (OH, count·G). */
+__kernel void conv2d_im2col_t_rows(__global const float *x, const int x_off, __global float *colT, const int n0,
+                                   const int count, const int C, const int H, const int W, const int KH,
+                                   const int KW, const int SH, const int SW, const int PH, const int PW,
+                                   const int OH, const int OW, const int G) {
+  const int oy = get_global_id(0), z = get_global_id(1);
+  if (oy >= OH || z >= count * G) return;
+  const int n = z % count, g = z / count, cg = C / G, ckk = cg * KH * KW;
+  __global float *dst = colT + ((size_t)(g * count + n) * OH * OW + oy * OW) * ckk;
+  __global const float *src = x + x_off + ((n0 + n) * C + g * cg) * H * W;
+  for (int ox = 0; ox < OW; ox++)
+    for (int cl = 0; cl < cg; cl++)
+      for (int kh = 0; kh < KH; kh++) {
+        const int iy = oy * SH - PH + kh;
+        const int row_inside = iy >= 0 && iy < H;
+        __global const float *row = src + (cl * H + clamp(iy, 0, H - 1)) * W;
+        for (int kw = 0; kw < KW; kw++) {
+          const int ix = ox * SW - PW + kw;
+          *dst++ = row_inside && ix >= 0 && ix < W ? row[ix] : 0.0f;
+        }
+      }
+}
+
+/* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of colT (the layout above); a gather,
+ * so no atomics. 3-D range (W, H, count·C), no division along dimensions 0 and 1. */
+__kernel void conv2d_col2im_t(__global const float *colT, __global float *dx, const int dx_off, const int n0,
+                              const int count, const int C, const int H, const int W, const int KH, const int KW,
+                              const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                              const int G) {
   const int xx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
   if (xx >= W || yy >= H) return;
-  const int c = z % C, n = z / C, i = yy * W + xx;
-  const int P = OH * OW, cols = count * P;
+  const int c = z % C, n = z / C, cg = C / G, g = c / cg, cl = c - g * cg, ckk = cg * KH * KW;
+  __global const float *base = colT + ((size_t)(g * count + n) * OH * OW) * ckk + cl * KH * KW;
   float sum = 0.0f;
   for (int kh = 0; kh < KH; kh++) {
     const int ty = yy + PH - kh;
@@ -71,22 +118,87 @@ __kernel void conv2d_col2im(__global const float *col, __global float *dx, const
       if (tx < 0) break;
       const int ox = SW == 1 ? tx : tx / SW;
       if (ox >= OW || ox * SW != tx) continue;
-      sum += col[(size_t)((c * KH + kh) * KW + kw) * cols + n * P + oy * OW + ox];
+      sum += base[(size_t)(oy * OW + ox) * ckk + kh * KW + kw];
     }
   }
-  dx[dx_off + ((n0 + n) * C + c) * H * W + i] = sum;
+  dx[dx_off + ((n0 + n) * C + c) * H * W + yy * W + xx] = sum;
 }
 
-/* y[n0 + n][o][p] = t[o][n·P + p] + b[o] (b optional: has_bias 0). 2-D range (P, count·O). */
-__kernel void conv2d_cnp_to_nchw_bias(__global const float *t, __global float *y, const int y_off, const int n0,
-                                      const int count, const int O, const int P, __global const float *b,
-                                      const int b_off, const int has_bias) {
-  const int p = get_global_id(0), z = get_global_id(1);
-  if (p >= P) return;
-  const int o = z % O, n = z / O;
-  float v = t[o * count * P + n * P + p];
-  if (has_bias) v += b[b_off + o];
-  y[y_off + ((n0 + n) * O + o) * P + p] = v;
+/* The same for CPU devices: one work-item per (input row y, image n) writes that row of every
+ * channel; channel by channel it walks the same few rows of colT, which stay in cache. 2-D range
+ * (H, count). */
+__kernel void conv2d_col2im_t_rows(__global const float *colT, __global float *dx, const int dx_off, const int n0,
+                                   const int count, const int C, const int H, const int W, const int KH,
+                                   const int KW, const int SH, const int SW, const int PH, const int PW,
+                                   const int OH, const int OW, const int G) {
+  const int yy = get_global_id(0), n = get_global_id(1);
+  if (yy >= H || n >= count) return;
+  const int cg = C / G, KK = KH * KW, ckk = cg * KK;
+  for (int c = 0; c < C; c++) {
+    const int g = c / cg, cl = c - g * cg;
+    __global const float *base = colT + ((size_t)(g * count + n) * OH * OW) * ckk + cl * KK;
+    __global float *out = dx + dx_off + ((n0 + n) * C + c) * H * W + yy * W;
+    for (int xx = 0; xx < W; xx++) {
+      float sum = 0.0f;
+      for (int kh = 0; kh < KH; kh++) {
+        const int ty = yy + PH - kh;
+        if (ty < 0) break;
+        const int oy = SH == 1 ? ty : ty / SH;
+        if (oy >= OH || oy * SH != ty) continue;
+        for (int kw = 0; kw < KW; kw++) {
+          const int tx = xx + PW - kw;
+          if (tx < 0) break;
+          const int ox = SW == 1 ? tx : tx / SW;
+          if (ox >= OW || ox * SW != tx) continue;
+          sum += base[(size_t)(oy * OW + ox) * ckk + kh * KW + kw];
+        }
+      }
+      out[xx] = sum;
+    }
+  }
+}
+
+/* The forward GEMM writes pixel-major outputs, t[g][n·P + p][ol] for o = g·og + ol; this turns
+ * them into y[n0 + n][o][p] + b[o] (b optional: has_bias 0) through 16×16 tiles in local memory,
+ * so that reads and writes both run along rows. 3-D range (⌈P/16⌉·16, ⌈O/16⌉·16, count), local
+ * 16×16×1. */
+#define TILE 16
+__kernel void conv2d_pm_to_nchw_bias(__global const float *t, __global float *y, const int y_off, const int n0,
+                                     const int count, const int O, const int P, const int G,
+                                     __global const float *b, const int b_off, const int has_bias) {
+  __local float tile[TILE][TILE + 1];
+  const int lx = get_local_id(0), ly = get_local_id(1), n = get_global_id(2);
+  const int p0 = get_group_id(0) * TILE, o0 = get_group_id(1) * TILE, og = O / G, cols = count * P;
+  /* read: rows p0 + ly, consecutive items along o */
+  {
+    const int p = p0 + ly, o = o0 + lx;
+    if (p < P && o < O) {
+      const int g = o / og;
+      tile[ly][lx] = t[((size_t)g * cols + n * P + p) * og + o - g * og];
+    }
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+  /* write: rows o0 + ly, consecutive items along p */
+  const int o = o0 + ly, p = p0 + lx;
+  if (o < O && p < P) y[y_off + ((n0 + n) * O + o) * P + p] = tile[lx][ly] + (has_bias ? b[b_off + o] : 0.0f);
+}
+
+/* The same for CPU devices: one work-item per (16-pixel block, image n) copies that block of every
+ * channel, reading 16 pixel rows of t along o and writing 16 consecutive floats per channel.
+ * 2-D range (⌈P/16⌉, count). */
+__kernel void conv2d_pm_to_nchw_bias_rows(__global const float *t, __global float *y, const int y_off,
+                                          const int n0, const int count, const int O, const int P, const int G,
+                                          __global const float *b, const int b_off, const int has_bias) {
+  const int pb = get_global_id(0), n = get_global_id(1);
+  if (pb * TILE >= P || n >= count) return;
+  const int og = O / G, cols = count * P, p0 = pb * TILE, np = P - p0 < TILE ? P - p0 : TILE;
+  for (int o = 0; o < O; o++) {
+    const int g = o / og;
+    __global const float *src = t + ((size_t)g * cols + n * P + p0) * og + o - g * og;
+    __global float *dst = y + y_off + ((n0 + n) * O + o) * P + p0;
+    const float bias = has_bias ? b[b_off + o] : 0.0f;
+    for (int i = 0; i < np; i++) dst[i] = src[(size_t)i * og] + bias;
+  }
 }
 
 /* t[o][n·P + p] = dy[n0 + n][o][p]. 2-D range (P, O·count). */

@@ -53,6 +53,14 @@ static const candidate_t candidates[] = {
     {"t8x8-v8-wg16-sasb", 32, 2, 16, 16, 128, 128, 8, 8, 1, 1},
     {"t8x8-v8-sa", 32, 2, 8, 8, 64, 64, 8, 8, 1, 0},
     {"t8x8-v8-sb", 32, 2, 8, 8, 64, 64, 8, 8, 0, 1},
+    {"t8x8-v8-k16-sb", 16, 2, 8, 8, 64, 64, 8, 8, 0, 1},
+    {"t8x8-v8-k64-sb", 64, 2, 8, 8, 64, 64, 8, 8, 0, 1},
+    {"t8x8-v8-kwi8-sb", 32, 8, 8, 8, 64, 64, 8, 8, 0, 1},
+    {"t16x8-v16-sb", 32, 2, 8, 8, 128, 64, 16, 8, 0, 1},
+    {"t16x8-v8-sb", 32, 2, 8, 8, 128, 64, 8, 8, 0, 1},
+    {"t8x16-v8-sb", 32, 2, 8, 8, 64, 128, 8, 8, 0, 1},
+    {"t8x8-v8-wg16-sb", 32, 2, 16, 16, 128, 128, 8, 8, 0, 1},
+    {"t4x8-v4-sb", 32, 2, 8, 8, 32, 64, 4, 8, 0, 1},
 };
 enum { NCAND = sizeof candidates / sizeof candidates[0] };
 
@@ -65,10 +73,10 @@ typedef struct shape {
 /* Row-major GEMMs of a VGG13-FER+ step at batch 32 (conv chunks as src/ops/conv2d.c forms them,
  * 27 images per chunk in block 1 under the default 256 MiB scratch cap) plus a square one. */
 static const shape_t shapes[] = {
-    {"conv fwd 64x64 64->64", 0, 0, 64, 27 * 4096, 576},
-    {"conv fwd 16x16 256->256", 0, 0, 256, 32 * 256, 2304},
-    {"conv bwd-data 32x32 128->128", 1, 0, 1152, 32 * 1024, 128},
-    {"conv bwd-w 16x16 256->256", 0, 1, 256, 2304, 32 * 256},
+    {"conv fwd 64x64 64->64", 1, 1, 27 * 4096, 64, 576},
+    {"conv fwd 16x16 256->256", 1, 1, 32 * 256, 256, 2304},
+    {"conv bwd-data 32x32 128->128", 1, 0, 32 * 1024, 1152, 128},
+    {"conv bwd-w 16x16 256->256", 0, 0, 256, 2304, 32 * 256},
     {"square 1024", 0, 0, 1024, 1024, 1024},
 };
 enum { NSHAPE = sizeof shapes / sizeof shapes[0] };

@@ -111,6 +111,22 @@ static void check_case(const conv_case_t *cc) {
                clfer_last_error());
   float *dx = guarded_download(&gdx, "backward data"), *dw = guarded_download(&gdw, "backward weights"),
         *db = guarded_download(&gdb, "bias gradient");
+  /* the fused call runs the same kernels over the same chunks: equal to the bit */
+  guarded_t gdx2, gdw2, gdb2;
+  guarded_create(rt, 4, xs, &gdx2), guarded_create(rt, 4, ws, &gdw2), guarded_create(rt, 1, bs, &gdb2);
+  cr_assert_eq(clfer_conv2d_backward(rt, &p, &gx.t, &gdy.t, &gw.t, &gdx2.t, &gdw2.t, cc->bias ? &gdb2.t : NULL),
+               CLFER_OK, "%s", clfer_last_error());
+  float *dx2 = guarded_download(&gdx2, "fused backward data"), *dw2 = guarded_download(&gdw2, "fused backward weights");
+  cr_assert(memcmp(dx, dx2, nx * sizeof *dx) == 0 && memcmp(dw, dw2, nw * sizeof *dw) == 0,
+            "%s: clfer_conv2d_backward differs from the two separate passes", cc->name);
+  if (cc->bias) {
+    float *db2 = guarded_download(&gdb2, "fused bias gradient");
+    cr_assert(memcmp(db, db2, (size_t)cc->o * sizeof *db) == 0, "%s: fused bias gradient differs", cc->name);
+    free(db2);
+  }
+  free(dx2), free(dw2);
+  clfer_tensor_release(&gdx2.base), clfer_tensor_release(&gdw2.base), clfer_tensor_release(&gdb2.base);
+
   fd_ctx_t ctx = {cc, x, w, cc->bias ? b : NULL, r, 0, ny};
   double *num = malloc((nx > nw ? nx : nw) * sizeof *num);
   size_t worst;

@@ -73,15 +73,17 @@ static clfer_status conv_forward(clfer_net_t *net, clfer__node_t *n, int train) 
 }
 
 static clfer_status conv_backward(clfer_net_t *net, clfer__node_t *n) {
-  clfer_status st = clfer_conv2d_backward_weights(net->rt, &n->conv, &in0(net, n)->out, &n->grad,
-                                                  &clfer__node_param(net, n, 0)->grad,
-                                                  n->has_bias ? &clfer__node_param(net, n, 1)->grad : NULL);
-  if (st || n->inputs[0] == 0) return st; /* no gradient for the network input */
   clfer_tensor_t dx;
-  if ((st = clfer__grad_begin(net, n, 0, &dx))) return st;
-  if ((st = clfer_conv2d_backward_data(net->rt, &n->conv, &n->grad, &clfer__node_param(net, n, 0)->value, &dx)))
+  int want_dx = n->inputs[0] != 0; /* no gradient for the network input */
+  clfer_status st = want_dx ? clfer__grad_begin(net, n, 0, &dx) : CLFER_OK;
+  if (st) return st;
+  if ((st = clfer_conv2d_backward(net->rt, &n->conv, &in0(net, n)->out, &n->grad, &clfer__node_param(net, n, 0)->value,
+                                  want_dx ? &dx : NULL, &clfer__node_param(net, n, 0)->grad,
+                                  n->has_bias ? &clfer__node_param(net, n, 1)->grad : NULL))) {
+    if (want_dx) clfer_tensor_release(&dx); /* a view of the input's gradient is left as it is */
     return st;
-  return clfer__grad_commit(net, n, 0, &dx);
+  }
+  return want_dx ? clfer__grad_commit(net, n, 0, &dx) : CLFER_OK;
 }
 
 static double conv_flops(const clfer_net_t *net, const clfer__node_t *n) {

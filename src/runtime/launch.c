@@ -147,21 +147,76 @@ static clfer_status clblast_status(clfer_runtime_t *rt, CLBlastStatusCode code, 
                          clfer_clblast_status_name(code), (int)code);
 }
 
+/* CLBlast's fast (indirect) GEMM kernel takes its operands in one fixed form (with GEMMK = 0, the
+ * usual parameters: C column-major) and copies, transposes and pads into a temporary whatever is
+ * not in that form. Row-major C = op(A)·op(B) is also column-major Cᵀ = op(B)ᵀ·op(A)ᵀ over the
+ * same memory, and the two forms copy different operands: for clfer's convolutions the row-major
+ * form transposed the whole output twice per call, which on PoCL cost more than a third of a
+ * VGG13-FER+ training step. So each call asks CLBlast how much temporary space each form needs
+ * (well under a microsecond) and runs the one that copies less. The copies go to one buffer the
+ * runtime keeps and grows, instead of a buffer CLBlast creates and frees on every call. */
+static cl_mem gemm_temp_buffer(clfer_runtime_t *rt, size_t bytes, clfer_status *st) {
+  *st = CLFER_OK;
+  if (bytes == 0) return NULL;
+  if (bytes > rt->gemm_temp_bytes) {
+    /* commands already queued keep the old buffer alive until they finish (in-order queue) */
+    clfer_device_free(rt, rt->gemm_temp, rt->gemm_temp_bytes);
+    rt->gemm_temp = NULL, rt->gemm_temp_bytes = 0;
+    size_t grown = (bytes + (1u << 20) - 1) & ~(size_t)((1u << 20) - 1);
+    if (grown > rt->info.max_alloc_bytes) grown = bytes;
+    if ((*st = clfer_device_alloc(rt, grown, &rt->gemm_temp))) return NULL;
+    rt->gemm_temp_bytes = grown;
+  }
+  return rt->gemm_temp;
+}
+
+/* With profiling on, a marker before the call opens the interval so that CLBlast's copy kernels
+ * count as part of the GEMM (its returned event is only the last of its kernels). */
+static cl_event profile_begin(clfer_runtime_t *rt) {
+  cl_event begin = NULL;
+  if (rt->profiling && clEnqueueMarkerWithWaitList(rt->queue, 0, NULL, &begin) != CL_SUCCESS) begin = NULL;
+  return begin;
+}
+
+static void profile_end(clfer_runtime_t *rt, cl_event begin, cl_event event, const char *name, double flops,
+                        double bytes) {
+  if (event)
+    clfer__profile_record_span(rt, begin, event, name, flops, bytes);
+  else if (begin)
+    clReleaseEvent(begin);
+}
+
 clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                          cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                          cl_mem c, size_t c_off, size_t ldc) {
   if (m == 0 || n == 0) return CLFER_OK;
   clfer__gemm_tuning_apply(rt); /* the device's Xgemm parameters, before CLBlast compiles its kernel */
-  cl_event event = NULL;
-  CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
-                                        lda, b, b_off, ldb, beta, c, c_off, ldc, &rt->queue,
-                                        rt->profiling ? &event : NULL);
-  clfer_status st = clblast_status(rt, code, "CLBlastSgemm", m, n, k);
+  const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+  const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+  size_t col_bytes = 0, row_bytes = 0;
+  /* column-major Cᵀ[n×m] = op(B)ᵀ[n×k] · op(A)ᵀ[k×m], or row-major as asked (see above) */
+  CLBlastStatusCode code = CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, tb, ta, n, m, k, b_off, ldb, a_off, lda,
+                                                      c_off, ldc, &rt->queue, &col_bytes);
+  clfer_status st = clblast_status(rt, code, "CLBlastSGemmTempBufferSize", m, n, k);
   if (st) return st;
-  if (event)
-    clfer__profile_record(rt, event, "sgemm", 2.0 * (double)m * (double)n * (double)k,
-                          4.0 * ((double)m * k + (double)k * n + 2.0 * (double)m * n));
+  int row_major = col_bytes > 0 &&
+                  CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, m, n, k, a_off, lda, b_off, ldb, c_off,
+                                             ldc, &rt->queue, &row_bytes) == CLBlastSuccess &&
+                  row_bytes < col_bytes;
+  cl_mem temp = gemm_temp_buffer(rt, row_major ? row_bytes : col_bytes, &st);
+  if (st) return st;
+  cl_event begin = profile_begin(rt), event = NULL;
+  cl_event *ev = rt->profiling ? &event : NULL;
+  code = row_major ? CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off,
+                                                ldb, beta, c, c_off, ldc, &rt->queue, ev, temp)
+                   : CLBlastSgemmWithTempBuffer(CLBlastLayoutColMajor, tb, ta, n, m, k, alpha, b, b_off, ldb, a, a_off,
+                                                lda, beta, c, c_off, ldc, &rt->queue, ev, temp);
+  if ((st = clblast_status(rt, code, "CLBlastSgemm", m, n, k))) {
+    if (begin) clReleaseEvent(begin);
+    return st;
+  }
+  profile_end(rt, begin, event, "sgemm", 2.0 * (double)m * (double)n * (double)k,
+              4.0 * ((double)m * k + (double)k * n + 2.0 * (double)m * n));
   return CLFER_OK;
 }
 
@@ -171,15 +226,18 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
   clfer__gemm_tuning_apply(rt);
-  cl_event event = NULL;
+  cl_event begin = profile_begin(rt), event = NULL;
+  /* column-major, operands swapped: no copies of C with CLBlast's usual parameters (see clfer_sgemm) */
   CLBlastStatusCode code = CLBlastSgemmStridedBatched(
-      CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda, a_stride, b, b_off, ldb,
-      b_stride, beta, c, c_off, ldc, c_stride, batch, &rt->queue, rt->profiling ? &event : NULL);
+      CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
+      trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, alpha, b, b_off, ldb, b_stride, a, a_off, lda,
+      a_stride, beta, c, c_off, ldc, c_stride, batch, &rt->queue, rt->profiling ? &event : NULL);
   clfer_status st = clblast_status(rt, code, "CLBlastSgemmStridedBatched", m, n, k);
-  if (st) return st;
-  if (event)
-    clfer__profile_record(rt, event, "sgemm_batched", 2.0 * (double)m * n * k * (double)batch,
-                          4.0 * (double)batch * ((double)m * k + (double)k * n + 2.0 * (double)m * n));
+  if (st) {
+    if (begin) clReleaseEvent(begin);
+    return st;
+  }
+  profile_end(rt, begin, event, "sgemm_batched", 2.0 * (double)m * n * k * (double)batch,
+              4.0 * (double)batch * ((double)m * k + (double)k * n + 2.0 * (double)m * n));
   return CLFER_OK;
 }

@@ -24,11 +24,17 @@ static const char *intern(clfer_runtime_t *rt, const char *name) {
 }
 
 void clfer__profile_record(clfer_runtime_t *rt, cl_event event, const char *name, double flops, double bytes) {
+  clfer__profile_record_span(rt, NULL, event, name, flops, bytes);
+}
+
+void clfer__profile_record_span(clfer_runtime_t *rt, cl_event begin, cl_event event, const char *name,
+                                double flops, double bytes) {
   if (rt->n_events == rt->cap_events) {
     size_t cap = rt->cap_events ? 2 * rt->cap_events : 1024;
     clfer__event_record_t *grown = realloc(rt->events, cap * sizeof *grown);
     if (!grown) { /* keep running; the launch just goes unrecorded */
       clReleaseEvent(event);
+      if (begin) clReleaseEvent(begin);
       return;
     }
     rt->events = grown;
@@ -36,6 +42,7 @@ void clfer__profile_record(clfer_runtime_t *rt, cl_event event, const char *name
   }
   clfer__event_record_t *r = &rt->events[rt->n_events++];
   r->event = event;
+  r->begin = begin;
   r->name = intern(rt, name);
   r->flops = flops;
   r->bytes = bytes;
@@ -64,6 +71,14 @@ static clfer_status collect(clfer_runtime_t *rt) {
     cl_ulong s = 0, e = 0;
     clGetEventProfilingInfo(r->event, CL_PROFILING_COMMAND_START, sizeof s, &s, NULL);
     clGetEventProfilingInfo(r->event, CL_PROFILING_COMMAND_END, sizeof e, &e, NULL);
+    if (r->begin) {
+      cl_ulong opened = 0;
+      if (clGetEventProfilingInfo(r->begin, CL_PROFILING_COMMAND_END, sizeof opened, &opened, NULL) == CL_SUCCESS &&
+          opened && opened < s)
+        s = opened;
+      clReleaseEvent(r->begin);
+      r->begin = NULL;
+    }
     r->start_ns = s;
     r->end_ns = e >= s ? e : s;
     clReleaseEvent(r->event);
@@ -300,8 +315,10 @@ clfer_status clfer_profile_write_trace(clfer_runtime_t *rt, const char *path) {
 }
 
 void clfer_profile_reset(clfer_runtime_t *rt) {
-  for (size_t i = 0; i < rt->n_events; i++)
+  for (size_t i = 0; i < rt->n_events; i++) {
     if (rt->events[i].event) clReleaseEvent(rt->events[i].event);
+    if (rt->events[i].begin) clReleaseEvent(rt->events[i].begin);
+  }
   rt->n_events = 0;
 }
 

@@ -99,6 +99,7 @@ void clfer_runtime_destroy(clfer_runtime_t *rt) {
   if (rt->queue) clFinish(rt->queue);
   clfer__profile_free(rt);
   clfer__pool_free_all(rt);
+  clfer_device_free(rt, rt->gemm_temp, rt->gemm_temp_bytes);
   clfer__programs_free(rt);
   if (rt->queue) clReleaseCommandQueue(rt->queue);
   if (rt->context) clReleaseContext(rt->context);

@@ -35,6 +35,7 @@ typedef struct clfer__kernel_entry {
 
 typedef struct clfer__event_record {
   cl_event event;
+  cl_event begin; /* NULL, or a marker whose end opens the interval (a call of several kernels) */
   const char *name; /* interned in the profile's name table */
   double flops, bytes;
   cl_ulong start_ns, end_ns; /* valid once collected */
@@ -72,6 +73,10 @@ struct clfer_runtime {
   /* memory accounting */
   uint64_t mem_current, mem_peak, mem_allocations, mem_limit;
 
+  /* CLBlast's temporary matrices (launch.c): kept and grown instead of created on every call */
+  cl_mem gemm_temp;
+  size_t gemm_temp_bytes;
+
   /* tensor pool: free blocks, smallest first */
   clfer__pool_block_t *pool_free;
   clfer_pool_stats_t pool_stats;
@@ -80,6 +85,10 @@ struct clfer_runtime {
 /* Records the event of a launch (or CLBlast call) when profiling; takes ownership of `event`. */
 void clfer__profile_record(clfer_runtime_t *rt, cl_event event, const char *name, double flops,
                            double bytes);
+/* The same for a span from the end of marker `begin` (may be NULL) to the end of `event`; takes
+ * ownership of both. */
+void clfer__profile_record_span(clfer_runtime_t *rt, cl_event begin, cl_event event, const char *name,
+                                double flops, double bytes);
 void clfer__profile_free(clfer_runtime_t *rt);
 void clfer__programs_free(clfer_runtime_t *rt);
 void clfer__pool_free_all(clfer_runtime_t *rt);
