@@ -121,6 +121,9 @@ int main(int argc, char **argv) {
     }
   }
   if (reps < 1) reps = 1;
+  /* clfer's own table stays out of it: the first row is CLBlast's database, the others are the
+   * candidates as given (clfer_sgemm still picks the row- or column-major form per call) */
+  setenv("CLFER_GEMM_TUNING", "0", 1);
   clfer_runtime_options_t opt = {.device = device};
   clfer_runtime_t *rt;
   if (clfer_runtime_create(&opt, &rt)) {

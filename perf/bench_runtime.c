@@ -9,8 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <clblast_c.h>
+
 #include "clfer.h"
-#include "ops/gemm_tuning.h"
 
 static double now(void) {
   struct timespec ts;
@@ -25,6 +26,15 @@ static int die(const char *what) {
 
 /* Builds every embedded program and launches one kernel so lazily-compiling drivers (PoCL) pay
  * their code generation too; returns seconds from runtime creation to the first finished launch. */
+/* C = A·B, n×n row-major: plain CLBlast, or through clfer_sgemm */
+static int gemm(clfer_runtime_t *rt, int through_clfer, int n, const clfer_tensor_t *a, const clfer_tensor_t *b,
+                const clfer_tensor_t *c) {
+  if (through_clfer) return clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a->buf, 0, n, b->buf, 0, n, 0.0f, c->buf, 0, n);
+  cl_command_queue queue = clfer_runtime_queue(rt);
+  return CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, n, n, n, 1.0f, a->buf, 0, n,
+                      b->buf, 0, n, 0.0f, c->buf, 0, n, &queue, NULL) != CLBlastSuccess;
+}
+
 static double time_startup(const char *device, const char *cache_dir, int no_cache, clfer_program_stats_t *stats) {
   double t0 = now();
   clfer_runtime_options_t opt = {.device = device, .cache_dir = cache_dir, .no_disk_cache = no_cache};
@@ -123,10 +133,12 @@ int main(int argc, char **argv) {
   clfer_tensor_release(&t);
   free(host);
 
-  /* CLBlast's own parameters first: an override cannot be undone within a process */
+  /* CLBlast as it comes first (plain CLBlastSgemm), then clfer_sgemm: the tuning table's
+   * parameters and path choice and the column-major form; an override cannot be undone within a
+   * process, so this order */
   for (int tuned = 0; tuned < 2; tuned++) {
-    if (tuned) clfer__gemm_tuning_apply(rt);
-    printf(tuned ? "CLBlast SGEMM with clfer's tuning table (src/ops/gemm_tuning.c; what conv and dense layers get):\n"
+    printf(tuned ? "clfer_sgemm (tuning table of src/ops/gemm_tuning.c, form chosen per call; what conv and dense "
+                   "layers get):\n"
                  : "CLBlast SGEMM (row-major NN, square), CLBlast's own parameters:\n");
     for (int n = 512; n <= max_gemm; n *= 2) {
       clfer_tensor_t a, b, c;
@@ -134,12 +146,12 @@ int main(int argc, char **argv) {
       if (clfer_tensor_create(rt, 1, s, &a) || clfer_tensor_create(rt, 1, s, &b) || clfer_tensor_create(rt, 1, s, &c))
         return die("gemm buffers");
       clfer_tensor_fill(&a, 0.5f), clfer_tensor_fill(&b, 0.25f);
-      if (clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a.buf, 0, n, b.buf, 0, n, 0.0f, c.buf, 0, n)) return die("sgemm");
+      if (gemm(rt, tuned, n, &a, &b, &c)) return die("sgemm");
       clfer_runtime_finish(rt);
       int reps = n <= 1024 ? 10 : (n <= 2048 ? 4 : 2);
       if (d->is_cpu) reps = n >= 2048 ? 1 : 3;
       t0 = now();
-      for (int r = 0; r < reps; r++) clfer_sgemm(rt, 0, 0, n, n, n, 1.0f, a.buf, 0, n, b.buf, 0, n, 0.0f, c.buf, 0, n);
+      for (int r = 0; r < reps; r++) gemm(rt, tuned, n, &a, &b, &c);
       clfer_runtime_finish(rt);
       double sec = (now() - t0) / reps;
       printf("  %5d  %9.1f GFLOP/s  (%.3f ms)\n", n, 2.0 * n * n * (double)n / sec * 1e-9, sec * 1e3);

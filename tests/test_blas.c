@@ -47,6 +47,18 @@ Test(sgemm, tn_with_beta) { check(1, 0, 16, 64, 9, 0.5f, 1.0f); }
 Test(sgemm, nt) { check(0, 1, 64, 1, 128, 1.0f, 0.0f); }
 Test(sgemm, tt) { check(1, 1, 3, 70, 33, -2.0f, 0.25f); }
 
+/* Sizes past 64³ take CLBlast's indirect kernel (copies into clfer's temporary buffer, row- or
+ * column-major form chosen per call), with element offsets that force those copies; a product
+ * with one tiny dimension goes back to the direct kernel (src/ops/gemm_tuning.c) and the next
+ * large one returns to the indirect kernel. */
+Test(sgemm, indirect_and_direct_kernels_in_turn) {
+  check(0, 0, 130, 70, 96, 1.0f, 0.0f);
+  check(1, 0, 96, 130, 70, 0.5f, 1.0f);
+  check(1, 1, 4096, 16, 9, 1.0f, 0.0f);
+  check(0, 1, 70, 96, 130, 1.0f, 0.0f);
+  check(1, 1, 128, 64, 64, -1.0f, 0.25f);
+}
+
 Test(sgemm, strided_batched_matches_per_batch_reference) {
   clfer_runtime_t *rt = test_runtime();
   enum { M = 12, N = 20, K = 7, B = 5 };

@@ -186,11 +186,9 @@ static void profile_end(clfer_runtime_t *rt, cl_event begin, cl_event event, con
     clReleaseEvent(begin);
 }
 
-clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                         cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
-                         cl_mem c, size_t c_off, size_t ldc) {
-  if (m == 0 || n == 0) return CLFER_OK;
-  clfer__gemm_tuning_apply(rt); /* the device's Xgemm parameters, before CLBlast compiles its kernel */
+static clfer_status sgemm_call(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                               float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
+                               float beta, cl_mem c, size_t c_off, size_t ldc) {
   const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
   const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
   size_t col_bytes = 0, row_bytes = 0;
@@ -220,18 +218,29 @@ clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m
   return CLFER_OK;
 }
 
+clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                         cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
+                         cl_mem c, size_t c_off, size_t ldc) {
+  if (m == 0 || n == 0) return CLFER_OK;
+  clfer__gemm_begin(rt, m, n, k); /* the device's GEMM settings, before CLBlast compiles its kernel */
+  clfer_status st = sgemm_call(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
+  clfer__gemm_end();
+  return st;
+}
+
 clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n,
                                          size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, size_t a_stride,
                                          cl_mem b, size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c,
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
-  clfer__gemm_tuning_apply(rt);
+  clfer__gemm_begin(rt, m, n, k);
   cl_event begin = profile_begin(rt), event = NULL;
   /* column-major, operands swapped: no copies of C with CLBlast's usual parameters (see clfer_sgemm) */
   CLBlastStatusCode code = CLBlastSgemmStridedBatched(
       CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
       trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, alpha, b, b_off, ldb, b_stride, a, a_off, lda,
       a_stride, beta, c, c_off, ldc, c_stride, batch, &rt->queue, rt->profiling ? &event : NULL);
+  clfer__gemm_end();
   clfer_status st = clblast_status(rt, code, "CLBlastSgemmStridedBatched", m, n, k);
   if (st) {
     if (begin) clReleaseEvent(begin);
