@@ -54,23 +54,25 @@ __kernel void conv2d_im2col_rows(__global const float *x, const int x_off, __glo
 
 /* Pixel-major columns for the backward passes, one block per group g of cg = C/G channels:
  * colT[g][n·P + oy·OW + ox][(cl·KH + kh)·KW + kw] = x[n0 + n][g·cg + cl][oy·S − pad + kh][ox·S − pad + kw]
- * (0 outside). CLBlast's GEMM kernel takes this form, and dY in [O, n·P], without copying either
- * for dW = dY·colT and writes dcolT = dYᵀ·W in it (see clfer_sgemm).
- * 2-D range (cg·KH·KW, count·P·G): one item per element, consecutive items write consecutively. */
+ * (0 outside). CLBlast's GEMM kernel reads this form for dW = dY·colT and writes it for
+ * dcolT = dYᵀ·W without copying it (see clfer_sgemm and src/ops/conv2d.c).
+ * 1-D range over the elements in colT's order, so consecutive items write consecutively whatever
+ * ckk is (a first layer's ckk of 9 along a dimension of its own made tiny work-groups). */
 __kernel void conv2d_im2col_t(__global const float *x, const int x_off, __global float *colT, const int n0,
                               const int count, const int C, const int H, const int W, const int KH, const int KW,
                               const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
                               const int G) {
-  const int r = get_global_id(0), q = get_global_id(1);
   const int KK = KH * KW, cg = C / G, ckk = cg * KK, P = OH * OW, cols = count * P;
-  if (r >= ckk || q >= cols * G) return;
+  const size_t i = get_global_id(0);
+  if (i >= (size_t)ckk * cols * G) return;
+  const int q = (int)(i / ckk), r = (int)(i - (size_t)q * ckk);
   const int g = q / cols, pix = q - g * cols, n = pix / P, p = pix - n * P, oy = p / OW, ox = p - oy * OW;
   const int cl = r / KK, k = r - cl * KK, kh = k / KW, kw = k - kh * KW;
   const int iy = oy * SH - PH + kh, ix = ox * SW - PW + kw;
   const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
   const float v =
       x[x_off + (((n0 + n) * C + g * cg + cl) * H + clamp(iy, 0, H - 1)) * W + clamp(ix, 0, W - 1)];
-  colT[(size_t)q * ckk + r] = inside ? v : 0.0f;
+  colT[i] = inside ? v : 0.0f;
 }
 
 /* The same for CPU devices: one work-item per (output row oy, image n, group g) writes that row's

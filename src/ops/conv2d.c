@@ -90,8 +90,8 @@ static clfer_status im2col_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
                                        int count, clfer_tensor_t *col) {
   size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
   int cpu = clfer__cpu_paths(rt);
-  size_t gs[2] = {cpu ? (size_t)g->oh : (size_t)g->ckk, cpu ? (size_t)count * g->g : (size_t)count * g->p * g->g};
-  return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_im2col_t_rows" : "conv2d_im2col_t", 2, gs, NULL,
+  size_t gs[2] = {cpu ? (size_t)g->oh : total, (size_t)count * g->g};
+  return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_im2col_t_rows" : "conv2d_im2col_t", cpu ? 2 : 1, gs, NULL,
                    ((clfer_cost_t){0, 8.0 * total}), CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(g->c),
                    CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw),
