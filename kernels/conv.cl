@@ -99,16 +99,11 @@ __kernel void conv2d_im2col_t_rows(__global const float *x, const int x_off, __g
       }
 }
 
-/* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of colT (the layout above); a gather,
- * so no atomics. 3-D range (W, H, count·C), no division along dimensions 0 and 1. */
-__kernel void conv2d_col2im_t(__global const float *colT, __global float *dx, const int dx_off, const int n0,
-                              const int count, const int C, const int H, const int W, const int KH, const int KW,
-                              const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                              const int G) {
-  const int xx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
-  if (xx >= W || yy >= H) return;
-  const int c = z % C, n = z / C, cg = C / G, g = c / cg, cl = c - g * cg, ckk = cg * KH * KW;
-  __global const float *base = colT + ((size_t)(g * count + n) * OH * OW) * ckk + cl * KH * KW;
+/* Σ over the windows covering input pixel (xx, yy) of one channel's colT entries (base: that
+ * channel's first column in the image's block). */
+inline float col2im_t_sum(__global const float *base, const int xx, const int yy, const int ckk, const int KH,
+                          const int KW, const int SH, const int SW, const int PH, const int PW, const int OH,
+                          const int OW) {
   float sum = 0.0f;
   for (int kh = 0; kh < KH; kh++) {
     const int ty = yy + PH - kh;
@@ -123,7 +118,21 @@ __kernel void conv2d_col2im_t(__global const float *colT, __global float *dx, co
       sum += base[(size_t)(oy * OW + ox) * ckk + kh * KW + kw];
     }
   }
-  dx[dx_off + ((n0 + n) * C + c) * H * W + yy * W + xx] = sum;
+  return sum;
+}
+
+/* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of colT (the layout above); a gather,
+ * so no atomics. 3-D range (W, H, count·C), no division along dimensions 0 and 1. */
+__kernel void conv2d_col2im_t(__global const float *colT, __global float *dx, const int dx_off, const int n0,
+                              const int count, const int C, const int H, const int W, const int KH, const int KW,
+                              const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
+                              const int G) {
+  const int xx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
+  if (xx >= W || yy >= H) return;
+  const int c = z % C, n = z / C, cg = C / G, g = c / cg, cl = c - g * cg, ckk = cg * KH * KW;
+  __global const float *base = colT + ((size_t)(g * count + n) * OH * OW) * ckk + cl * KH * KW;
+  dx[dx_off + ((n0 + n) * C + c) * H * W + yy * W + xx] =
+      col2im_t_sum(base, xx, yy, ckk, KH, KW, SH, SW, PH, PW, OH, OW);
 }
 
 /* The same for CPU devices: one work-item per (input row y, image n) writes that row of every
@@ -140,23 +149,7 @@ __kernel void conv2d_col2im_t_rows(__global const float *colT, __global float *d
     const int g = c / cg, cl = c - g * cg;
     __global const float *base = colT + ((size_t)(g * count + n) * OH * OW) * ckk + cl * KK;
     __global float *out = dx + dx_off + ((n0 + n) * C + c) * H * W + yy * W;
-    for (int xx = 0; xx < W; xx++) {
-      float sum = 0.0f;
-      for (int kh = 0; kh < KH; kh++) {
-        const int ty = yy + PH - kh;
-        if (ty < 0) break;
-        const int oy = SH == 1 ? ty : ty / SH;
-        if (oy >= OH || oy * SH != ty) continue;
-        for (int kw = 0; kw < KW; kw++) {
-          const int tx = xx + PW - kw;
-          if (tx < 0) break;
-          const int ox = SW == 1 ? tx : tx / SW;
-          if (ox >= OW || ox * SW != tx) continue;
-          sum += base[(size_t)(oy * OW + ox) * ckk + kh * KW + kw];
-        }
-      }
-      out[xx] = sum;
-    }
+    for (int xx = 0; xx < W; xx++) out[xx] = col2im_t_sum(base, xx, yy, ckk, KH, KW, SH, SW, PH, PW, OH, OW);
   }
 }
 
