@@ -24,8 +24,6 @@ static int die(const char *what) {
   return 1;
 }
 
-/* Builds every embedded program and launches one kernel so lazily-compiling drivers (PoCL) pay
- * their code generation too; returns seconds from runtime creation to the first finished launch. */
 /* C = A·B, n×n row-major: plain CLBlast, or through clfer_sgemm */
 static int gemm(clfer_runtime_t *rt, int through_clfer, int n, const clfer_tensor_t *a, const clfer_tensor_t *b,
                 const clfer_tensor_t *c) {
@@ -35,6 +33,8 @@ static int gemm(clfer_runtime_t *rt, int through_clfer, int n, const clfer_tenso
                       b->buf, 0, n, 0.0f, c->buf, 0, n, &queue, NULL) != CLBlastSuccess;
 }
 
+/* Builds every embedded program and launches one kernel so lazily-compiling drivers (PoCL) pay
+ * their code generation too; returns seconds from runtime creation to the first finished launch. */
 static double time_startup(const char *device, const char *cache_dir, int no_cache, clfer_program_stats_t *stats) {
   double t0 = now();
   clfer_runtime_options_t opt = {.device = device, .cache_dir = cache_dir, .no_disk_cache = no_cache};

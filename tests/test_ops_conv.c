@@ -172,6 +172,10 @@ Test(conv2d, bad_shapes_are_named) {
   cr_assert(strstr(clfer_last_error(), "[4, 2, 3, 3]") && strstr(clfer_last_error(), "[2, 3, 8, 8]"), "%s",
             clfer_last_error());
   cr_assert_eq(clfer_conv2d_out_size(8, 11, 4, 0), 0);
+  /* the fused backward call with nothing to compute, or a weight gradient without the input */
+  cr_assert_eq(clfer_conv2d_backward(rt, &p, NULL, &y, &w, NULL, NULL, NULL), CLFER_INVALID_ARGUMENT);
+  cr_assert_eq(clfer_conv2d_backward(rt, &p, NULL, &y, &w, NULL, &w, NULL), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "conv2d backward"), "%s", clfer_last_error());
   clfer_tensor_release(&x), clfer_tensor_release(&w), clfer_tensor_release(&y);
   clfer_runtime_destroy(rt);
 }

@@ -36,8 +36,9 @@ clfer_status clfer_conv2d_backward_data(clfer_runtime_t *rt, const clfer_conv2d_
 clfer_status clfer_conv2d_backward_weights(clfer_runtime_t *rt, const clfer_conv2d_params_t *p,
                                            const clfer_tensor_t *x, const clfer_tensor_t *dy, clfer_tensor_t *dw,
                                            clfer_tensor_t *db);
-/* Both in one pass over the batch (dY is re-laid out once): dw and db (NULL: skipped) from x and
- * dy, and dx (NULL: skipped) from dy and w. */
+/* Both in one pass over the batch (dY is re-laid out once): dw, and db unless NULL, from x and dy
+ * (dw NULL: skipped, and db must be NULL too), and dx (NULL: skipped) from dy and w; at least one
+ * of dw and dx. */
 clfer_status clfer_conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                    const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                    clfer_tensor_t *dw, clfer_tensor_t *db);

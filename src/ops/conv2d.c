@@ -186,6 +186,9 @@ static clfer_status dy_to_cnp(clfer_runtime_t *rt, const conv_geom_t *g, const c
 static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                     const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                     clfer_tensor_t *dw, clfer_tensor_t *db) {
+  if ((!dw && !dx) || (dw && !x) || (dx && !w) || (db && !dw))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "conv2d backward: give dw (with x, and optionally db) and/or "
+                                                   "dx (with w)");
   conv_geom_t g;
   clfer_status st = geometry(rt, p, dw ? x : dx, dw ? dw : w, dy, &g);
   if (st) return st;

@@ -80,7 +80,8 @@ void clfer__gemm_begin(clfer_runtime_t *rt, size_t m, size_t n, size_t k) {
   int s = slot_of(rt);
   const gemm_tuning_entry_t *e = s >= 0 ? applied[s].entry : NULL;
   if (!e || e->direct_waste <= 0) return;
-  /* m and n of the kernel are the column-major ones; the waste is symmetric in them */
+  /* CLBlast may run the product with m and n swapped (clfer_sgemm); the waste is the same either
+   * way while MWG = NWG, as in the entries here */
   double work = (double)m * n * k;
   double padded = ceil_to(m, e->xgemm[P_MWG]) * ceil_to(n, e->xgemm[P_NWG]) * ceil_to(k, e->xgemm[P_KWG] * e->xgemm[P_KREG]);
   int direct = work < 64.0 * 64 * 64 || padded > e->direct_waste * work;
