@@ -229,7 +229,7 @@ Test(train, resume_without_checkpoint_fails_cleanly) {
 /* Reads metrics.jsonl: each epoch's train loss and (unless `on` is NULL) preprocess_on; returns
  * the line count. */
 static int read_metrics(const char *run, double *loss, char (*on)[8], int max) {
-  char path[1300], line[4096];
+  char path[1400], line[4096]; /* run is at most 1299 characters plus the file name */
   snprintf(path, sizeof path, "%s/metrics.jsonl", run);
   FILE *f = fopen(path, "r");
   cr_assert_not_null(f, "no %s", path);
