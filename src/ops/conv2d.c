@@ -4,8 +4,8 @@
  *   forward           T[n·P, og]   = col_gᵀ · W_gᵀ, col in [C/g·KH·KW, n·P], then T → NCHW + bias;
  *   backward data     colT[n·P, ckk] = dY_gᵀ · W_g, dY in [O, n·P], then a gathering col2im;
  *   backward weights  dW_g (+)= dY_g · colT_g (accumulated over chunks).
- * On PoCL this ran the GEMMs of a VGG13-FER+ step 1.2-3× faster than the [O, n·P] output layout
- * (docs/perf.md). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
+ * On PoCL this ran the GEMMs of a VGG13-FER+ step 1.1-4× faster than the [O, n·P] layouts
+ * (perf/bench_gemm_forms, docs/perf.md). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
  * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation). */
 #include <stdlib.h>
 #include <string.h>
