@@ -176,6 +176,14 @@ Test(conv2d, bad_shapes_are_named) {
   cr_assert_eq(clfer_conv2d_backward(rt, &p, NULL, &y, &w, NULL, NULL, NULL), CLFER_INVALID_ARGUMENT);
   cr_assert_eq(clfer_conv2d_backward(rt, &p, NULL, &y, &w, NULL, &w, NULL), CLFER_INVALID_ARGUMENT);
   cr_assert(strstr(clfer_last_error(), "conv2d backward"), "%s", clfer_last_error());
+  /* the fused call's input gradient must match the input */
+  int ws2[4] = {4, 3, 3, 3}, dxs[4] = {2, 3, 8, 9};
+  clfer_tensor_t w2, dx;
+  clfer_tensor_create(rt, 4, ws2, &w2), clfer_tensor_create(rt, 4, dxs, &dx);
+  cr_assert_eq(clfer_conv2d_backward(rt, &p, &x, &y, &w2, &dx, &w2, NULL), CLFER_SHAPE_MISMATCH, "%s",
+               clfer_last_error());
+  cr_assert(strstr(clfer_last_error(), "[2, 3, 8, 9]"), "%s", clfer_last_error());
+  clfer_tensor_release(&w2), clfer_tensor_release(&dx);
   clfer_tensor_release(&x), clfer_tensor_release(&w), clfer_tensor_release(&y);
   clfer_runtime_destroy(rt);
 }

@@ -8,10 +8,10 @@
  * (perf/bench_gemm_forms, docs/perf.md). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
  * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "clfer/ops.h"
 #include "launch_shape.h"
+#include "layer_ops_util.h"
 #include "runtime/runtime_internal.h"
 
 int clfer_conv2d_out_size(int in, int kernel, int stride, int pad) {
@@ -192,13 +192,10 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
   conv_geom_t g;
   clfer_status st = geometry(rt, p, dw ? x : dx, dw ? dw : w, dy, &g);
   if (st) return st;
-  char a[96], b[96];
-  if (dw && dx && (x->ndim != dx->ndim || memcmp(x->shape, dx->shape, sizeof(int) * (size_t)x->ndim)))
-    return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: input gradient %s does not match input %s",
-                           clfer_shape_str(dx->ndim, dx->shape, a, sizeof a), clfer_shape_str(x->ndim, x->shape, b, sizeof b));
-  if (dw && dx && (w->ndim != dw->ndim || memcmp(w->shape, dw->shape, sizeof(int) * (size_t)w->ndim)))
-    return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: weight gradient %s does not match weight %s",
-                           clfer_shape_str(dw->ndim, dw->shape, a, sizeof a), clfer_shape_str(w->ndim, w->shape, b, sizeof b));
+  if (dw && dx) {
+    CLFER__CHECK_SAME("conv2d backward", "input", x, "input gradient", dx);
+    CLFER__CHECK_SAME("conv2d backward", "weight", w, "weight gradient", dw);
+  }
   if (db && clfer_tensor_numel(db) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias gradient of %zu elements for %d output channels",
                            clfer_tensor_numel(db), g.o);
