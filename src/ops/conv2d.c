@@ -28,6 +28,13 @@ typedef struct conv_geom {
   int chunk;  /* images per GEMM */
 } conv_geom_t;
 
+/* The layout kernels' shared arguments after (input, offset, output, n0, count), in conv.cl's
+ * order: C, H, W, KH, KW, SH, SW, PH, PW, OH, OW. */
+#define CONV_GEOMETRY_ARGS(g)                                                                          \
+  CLFER_ARG_INT((g)->c), CLFER_ARG_INT((g)->h), CLFER_ARG_INT((g)->w), CLFER_ARG_INT((g)->kh),         \
+      CLFER_ARG_INT((g)->kw), CLFER_ARG_INT((g)->sh), CLFER_ARG_INT((g)->sw), CLFER_ARG_INT((g)->ph), \
+      CLFER_ARG_INT((g)->pw), CLFER_ARG_INT((g)->oh), CLFER_ARG_INT((g)->ow)
+
 static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                              const clfer_tensor_t *w, const clfer_tensor_t *y, conv_geom_t *g) {
   char a[96], b[96], c[96];
@@ -73,16 +80,12 @@ static clfer_status im2col(clfer_runtime_t *rt, const conv_geom_t *g, const clfe
     size_t gr[2] = {(size_t)g->oh, (size_t)count * g->c * g->kh * g->kw};
     return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col_rows", 2, gr, NULL, ((clfer_cost_t){0, 8.0 * total}),
                      CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),
-                     CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
-                     CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
-                     CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow));
+                     CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g));
   }
   size_t gs[3] = {(size_t)g->ow, (size_t)g->oh, (size_t)count * g->c * g->kh * g->kw}, ls[3];
   return CLFER_RUN(rt, "conv", NULL, "conv2d_im2col", 3, gs, clfer__cpu_local(rt, 3, gs, 1, ls), ((clfer_cost_t){0, 8.0 * total}),
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0),
-                   CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
-                   CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
-                   CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow));
+                   CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g));
 }
 
 /* colT[g][n·P + p][ckk] for the chunk (conv.cl) */
@@ -93,10 +96,8 @@ static clfer_status im2col_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
   size_t gs[2] = {cpu ? (size_t)g->oh : total, (size_t)count * g->g};
   return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_im2col_t_rows" : "conv2d_im2col_t", cpu ? 2 : 1, gs, NULL,
                    ((clfer_cost_t){0, 8.0 * total}), CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
-                   CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(g->c),
-                   CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw),
-                   CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw), CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw),
-                   CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow), CLFER_ARG_INT(g->g));
+                   CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g),
+                   CLFER_ARG_INT(g->g));
 }
 
 /* dx of the chunk from colT (conv.cl) */
@@ -108,10 +109,7 @@ static clfer_status col2im_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
   return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_col2im_t_rows" : "conv2d_col2im_t", cpu ? 2 : 3, gs, NULL,
                    ((clfer_cost_t){(double)total * g->kh * g->kw / ((double)g->sh * g->sw), 4.0 * total * (1 + g->kh * g->kw)}),
                    CLFER_ARG_MEM(col->buf), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0),
-                   CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w),
-                   CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->sh), CLFER_ARG_INT(g->sw),
-                   CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
-                   CLFER_ARG_INT(g->g));
+                   CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g));
 }
 
 /* y[n0 + n][o][p] = T[g][n·P + p][o − g·og] + b[o] for the chunk (conv.cl). GPUs transpose through
