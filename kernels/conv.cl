@@ -228,14 +228,14 @@ __kernel void reduce_rows(__global const float *m, const int m_off, const int co
   if (l == 0) out[out_off + r] = (accumulate ? out[out_off + r] : 0.0f) + part[0];
 }
 
-/* out[c] = Σ_r m[r·cols + c] (column sums of a row-major [rows, cols] matrix). */
+/* out[c] (+)= Σ_r m[r·cols + c] (column sums of a row-major [rows, cols] matrix). */
 __kernel void reduce_cols(__global const float *m, const int m_off, const int rows, const int cols,
-                          __global float *out, const int out_off) {
+                          __global float *out, const int out_off, const int accumulate) {
   const int c = get_global_id(0);
   if (c >= cols) return;
   float s = 0.0f;
-  for (int r = 0; r < rows; r++) s += m[m_off + r * cols + c];
-  out[out_off + c] = s;
+  for (int r = 0; r < rows; r++) s += m[m_off + (size_t)r * cols + c];
+  out[out_off + c] = (accumulate ? out[out_off + c] : 0.0f) + s;
 }
 
 /* y[n][o] += b[o] */

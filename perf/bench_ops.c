@@ -26,7 +26,7 @@ typedef struct options {
   int steps, warmup;
   int conv_batch, conv_reps;
   int infer_batch, latency_runs;
-  int json;
+  int json, conv_profile;
 } options_t;
 
 typedef struct conv_result {
@@ -65,7 +65,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: bench_ops [--device D] [--model NAME] [--size S] [--channels C] [--classes K]\n"
           "                 [--batches 32,64,256] [--steps N] [--warmup N] [--conv-batch N] [--conv-reps N]\n"
-          "                 [--infer-batch N] [--latency N] [--no-conv] [--no-train] [--quick] [--json]\n"
+          "                 [--infer-batch N] [--latency N] [--no-conv] [--no-train] [--quick] [--json] [--conv-profile]\n"
           "  --batches      training batch sizes (comma-separated; empty or --no-train skips training)\n"
           "  --steps        timed training steps per batch size (default 5), after --warmup (default 1)\n"
           "  --conv-batch   batch of the per-layer conv timings (default 32; 0 or --no-conv skips them)\n"
@@ -73,7 +73,8 @@ static void usage(FILE *f) {
           "  --infer-batch  inference (eval forward) batch (default 256; 0 skips)\n"
           "  --latency      single-image forward passes for mean/p99 latency (default 100; 0 skips)\n"
           "  --quick        --batches 32 --steps 2 --conv-batch 8 --conv-reps 1 --infer-batch 32 --latency 10\n"
-          "  --json         one JSON object on stdout instead of tables\n");
+          "  --json         one JSON object on stdout instead of tables\n"
+          "  --conv-profile the per-kernel profile of each conv layer and direction, on stderr\n");
 }
 
 static int parse_int(const char *text, int min, int *out) {
@@ -95,6 +96,7 @@ static int parse_options(int argc, char **argv, options_t *o) {
       exit(0);
     } else if (strcmp(a, "--json") == 0) o->json = 1;
     else if (strcmp(a, "--no-conv") == 0) o->conv_batch = 0;
+    else if (strcmp(a, "--conv-profile") == 0) o->conv_profile = 1;
     else if (strcmp(a, "--no-train") == 0) o->n_batches = 0;
     else if (strcmp(a, "--quick") == 0) {
       o->batches[0] = 32, o->n_batches = 1, o->steps = 2, o->conv_batch = 8, o->conv_reps = 1;
@@ -192,6 +194,11 @@ static clfer_status bench_conv(clfer_runtime_t *rt, const options_t *o, conv_res
       CHECK(clfer_runtime_finish(rt));
       r->ms[dir] = (now() - t0) * 1e3 / reps;
       r->bytes[dir] = profiled_bytes(rt) / reps;
+      if (pass && o->conv_profile) {
+        static const char *const dirs[] = {"forward", "backward_data", "backward_weights"};
+        fprintf(stderr, "--- %s %s, %d calls\n", r->layer, dirs[dir], reps);
+        clfer_profile_report(rt, stderr);
+      }
     }
   }
   clfer_profile_reset(rt);

@@ -4,7 +4,8 @@
 # test binary on the GPU, bench_runtime (cold and warm program builds, launch overhead, bandwidth,
 # SGEMM to 4096), bench_augment, VGG13-FER+ (and AlexNet, ResNet-18) training next to PyTorch on
 # CUDA, VGG13-FER+ training on synthetic data with the data-time share on both pre-processing
-# paths, and 10 epochs of the GPU demo's recipe (does it learn?). Each part runs under its own time limit and writes OUTDIR/NAME.log; one
+# paths, 10 epochs of the GPU demo's recipe (does it learn?), and the conv layers with im2col
+# against Winograd. Each part runs under its own time limit and writes OUTDIR/NAME.log; one
 # summary line per part goes to stdout, and OUTDIR/summary.txt keeps them.
 #
 # Here (no GPU needed):
@@ -15,7 +16,7 @@
 # Try it here first: perf/gpu_check.sh --build build-gpu --out /tmp/gpu-check --device pocl --torch-device cpu --quick
 #
 #   perf/gpu_check.sh [--build DIR] [--out DIR] [--device D] [--torch-device cuda|cpu] [--quick] [--only NAME,...]
-# NAME: devices selftest tests compare train demo runtime augment gemm_tune.
+# NAME: devices selftest tests compare train demo runtime augment gemm_tune conv_algo.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 SELF="$PWD/perf/gpu_check.sh"
@@ -114,19 +115,29 @@ demo() {
     --out "$OUTDIR/demo" --no-progress
 }
 
+# The conv layers and a training step with im2col only, then with the automatic choice (Winograd
+# F(2×2, 3×3) for wide 3×3 layers): does Winograd pay on this GPU? ($1: conv reps)
+conv_algo() {
+  for algo in im2col auto; do
+    echo "--- CLFER_CONV_ALGO=$algo"
+    CLFER_CONV_ALGO=$algo "$BUILD/bench_ops" --device "$DEVICE" --batches 32 --steps 5 --conv-batch 32 \
+      --conv-reps "$1" --infer-batch 0 --latency 0 || return 1
+  done
+}
+
 if [ -n "$PART" ]; then # shellcheck disable=SC2086
   $PART
   exit $?
 fi
 if [ $QUICK = 1 ]; then
-  GEMM=1024 BATCHES=32 STEPS=2 INFER=32 LATENCY=5 SYNTH=256 MODELS=""
+  GEMM=1024 BATCHES=32 STEPS=2 INFER=32 LATENCY=5 SYNTH=256 MODELS="" CONV_REPS=1
 else
-  GEMM=4096 BATCHES=32,64,256 STEPS=10 INFER=256 LATENCY=100 SYNTH=4096 MODELS="--alexnet --resnet18"
+  GEMM=4096 BATCHES=32,64,256 STEPS=10 INFER=256 LATENCY=100 SYNTH=4096 MODELS="--alexnet --resnet18" CONV_REPS=5
 fi
 # in order of what the issues need most; the limits add up to 10 minutes (--only splits a run)
 part devices 20 "$BUILD/clfer" devices
 part selftest 45 "$BUILD/clfer" selftest --device "$DEVICE"
-part tests 160 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part tests
+part tests 150 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part tests
 # shellcheck disable=SC2086
 part compare 150 $PY perf/compare_pytorch.py "$BUILD/bench_ops" --device "$TORCH" --clfer-device "$DEVICE" \
   --batches $BATCHES --steps $STEPS --warmup 2 --infer-batch $INFER --latency $LATENCY $MODELS
@@ -135,5 +146,6 @@ part demo 60 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch
 part runtime 30 "$BUILD/bench_runtime" --device "$DEVICE" --max-gemm $GEMM
 part augment 15 "$BUILD/bench_augment" 256 10
 # it proposes a GEMM tuning entry for src/ops/gemm_tuning.c
-part gemm_tune 40 "$BUILD/bench_gemm_tune" --device "$DEVICE"
+part gemm_tune 30 "$BUILD/bench_gemm_tune" --device "$DEVICE"
+part conv_algo 20 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "conv_algo $CONV_REPS"
 echo "logs: $OUTDIR"

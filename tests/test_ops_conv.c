@@ -20,6 +20,9 @@ static const conv_case_t cases[] = {
     {"groups2", 3, 4, 6, 5, 6, 3, 1, 1, 2, 1},
     {"1x1_no_bias", 2, 5, 4, 6, 3, 1, 1, 0, 1, 0},
     {"batch1_nonsquare", 1, 2, 5, 9, 4, 3, 2, 1, 1, 1},
+    /* wider 3×3 stride-1 layers, also through Winograd below (odd sizes leave partial 2×2 tiles) */
+    {"winograd_pad1_odd", 2, 16, 5, 7, 17, 3, 1, 1, 1, 1},
+    {"winograd_pad0_no_bias", 1, 17, 6, 5, 16, 3, 1, 0, 1, 0},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -160,6 +163,72 @@ Test(conv2d, chunked_batches_give_the_same_result) {
   check_case(&cases[0]);
   check_case(&cases[3]);
   unsetenv("CLFER_CONV_SCRATCH_BYTES");
+}
+
+/* Winograd F(2×2, 3×3) forced on every 3×3 stride-1 shape it serves (the cases above are too
+ * small for the automatic choice): few channels, pad 0, 1 and 2, odd sizes, chunks of one image. */
+Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
+  static const conv_case_t pad2 = {"3x3_pad2", 2, 3, 5, 6, 2, 3, 1, 2, 1, 1};
+  setenv("CLFER_CONV_ALGO", "winograd", 1);
+  check_case(&cases[0]);
+  check_case(&pad2);
+  check_case(&cases[6]);
+  check_case(&cases[7]);
+  setenv("CLFER_CONV_SCRATCH_BYTES", "6000", 1);
+  check_case(&cases[6]);
+  unsetenv("CLFER_CONV_SCRATCH_BYTES");
+  unsetenv("CLFER_CONV_ALGO");
+}
+
+/* Runs one forward + fused backward of x[1,32,24,24] → 32 channels (144 tiles) with profiling;
+ * returns whether a Winograd kernel ran, and the outputs. */
+static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, float *db) {
+  if (algo) setenv("CLFER_CONV_ALGO", algo, 1);
+  clfer_runtime_options_t opt = {.profiling = 1};
+  clfer_runtime_t *rt = test_runtime_with(&opt);
+  int xs[4] = {1, 32, 24, 24}, ws[4] = {32, 32, 3, 3}, bs[1] = {32};
+  clfer_tensor_t x = {0}, w = {0}, b = {0}, t_y = {0}, dy = {0}, t_dx = {0}, t_dw = {0}, t_db = {0};
+  size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws);
+  float *hx = malloc(nx * sizeof *hx), *hw = malloc(nw * sizeof *hw);
+  test_fill_uniform(hx, nx, 11, -1, 1), test_fill_uniform(hw, nw, 12, -0.3f, 0.3f);
+  cr_assert_eq(clfer_tensor_create(rt, 4, xs, &x), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 4, ws, &w), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 1, bs, &b), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 4, xs, &t_y), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 4, xs, &dy), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 4, xs, &t_dx), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 4, ws, &t_dw), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 1, bs, &t_db), CLFER_OK);
+  clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&dy, hx);
+  clfer_tensor_fill(&b, 0.25f);
+  clfer_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1};
+  cr_assert_eq(clfer_conv2d_forward(rt, &p, &x, &w, &b, &t_y), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_conv2d_backward(rt, &p, &x, &dy, &w, &t_dx, &t_dw, &t_db), CLFER_OK, "%s", clfer_last_error());
+  clfer_tensor_download(&t_y, y), clfer_tensor_download(&t_dx, dx), clfer_tensor_download(&t_dw, dw);
+  clfer_tensor_download(&t_db, db);
+  const clfer_profile_row_t *rows;
+  int n, winograd = 0;
+  cr_assert_eq(clfer_profile_rows(rt, &rows, &n), CLFER_OK);
+  for (int i = 0; i < n; i++) winograd |= strncmp(rows[i].name, "winograd_", 9) == 0;
+  clfer_tensor_t *all[] = {&x, &w, &b, &t_y, &dy, &t_dx, &t_dw, &t_db};
+  for (int i = 0; i < 8; i++) clfer_tensor_release(all[i]);
+  free(hx), free(hw);
+  clfer_runtime_destroy(rt);
+  unsetenv("CLFER_CONV_ALGO");
+  return winograd;
+}
+
+/* The automatic choice takes Winograd for a 3×3 layer with 32 channels each way and 144 tiles,
+ * and its results agree with im2col's. */
+Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
+  enum { NX = 32 * 24 * 24, NW = 32 * 32 * 9, NB = 32 };
+  static float y[2][NX], dx[2][NX], dw[2][NW], db[2][NB];
+  cr_assert(conv_layer_run(NULL, y[0], dx[0], dw[0], db[0]), "the automatic choice did not run Winograd");
+  cr_assert_not(conv_layer_run("im2col", y[1], dx[1], dw[1], db[1]), "CLFER_CONV_ALGO=im2col ran Winograd");
+  TEST_ASSERT_CLOSE(y[0], y[1], NX, 1e-4, 1e-4, "forward");
+  TEST_ASSERT_CLOSE(dx[0], dx[1], NX, 1e-4, 1e-4, "backward data");
+  TEST_ASSERT_CLOSE(dw[0], dw[1], NW, 1e-3, 1e-4, "backward weights");
+  TEST_ASSERT_CLOSE(db[0], db[1], NB, 1e-3, 1e-4, "bias gradient");
 }
 
 Test(conv2d, bad_shapes_are_named) {

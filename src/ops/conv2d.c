@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "clfer/ops.h"
+#include "conv2d_internal.h"
 #include "launch_shape.h"
 #include "layer_ops_util.h"
 #include "runtime/runtime_internal.h"
@@ -20,20 +21,20 @@ int clfer_conv2d_out_size(int in, int kernel, int stride, int pad) {
   return span < 0 ? 0 : span / stride + 1;
 }
 
-typedef struct conv_geom {
-  int n, c, h, w, o, kh, kw, sh, sw, ph, pw, g, oh, ow;
-  int cg, og; /* channels per group */
-  int ckk;    /* rows of the column matrix per group: cg·KH·KW */
-  int p;      /* OH·OW */
-  int chunk;  /* images per GEMM */
-} conv_geom_t;
-
 /* The layout kernels' shared arguments after (input, offset, output, n0, count), in conv.cl's
  * order: C, H, W, KH, KW, SH, SW, PH, PW, OH, OW. */
 #define CONV_GEOMETRY_ARGS(g)                                                                          \
   CLFER_ARG_INT((g)->c), CLFER_ARG_INT((g)->h), CLFER_ARG_INT((g)->w), CLFER_ARG_INT((g)->kh),         \
       CLFER_ARG_INT((g)->kw), CLFER_ARG_INT((g)->sh), CLFER_ARG_INT((g)->sw), CLFER_ARG_INT((g)->ph), \
       CLFER_ARG_INT((g)->pw), CLFER_ARG_INT((g)->oh), CLFER_ARG_INT((g)->ow)
+
+size_t clfer__conv_scratch_cap(clfer_runtime_t *rt) {
+  size_t cap = 256u << 20;
+  const char *env = getenv("CLFER_CONV_SCRATCH_BYTES");
+  if (env && atol(env) > 0) cap = (size_t)atol(env);
+  const clfer_device_info_t *d = clfer_runtime_device(rt);
+  return cap > d->max_alloc_bytes / 2 ? d->max_alloc_bytes / 2 : cap;
+}
 
 static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                              const clfer_tensor_t *w, const clfer_tensor_t *y, conv_geom_t *g) {
@@ -61,13 +62,8 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
   g->cg = g->c / g->g, g->og = g->o / g->g;
   g->ckk = g->cg * g->kh * g->kw;
   g->p = g->oh * g->ow;
-  size_t cap = 256u << 20;
-  const char *env = getenv("CLFER_CONV_SCRATCH_BYTES");
-  if (env && atol(env) > 0) cap = (size_t)atol(env);
-  const clfer_device_info_t *d = clfer_runtime_device(rt);
-  if (cap > d->max_alloc_bytes / 2) cap = d->max_alloc_bytes / 2;
   size_t per_image = (size_t)g->c * g->kh * g->kw * g->p * sizeof(float);
-  g->chunk = (int)(cap / (per_image ? per_image : 1));
+  g->chunk = (int)(clfer__conv_scratch_cap(rt) / (per_image ? per_image : 1));
   if (g->chunk < 1) g->chunk = 1;
   if (g->chunk > g->n) g->chunk = g->n;
   return CLFER_OK;
@@ -147,6 +143,7 @@ clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params
   if (b && clfer_tensor_numel(b) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias of %zu elements for %d output channels",
                            clfer_tensor_numel(b), g.o);
+  if (clfer__conv2d_winograd_applies(&g)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
   clfer_tensor_t col = {0}, tmp = {0};
   if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
@@ -197,6 +194,7 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
   if (db && clfer_tensor_numel(db) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias gradient of %zu elements for %d output channels",
                            clfer_tensor_numel(db), g.o);
+  if (clfer__conv2d_winograd_applies(&g)) return clfer__conv2d_winograd_backward(rt, &g, x, dy, w, dx, dw, db);
   clfer_tensor_t col = {0}, t = {0};
   if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))

@@ -55,5 +55,5 @@ clfer_status clfer_dense_backward_weights(clfer_runtime_t *rt, const clfer_tenso
   size_t gs[1] = {(size_t)out};
   return CLFER_RUN(rt, "conv", NULL, "reduce_cols", 1, gs, NULL, ((clfer_cost_t){(double)n * out, 4.0 * n * out}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_INT(n), CLFER_ARG_INT(out),
-                   CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset));
+                   CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset), CLFER_ARG_INT(0));
 }

@@ -234,6 +234,22 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
   clfer__gemm_begin(rt, m, n, k);
+  /* Where the products are not in the form CLBlast's kernel takes (sizes off its tiles), its
+   * batched routine copies every operand into temporaries it allocates on each call: on PoCL the
+   * page faults of those fresh buffers alone cost more than the copies. Then the products run one
+   * by one instead, each in the form that copies less, into the runtime's temporary. */
+  size_t col_bytes = 0;
+  if (CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                 trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, b_off, ldb, a_off, lda,
+                                 c_off, ldc, &rt->queue, &col_bytes) == CLBlastSuccess &&
+      col_bytes > 0) {
+    clfer_status st = CLFER_OK;
+    for (size_t i = 0; i < batch && !st; i++)
+      st = sgemm_call(rt, trans_a, trans_b, m, n, k, alpha, a, a_off + i * a_stride, lda, b, b_off + i * b_stride, ldb,
+                      beta, c, c_off + i * c_stride, ldc);
+    clfer__gemm_end();
+    return st;
+  }
   cl_event begin = profile_begin(rt), event = NULL;
   /* column-major, operands swapped: no copies of C with CLBlast's usual parameters (see clfer_sgemm) */
   CLBlastStatusCode code = CLBlastSgemmStridedBatched(

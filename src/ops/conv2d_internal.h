@@ -1,0 +1,29 @@
+/* conv2d_internal.h — the convolution geometry shared by the im2col path (conv2d.c) and the
+ * Winograd path (conv2d_winograd.c) (internal). */
+#ifndef CLFER_OPS_CONV2D_INTERNAL_H
+#define CLFER_OPS_CONV2D_INTERNAL_H
+#include "clfer/ops.h"
+
+typedef struct conv_geom {
+  int n, c, h, w, o, kh, kw, sh, sw, ph, pw, g, oh, ow;
+  int cg, og; /* channels per group */
+  int ckk;    /* rows of the column matrix per group: cg·KH·KW */
+  int p;      /* OH·OW */
+  int chunk;  /* images per GEMM */
+} conv_geom_t;
+
+/* The scratch cap of one conv call: 256 MiB, $CLFER_CONV_SCRATCH_BYTES, never above half the
+ * device's largest allocation. */
+size_t clfer__conv_scratch_cap(clfer_runtime_t *rt);
+
+/* Whether this call takes the Winograd path: a 3×3, stride-1, ungrouped layer with padding of
+ * at most 2 and enough channels, unless $CLFER_CONV_ALGO says `im2col` (`winograd` forces it for
+ * every layer it can serve). */
+int clfer__conv2d_winograd_applies(const conv_geom_t *g);
+clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
+                                            const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y);
+/* dw (and db) from x and dy when dw is given, dx from dy and w when dx is given. */
+clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
+                                             const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
+                                             clfer_tensor_t *dw, clfer_tensor_t *db);
+#endif
