@@ -115,10 +115,11 @@ demo() {
     --out "$OUTDIR/demo" --no-progress
 }
 
-# The conv layers and a training step with im2col only, then with the automatic choice (Winograd
-# F(2×2, 3×3) for wide 3×3 layers): does Winograd pay on this GPU? ($1: conv reps)
+# The conv layers and a training step with im2col only, with Winograd F(2×2, 3×3) forced on every
+# 3×3 layer, and with the automatic choice (F(4×4, 3×3) for wide 3×3 layers): does Winograd pay
+# on this GPU, and which tile? ($1: conv reps)
 conv_algo() {
-  for algo in im2col auto; do
+  for algo in im2col winograd2 auto; do
     echo "--- CLFER_CONV_ALGO=$algo"
     CLFER_CONV_ALGO=$algo "$BUILD/bench_ops" --device "$DEVICE" --batches 32 --steps 5 --conv-batch 32 \
       --conv-reps "$1" --infer-batch 0 --latency 0 || return 1
@@ -132,14 +133,14 @@ fi
 if [ $QUICK = 1 ]; then
   GEMM=1024 BATCHES=32 STEPS=2 INFER=32 LATENCY=5 SYNTH=256 MODELS="" CONV_REPS=1
 else
-  GEMM=4096 BATCHES=32,64,256 STEPS=10 INFER=256 LATENCY=100 SYNTH=4096 MODELS="--alexnet --resnet18" CONV_REPS=5
+  GEMM=4096 BATCHES=32,64,256 STEPS=10 INFER=256 LATENCY=100 SYNTH=4096 MODELS="--alexnet --resnet18" CONV_REPS=3
 fi
 # in order of what the issues need most; the limits add up to 10 minutes (--only splits a run)
 part devices 20 "$BUILD/clfer" devices
 part selftest 45 "$BUILD/clfer" selftest --device "$DEVICE"
 part tests 150 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part tests
 # shellcheck disable=SC2086
-part compare 150 $PY perf/compare_pytorch.py "$BUILD/bench_ops" --device "$TORCH" --clfer-device "$DEVICE" \
+part compare 145 $PY perf/compare_pytorch.py "$BUILD/bench_ops" --device "$TORCH" --clfer-device "$DEVICE" \
   --batches $BATCHES --steps $STEPS --warmup 2 --infer-batch $INFER --latency $LATENCY $MODELS
 part train 80 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "train $SYNTH"
 part demo 60 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "demo $SYNTH"
@@ -147,5 +148,5 @@ part runtime 30 "$BUILD/bench_runtime" --device "$DEVICE" --max-gemm $GEMM
 part augment 15 "$BUILD/bench_augment" 256 10
 # it proposes a GEMM tuning entry for src/ops/gemm_tuning.c
 part gemm_tune 30 "$BUILD/bench_gemm_tune" --device "$DEVICE"
-part conv_algo 20 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "conv_algo $CONV_REPS"
+part conv_algo 25 "$SELF" --build "$BUILD" --out "$OUTDIR" --device "$DEVICE" --torch-device "$TORCH" --part "conv_algo $CONV_REPS"
 echo "logs: $OUTDIR"

@@ -20,7 +20,7 @@ static const conv_case_t cases[] = {
     {"groups2", 3, 4, 6, 5, 6, 3, 1, 1, 2, 1},
     {"1x1_no_bias", 2, 5, 4, 6, 3, 1, 1, 0, 1, 0},
     {"batch1_nonsquare", 1, 2, 5, 9, 4, 3, 2, 1, 1, 1},
-    /* wider 3×3 stride-1 layers, also through Winograd below (odd sizes leave partial 2×2 tiles) */
+    /* wider 3×3 stride-1 layers, also through Winograd below (odd sizes leave partial tiles) */
     {"winograd_pad1_odd", 2, 16, 5, 7, 17, 3, 1, 1, 1, 1},
     {"winograd_pad0_no_bias", 1, 17, 6, 5, 16, 3, 1, 0, 1, 0},
 };
@@ -165,22 +165,26 @@ Test(conv2d, chunked_batches_give_the_same_result) {
   unsetenv("CLFER_CONV_SCRATCH_BYTES");
 }
 
-/* Winograd F(2×2, 3×3) forced on every 3×3 stride-1 shape it serves (the cases above are too
- * small for the automatic choice): few channels, pad 0, 1 and 2, odd sizes, chunks of one image. */
+/* Winograd forced, with 4×4 and with 2×2 output tiles, on every 3×3 stride-1 shape it serves (the
+ * cases above are too small for the automatic choice): few channels, pad 0, 1 and 2, odd sizes
+ * (partial tiles), chunks of one image. */
 Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
   static const conv_case_t pad2 = {"3x3_pad2", 2, 3, 5, 6, 2, 3, 1, 2, 1, 1};
-  setenv("CLFER_CONV_ALGO", "winograd", 1);
-  check_case(&cases[0]);
-  check_case(&pad2);
-  check_case(&cases[6]);
-  check_case(&cases[7]);
-  setenv("CLFER_CONV_SCRATCH_BYTES", "6000", 1);
-  check_case(&cases[6]);
-  unsetenv("CLFER_CONV_SCRATCH_BYTES");
+  static const char *const algos[] = {"winograd4", "winograd2"};
+  for (int i = 0; i < 2; i++) {
+    setenv("CLFER_CONV_ALGO", algos[i], 1);
+    check_case(&cases[0]);
+    check_case(&pad2);
+    check_case(&cases[6]);
+    check_case(&cases[7]);
+    setenv("CLFER_CONV_SCRATCH_BYTES", "6000", 1);
+    check_case(&cases[6]);
+    unsetenv("CLFER_CONV_SCRATCH_BYTES");
+  }
   unsetenv("CLFER_CONV_ALGO");
 }
 
-/* Runs one forward + fused backward of x[1,32,24,24] → 32 channels (144 tiles) with profiling;
+/* Runs one forward + fused backward of x[1,32,24,24] → 32 channels (576 outputs per channel) with profiling;
  * returns whether a Winograd kernel ran, and the outputs. */
 static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, float *db) {
   if (algo) setenv("CLFER_CONV_ALGO", algo, 1);
@@ -218,7 +222,7 @@ static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, floa
   return winograd;
 }
 
-/* The automatic choice takes Winograd for a 3×3 layer with 32 channels each way and 144 tiles,
+/* The automatic choice takes Winograd for a 3×3 layer with 32 channels each way and 24×24 outputs,
  * and its results agree with im2col's. */
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   enum { NX = 32 * 24 * 24, NW = 32 * 32 * 9, NB = 32 };

@@ -143,7 +143,7 @@ clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params
   if (b && clfer_tensor_numel(b) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias of %zu elements for %d output channels",
                            clfer_tensor_numel(b), g.o);
-  if (clfer__conv2d_winograd_applies(&g)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
+  if (clfer__conv2d_winograd_applies(rt, &g, 1, 0, 0)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
   clfer_tensor_t col = {0}, tmp = {0};
   if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
@@ -194,7 +194,8 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
   if (db && clfer_tensor_numel(db) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias gradient of %zu elements for %d output channels",
                            clfer_tensor_numel(db), g.o);
-  if (clfer__conv2d_winograd_applies(&g)) return clfer__conv2d_winograd_backward(rt, &g, x, dy, w, dx, dw, db);
+  if (clfer__conv2d_winograd_applies(rt, &g, 0, dx != NULL, dw != NULL))
+    return clfer__conv2d_winograd_backward(rt, &g, x, dy, w, dx, dw, db);
   clfer_tensor_t col = {0}, t = {0};
   if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))

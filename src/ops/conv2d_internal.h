@@ -17,9 +17,11 @@ typedef struct conv_geom {
 size_t clfer__conv_scratch_cap(clfer_runtime_t *rt);
 
 /* Whether this call takes the Winograd path: a 3×3, stride-1, ungrouped layer with padding of
- * at most 2 and enough channels, unless $CLFER_CONV_ALGO says `im2col` (`winograd` forces it for
+ * at most 2, enough channels and outputs, and products CLBlast runs in place (for the forward
+ * pass when `forward`, else for the backward passes asked for), unless $CLFER_CONV_ALGO says
+ * `im2col` (`winograd`, `winograd4` or `winograd2` force it, with 4×4 or 2×2 output tiles, for
  * every layer it can serve). */
-int clfer__conv2d_winograd_applies(const conv_geom_t *g);
+int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *g, int forward, int want_dx, int want_dw);
 clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
                                             const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y);
 /* dw (and db) from x and dy when dw is given, dx from dy and w when dx is given. */

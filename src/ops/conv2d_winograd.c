@@ -1,13 +1,13 @@
-/* conv2d_winograd.c — 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3) (kernels/winograd.cl):
- * transforms on the device, then the 16 products (one per transformed position ξ) in one
- * strided-batched CLBlast GEMM over a chunk of images, in the forms CLBlast runs without copying
- * the large operand (the im2col path's forms, conv2d.c):
- *   forward           M_ξ[T, K]   = V_ξᵀ · U_ξᵀ,  V_ξ [C, T] from x, U_ξ [K, C] from w;
+/* conv2d_winograd.c — 3×3 stride-1 convolutions by Winograd's minimal filtering F(4×4, 3×3)
+ * (kernels/winograd.cl; F(2×2, 3×3) on request): transforms on the device, then the products, one
+ * per transformed position ξ (36), as one strided-batched CLBlast GEMM over a chunk of images, in
+ * forms CLBlast's kernel reads and writes in place (as the im2col path's, conv2d.c):
+ *   forward           M_ξ[T, K]   = V_ξᵀ · U_ξ,   V_ξ [C, T] from x, U_ξ [C, K] from w;
  *   backward data     the forward product of dY with rotated, channel-swapped kernels (pad 2 − p);
  *   backward weights  dU_ξ[K, C] (+)= D_ξᵀ · V_ξ,  D_ξ [T, K] from dY, V_ξ [T, C] from x; then
- *                     dW = Gᵀ dU G, and db from D's plane 5 (each tile's sum of dY).
- * 16 multiplications per 2×2 output tile and channel pair instead of 36: 2.25× fewer GEMM FLOPs
- * than im2col, and the transformed input is 4× the input where im2col's columns are 9×. */
+ *                     dW = Gᵀ dU G, and db from D's plane ξ = (1, 1) (each tile's sum of dY).
+ * 36 multiplications per 4×4 output tile and channel pair instead of 144 (F(2×2): 16 for 36), and
+ * the transformed input is 2.25× the input (F(2×2): 4×) where im2col's columns are 9×. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,36 +15,55 @@
 #include "launch_shape.h"
 #include "runtime/runtime_internal.h"
 
-enum { XI = 16 }; /* transformed positions per tile */
+/* Below these, im2col wins or breaks even: fewer channels make thin products (a first layer's
+ * C = 1; fer_small's 16 → 32 layer took the same time either way), and fewer output pixels per
+ * channel over the batch (VGG13's 8×8 and 16×16 layers at batch 1) leave the transforms' launches
+ * and the tiny products uncovered (single-image latency on PoCL 29-32 ms this way, 39-41 ms
+ * without). */
+enum { WINO_MIN_CHANNELS = 32, WINO_MIN_OUTPUTS = 512 };
 
-/* Below these, im2col wins or breaks even: fewer channels make 16 thin products (a first layer's
- * C = 1; fer_small's 16 → 32 layer took the same time either way), and
- * fewer tiles (VGG13's 8×8 and 16×16 layers at batch 1) leave the transforms' launches and the
- * tiny products uncovered (single-image latency on PoCL 29-32 ms this way, 39-41 ms without). */
-enum { WINO_MIN_CHANNELS = 32, WINO_MIN_TILES = 128 };
-
-int clfer__conv2d_winograd_applies(const conv_geom_t *g) {
+/* The output tile: F(4×4, 3×3) (36 multiplications for 16 outputs, against F(2×2, 3×3)'s 16 for
+ * 4) unless $CLFER_CONV_ALGO is winograd2 (winograd4 and winograd force 4). */
+static int winograd_tile(void) {
   const char *algo = getenv("CLFER_CONV_ALGO");
-  if (algo && strcmp(algo, "im2col") == 0) return 0;
-  if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->g != 1 || g->ph > 2 || g->pw > 2) return 0;
-  if (algo && strcmp(algo, "winograd") == 0) return 1;
-  long tiles = (long)g->n * ((g->oh + 1) / 2) * ((g->ow + 1) / 2);
-  return g->c >= WINO_MIN_CHANNELS && g->o >= WINO_MIN_CHANNELS && tiles >= WINO_MIN_TILES;
+  return algo && strcmp(algo, "winograd2") == 0 ? 2 : 4;
 }
 
 typedef struct wino_tiles {
-  int th, tw;   /* tiles over the conv output (forward, backward weights) */
-  int dth, dtw; /* tiles over the input (backward data) */
-  int chunk;    /* images per chunk */
+  int m;               /* output tile M×M: F(M×M, 3×3) */
+  int xi;              /* transformed positions per tile, (M + 2)² */
+  const char *options; /* the program's build options for M */
+  int th, tw;          /* tiles over the conv output (forward, backward weights) */
+  int dth, dtw;        /* tiles over the input (backward data) */
+  int chunk;           /* images per chunk */
 } wino_tiles_t;
 
 static wino_tiles_t tiles_of(clfer_runtime_t *rt, const conv_geom_t *g) {
-  wino_tiles_t t = {(g->oh + 1) / 2, (g->ow + 1) / 2, (g->h + 1) / 2, (g->w + 1) / 2, 1};
+  int m = winograd_tile();
+  wino_tiles_t t = {m, (m + 2) * (m + 2), m == 4 ? "-DWINO_M=4" : "-DWINO_M=2", (g->oh + m - 1) / m,
+                    (g->ow + m - 1) / m, (g->h + m - 1) / m, (g->w + m - 1) / m, 1};
   size_t most = (size_t)(t.th * t.tw > t.dth * t.dtw ? t.th * t.tw : t.dth * t.dtw);
-  size_t per_image = 2 * XI * (size_t)(g->c > g->o ? g->c : g->o) * most * sizeof(float); /* both scratch buffers */
+  size_t per_image = 2 * (size_t)t.xi * (g->c > g->o ? g->c : g->o) * most * sizeof(float); /* both scratch buffers */
   size_t chunk = clfer__conv_scratch_cap(rt) / per_image;
   t.chunk = chunk < 1 ? 1 : chunk > (size_t)g->n ? g->n : (int)chunk;
   return t;
+}
+
+int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *g, int forward, int want_dx, int want_dw) {
+  const char *algo = getenv("CLFER_CONV_ALGO");
+  if (algo && strcmp(algo, "im2col") == 0) return 0;
+  if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->g != 1 || g->ph > 2 || g->pw > 2) return 0;
+  if (algo && strncmp(algo, "winograd", 8) == 0) return 1;
+  if (g->c < WINO_MIN_CHANNELS || g->o < WINO_MIN_CHANNELS || (long)g->n * g->p < WINO_MIN_OUTPUTS) return 0;
+  /* Products off CLBlast's tiles would run one by one (see clfer_sgemm_strided_batched): 36
+   * calls with their copies per chunk, slower than im2col (ohlsen_cnn at batch 8 on PoCL: a
+   * training step 165 → 567 ms). So only layers whose products, over a full chunk, run in place
+   * (a last, smaller chunk may copy). */
+  wino_tiles_t t = tiles_of(rt, g);
+  size_t C = (size_t)g->c, K = (size_t)g->o, t_out = (size_t)t.chunk * t.th * t.tw, t_in = (size_t)t.chunk * t.dth * t.dtw;
+  if (forward) return clfer__sgemm_in_place(rt, 1, 0, t_out, K, C, t_out, K, K);
+  return (!want_dw || clfer__sgemm_in_place(rt, 1, 0, K, C, t_out, K, C, C)) &&
+         (!want_dx || clfer__sgemm_in_place(rt, 1, 0, t_in, C, K, t_in, C, C));
 }
 
 static clfer_status scratch(clfer_runtime_t *rt, size_t elements, clfer_tensor_t *t) {
@@ -53,32 +72,34 @@ static clfer_status scratch(clfer_runtime_t *rt, size_t elements, clfer_tensor_t
 }
 
 /* V = Bᵀ d B of every tile of `channels` planes of src (images n0 .. n0+count of [N, channels, h,
- * w]), each ξ-plane [channels, T]. */
-static clfer_status input_transform(clfer_runtime_t *rt, const clfer_tensor_t *src, int n0, int count, int channels,
-                                    int h, int w, int ph, int pw, int th, int tw, clfer_tensor_t *v) {
+ * w]; th × tw tiles each), each ξ-plane [channels, T]. */
+static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *src, int n0,
+                                    int count, int channels, int h, int w, int ph, int pw, int th, int tw,
+                                    clfer_tensor_t *v) {
   size_t T = (size_t)count * th * tw;
-  clfer_cost_t cost = {XI * 8.0 * channels * T, 4.0 * channels * T * (XI + 4)};
+  clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
   size_t gs[3] = {cpu ? (size_t)th : (size_t)tw, cpu ? (size_t)count * channels : (size_t)th,
                   (size_t)count * channels};
-  return CLFER_RUN(rt, "winograd", NULL, cpu ? "winograd_input_transform_rows" : "winograd_input_transform", cpu ? 2 : 3,
-                   gs, NULL, cost, CLFER_ARG_MEM(src->buf),
-                   CLFER_ARG_INT(src->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
-                   CLFER_ARG_INT(channels), CLFER_ARG_INT(h), CLFER_ARG_INT(w), CLFER_ARG_INT(ph), CLFER_ARG_INT(pw),
-                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw));
+  return CLFER_RUN(rt, "winograd", wt->options, cpu ? "winograd_input_transform_rows" : "winograd_input_transform",
+                   cpu ? 2 : 3, gs, NULL, cost, CLFER_ARG_MEM(src->buf), CLFER_ARG_INT(src->offset),
+                   CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(channels),
+                   CLFER_ARG_INT(h), CLFER_ARG_INT(w), CLFER_ARG_INT(ph), CLFER_ARG_INT(pw), CLFER_ARG_INT(th),
+                   CLFER_ARG_INT(tw));
 }
 
-/* The same with each ξ-plane [T, C], for the weight-gradient product. */
-static clfer_status input_transform_t(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x, int n0,
-                                      int count, int th, int tw, clfer_tensor_t *v) {
-  size_t T = (size_t)count * th * tw;
-  clfer_cost_t cost = {XI * 8.0 * g->c * T, 4.0 * g->c * T * (XI + 4)};
+/* The same of x with each ξ-plane [T, C], for the weight-gradient product. */
+static clfer_status input_transform_t(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
+                                      const clfer_tensor_t *x, int n0, int count, clfer_tensor_t *v) {
+  size_t T = (size_t)count * wt->th * wt->tw;
+  clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * g->c * T, 4.0 * g->c * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
-  size_t gs[2] = {cpu ? (size_t)th : (size_t)g->c, cpu ? (size_t)count : T};
-  return CLFER_RUN(rt, "winograd", NULL, cpu ? "winograd_input_transform_t_rows" : "winograd_input_transform_t", 2, gs,
-                   NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(v->buf),
+  size_t gs[2] = {cpu ? (size_t)wt->th : (size_t)g->c, cpu ? (size_t)count : T};
+  return CLFER_RUN(rt, "winograd", wt->options, cpu ? "winograd_input_transform_t_rows" : "winograd_input_transform_t",
+                   2, gs, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(v->buf),
                    CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(g->c), CLFER_ARG_INT(g->h),
-                   CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(th), CLFER_ARG_INT(tw));
+                   CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw), CLFER_ARG_INT(wt->th),
+                   CLFER_ARG_INT(wt->tw));
 }
 
 /* The range of the CPU forms that take four channels per item along a row of tiles. */
@@ -86,49 +107,55 @@ static void channel_row_range(int channels, int th, int count, size_t gs[3]) {
   gs[0] = ((size_t)channels + 3) / 4, gs[1] = (size_t)th, gs[2] = (size_t)count;
 }
 
-/* U = G g Gᵀ of every kernel, [K, C] per ξ, or rotated and [C, K] per ξ (flip). */
-static clfer_status weight_transform(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *w, int flip,
-                                     clfer_tensor_t *u) {
-  size_t kc = (size_t)g->o * g->c, gs[1] = {kc};
-  return CLFER_RUN(rt, "winograd", NULL, "winograd_weight_transform", 1, gs, NULL,
-                   ((clfer_cost_t){28.0 * kc, 4.0 * kc * (9 + XI)}), CLFER_ARG_MEM(w->buf), CLFER_ARG_INT(w->offset),
-                   CLFER_ARG_MEM(u->buf), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->c), CLFER_ARG_INT(flip));
+/* U = G g Gᵀ of every kernel, [C, K] per ξ, or rotated and [K, C] per ξ (flip). */
+static clfer_status weight_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
+                                     const clfer_tensor_t *w, int flip, clfer_tensor_t *u) {
+  size_t kc = (size_t)g->o * g->c, fast = (size_t)(flip ? g->c : g->o), slow = (size_t)(flip ? g->o : g->c);
+  int cpu = clfer__cpu_paths(rt);
+  size_t gs[2] = {cpu ? slow : fast, slow};
+  return CLFER_RUN(rt, "winograd", wt->options, cpu ? "winograd_weight_transform_rows" : "winograd_weight_transform",
+                   cpu ? 1 : 2, gs, NULL, ((clfer_cost_t){4.0 * wt->xi * kc, 4.0 * kc * (9 + wt->xi)}), CLFER_ARG_MEM(w->buf),
+                   CLFER_ARG_INT(w->offset), CLFER_ARG_MEM(u->buf), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->c),
+                   CLFER_ARG_INT(flip));
 }
 
-/* out = Aᵀ m A (+ bias) for `channels` output planes of oh × ow from m's ξ-planes [T, channels] */
-static clfer_status output_transform(clfer_runtime_t *rt, const clfer_tensor_t *m, int n0, int count, int channels,
-                                     int oh, int ow, int th, int tw, const clfer_tensor_t *b, clfer_tensor_t *out) {
+/* out = Aᵀ m A (+ bias) for `channels` output planes of oh × ow (th × tw tiles) from m's ξ-planes
+ * [T, channels] */
+static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *m, int n0,
+                                     int count, int channels, int oh, int ow, int th, int tw, const clfer_tensor_t *b,
+                                     clfer_tensor_t *out) {
   size_t T = (size_t)count * th * tw, gs[3] = {(size_t)channels, T, 1};
-  clfer_cost_t cost = {24.0 * channels * T, 4.0 * channels * T * (XI + 4)};
+  clfer_cost_t cost = {2.0 * wt->xi * wt->m * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
   if (cpu) channel_row_range(channels, th, count, gs);
-  return CLFER_RUN(rt, "winograd", NULL, cpu ? "winograd_output_transform_rows" : "winograd_output_transform",
+  return CLFER_RUN(rt, "winograd", wt->options, cpu ? "winograd_output_transform_rows" : "winograd_output_transform",
                    cpu ? 3 : 2, gs, NULL, cost, CLFER_ARG_MEM(m->buf), CLFER_ARG_MEM(out->buf),
                    CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(channels),
                    CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
                    CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL));
 }
 
-/* D = A e Aᵀ of every 2×2 tile of dY, each ξ-plane [T, K] */
-static clfer_status output_grad_transform(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *dy, int n0,
-                                          int count, int th, int tw, clfer_tensor_t *d) {
-  size_t T = (size_t)count * th * tw, gs[3] = {(size_t)g->o, T, 1};
+/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [T, K] */
+static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
+                                          const clfer_tensor_t *dy, int n0, int count, clfer_tensor_t *d) {
+  size_t T = (size_t)count * wt->th * wt->tw, gs[3] = {(size_t)g->o, T, 1};
   int cpu = clfer__cpu_paths(rt);
-  if (cpu) channel_row_range(g->o, th, count, gs);
-  return CLFER_RUN(rt, "winograd", NULL, cpu ? "winograd_output_grad_transform_rows" : "winograd_output_grad_transform",
-                   cpu ? 3 : 2, gs, NULL, ((clfer_cost_t){24.0 * g->o * T, 4.0 * g->o * T * (4 + XI)}),
+  if (cpu) channel_row_range(g->o, wt->th, count, gs);
+  return CLFER_RUN(rt, "winograd", wt->options,
+                   cpu ? "winograd_output_grad_transform_rows" : "winograd_output_grad_transform", cpu ? 3 : 2, gs, NULL,
+                   ((clfer_cost_t){2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(d->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
-                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw));
 }
 
-/* The 16 products of one chunk in one strided-batched GEMM: C_ξ = op(A_ξ)·op(B_ξ) (+ beta·C_ξ),
- * ξ-planes back to back. One launch, and as many work-groups as 16 separate calls (a weight
+/* The products of one chunk in one strided-batched GEMM: C_ξ = op(A_ξ)·op(B_ξ) (+ beta·C_ξ),
+ * ξ-planes back to back. One launch, and as many work-groups as separate calls (a weight
  * gradient's 64×64 product alone is one work-group of CLBlast's kernel). */
-static clfer_status products(clfer_runtime_t *rt, int ta, int tb, size_t m, size_t n, size_t k, cl_mem a, size_t lda,
-                             cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc) {
+static clfer_status products(clfer_runtime_t *rt, const wino_tiles_t *wt, int ta, int tb, size_t m, size_t n,
+                             size_t k, cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc) {
   return clfer_sgemm_strided_batched(rt, ta, tb, m, n, k, 1.0f, a, 0, lda, m * k, b, 0, ldb, n * k, beta, c, 0, ldc,
-                                     m * n, XI);
+                                     m * n, (size_t)wt->xi);
 }
 
 clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
@@ -137,17 +164,17 @@ clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom
   size_t max_t = (size_t)t.chunk * t.th * t.tw;
   clfer_tensor_t u = {0}, v = {0}, m = {0};
   clfer_status st;
-  if ((st = scratch(rt, XI * (size_t)g->o * g->c, &u)) || (st = scratch(rt, XI * (size_t)g->c * max_t, &v)) ||
-      (st = scratch(rt, XI * (size_t)g->o * max_t, &m)) || (st = weight_transform(rt, g, w, 0, &u)))
+  if ((st = scratch(rt, (size_t)t.xi * g->o * g->c, &u)) || (st = scratch(rt, (size_t)t.xi * g->c * max_t, &v)) ||
+      (st = scratch(rt, (size_t)t.xi * g->o * max_t, &m)) || (st = weight_transform(rt, &t, g, w, 0, &u)))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
     size_t T = (size_t)count * t.th * t.tw;
-    /* M_ξ[T, K] = V_ξᵀ · U_ξᵀ with V_ξ [C, T] and U_ξ [K, C] */
-    if ((st = input_transform(rt, x, n0, count, g->c, g->h, g->w, g->ph, g->pw, t.th, t.tw, &v)) ||
-        (st = products(rt, 1, 1, T, g->o, g->c, v.buf, T, u.buf, g->c, 0.0f, m.buf, g->o)))
+    /* M_ξ[T, K] = V_ξᵀ · U_ξ with V_ξ [C, T] and U_ξ [C, K] */
+    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->h, g->w, g->ph, g->pw, t.th, t.tw, &v)) ||
+        (st = products(rt, &t, 1, 0, T, g->o, g->c, v.buf, T, u.buf, g->o, 0.0f, m.buf, g->o)))
       break;
-    st = output_transform(rt, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, b, y);
+    st = output_transform(rt, &t, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, b, y);
   }
 done:
   clfer_tensor_release(&u);
@@ -161,42 +188,42 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
                                              clfer_tensor_t *dw, clfer_tensor_t *db) {
   wino_tiles_t t = tiles_of(rt, g);
   size_t most = (size_t)(t.th * t.tw > t.dth * t.dtw ? t.th * t.tw : t.dth * t.dtw);
-  size_t big = XI * (size_t)(g->c > g->o ? g->c : g->o) * most * t.chunk, kc = XI * (size_t)g->o * g->c;
+  size_t big = (size_t)t.xi * (g->c > g->o ? g->c : g->o) * most * t.chunk, kc = (size_t)t.xi * g->o * g->c;
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
   clfer_status st;
   if ((st = scratch(rt, big, &a)) || (st = scratch(rt, big, &b)) || (dw && (st = scratch(rt, kc, &du))) ||
-      (dx && ((st = scratch(rt, kc, &u)) || (st = weight_transform(rt, g, w, 1, &u)))))
+      (dx && ((st = scratch(rt, kc, &u)) || (st = weight_transform(rt, &t, g, w, 1, &u)))))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
     if (dw) {
       /* dU_ξ[K, C] (+)= D_ξᵀ · V_ξ with D_ξ [T, K] and V_ξ [T, C] */
       size_t T = (size_t)count * t.th * t.tw;
-      if ((st = output_grad_transform(rt, g, dy, n0, count, t.th, t.tw, &a)) ||
-          (st = input_transform_t(rt, g, x, n0, count, t.th, t.tw, &b)) ||
-          (st = products(rt, 1, 0, g->o, g->c, T, a.buf, g->o, b.buf, g->c, n0 ? 1.0f : 0.0f, du.buf, g->c)))
+      if ((st = output_grad_transform(rt, &t, g, dy, n0, count, &a)) ||
+          (st = input_transform_t(rt, &t, g, x, n0, count, &b)) ||
+          (st = products(rt, &t, 1, 0, g->o, g->c, T, a.buf, g->o, b.buf, g->c, n0 ? 1.0f : 0.0f, du.buf, g->c)))
         break;
-      if (db) { /* D's plane 5 holds each tile's sum of dY */
+      if (db) { /* D's plane ξ = (1, 1) holds each tile's sum of dY (row and column 1 of A are ones) */
         size_t gr[1] = {(size_t)g->o};
         st = CLFER_RUN(rt, "conv", NULL, "reduce_cols", 1, gr, NULL, ((clfer_cost_t){(double)g->o * T, 4.0 * g->o * T}),
-                       CLFER_ARG_MEM(a.buf), CLFER_ARG_INT(5 * (size_t)g->o * T), CLFER_ARG_INT(T), CLFER_ARG_INT(g->o),
-                       CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset), CLFER_ARG_INT(n0 != 0));
+                       CLFER_ARG_MEM(a.buf), CLFER_ARG_INT((size_t)(t.m + 3) * g->o * T), CLFER_ARG_INT(T),
+                       CLFER_ARG_INT(g->o), CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset), CLFER_ARG_INT(n0 != 0));
         if (st) break;
       }
     }
     if (dx) {
-      /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [C, K]: M_ξ[T', C] */
+      /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[T', C] */
       size_t T = (size_t)count * t.dth * t.dtw;
-      if ((st = input_transform(rt, dy, n0, count, g->o, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, &a)) ||
-          (st = products(rt, 1, 1, T, g->c, g->o, a.buf, T, u.buf, g->o, 0.0f, b.buf, g->c)) ||
-          (st = output_transform(rt, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, NULL, dx)))
+      if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, &a)) ||
+          (st = products(rt, &t, 1, 0, T, g->c, g->o, a.buf, T, u.buf, g->c, 0.0f, b.buf, g->c)) ||
+          (st = output_transform(rt, &t, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, NULL, dx)))
         break;
     }
   }
   if (!st && dw) {
     size_t gs[1] = {(size_t)g->o * g->c};
-    st = CLFER_RUN(rt, "winograd", NULL, "winograd_weight_grad_transform", 1, gs, NULL,
-                   ((clfer_cost_t){28.0 * g->o * g->c, 4.0 * g->o * g->c * (XI + 9)}), CLFER_ARG_MEM(du.buf),
+    st = CLFER_RUN(rt, "winograd", t.options, "winograd_weight_grad_transform", 1, gs, NULL,
+                   ((clfer_cost_t){4.0 * t.xi * g->o * g->c, 4.0 * g->o * g->c * (t.xi + 9)}), CLFER_ARG_MEM(du.buf),
                    CLFER_ARG_MEM(dw->buf), CLFER_ARG_INT(dw->offset), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->c));
   }
 done:

@@ -228,6 +228,26 @@ clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m
   return st;
 }
 
+/* Whether CLBlast runs the column-major form of this row-major product without a temporary
+ * (its operands already in its kernel's form and on its tiles); call between clfer__gemm_begin
+ * and _end, whose parameters decide it. */
+static int sgemm_col_major_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                                    size_t a_off, size_t lda, size_t b_off, size_t ldb, size_t c_off, size_t ldc) {
+  size_t bytes = 0;
+  return CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                    trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, b_off, ldb, a_off,
+                                    lda, c_off, ldc, &rt->queue, &bytes) == CLBlastSuccess &&
+         bytes == 0;
+}
+
+int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, size_t lda,
+                          size_t ldb, size_t ldc) {
+  clfer__gemm_begin(rt, m, n, k);
+  int in_place = sgemm_col_major_in_place(rt, trans_a, trans_b, m, n, k, 0, lda, 0, ldb, 0, ldc);
+  clfer__gemm_end();
+  return in_place;
+}
+
 clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n,
                                          size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, size_t a_stride,
                                          cl_mem b, size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c,
@@ -238,11 +258,7 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
    * batched routine copies every operand into temporaries it allocates on each call: on PoCL the
    * page faults of those fresh buffers alone cost more than the copies. Then the products run one
    * by one instead, each in the form that copies less, into the runtime's temporary. */
-  size_t col_bytes = 0;
-  if (CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                 trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, b_off, ldb, a_off, lda,
-                                 c_off, ldc, &rt->queue, &col_bytes) == CLBlastSuccess &&
-      col_bytes > 0) {
+  if (!sgemm_col_major_in_place(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc)) {
     clfer_status st = CLFER_OK;
     for (size_t i = 0; i < batch && !st; i++)
       st = sgemm_call(rt, trans_a, trans_b, m, n, k, alpha, a, a_off + i * a_stride, lda, b, b_off + i * b_stride, ldb,
