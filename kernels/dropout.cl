@@ -35,12 +35,6 @@ __kernel void dropout_forward(__global const float *x, const int x_off, __global
   uint first = b * 4u;
   if (first >= (uint)n) return;
   uint4 r = philox4x32_10((uint4)(b, 0u, ctr_lo, ctr_hi), (uint2)(seed_lo, seed_hi));
-  if (first + 4u <= (uint)n) { /* whole blocks as float4: no per-element loop, so CPUs vectorise */
-    const float4 m = select((float4)(0.0f), (float4)(keep_scale), (r >> 8) >= (uint4)(threshold));
-    vstore4(m, 0, mask + mask_off + first);
-    vstore4(vload4(0, x + x_off + first) * m, 0, y + y_off + first);
-    return;
-  }
   uint words[4] = {r.x, r.y, r.z, r.w};
   for (uint j = 0; j < 4u && first + j < (uint)n; j++) {
     float m = (words[j] >> 8) >= threshold ? keep_scale : 0.0f;
