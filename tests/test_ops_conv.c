@@ -184,13 +184,13 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
   unsetenv("CLFER_CONV_ALGO");
 }
 
-/* Runs one forward + fused backward of x[1,32,24,24] → 32 channels (576 outputs per channel) with profiling;
+/* Runs one forward + fused backward of x[1,64,24,24] → 64 channels (576 outputs per channel) with profiling;
  * returns whether a Winograd kernel ran, and the outputs. */
 static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, float *db) {
   if (algo) setenv("CLFER_CONV_ALGO", algo, 1);
   clfer_runtime_options_t opt = {.profiling = 1};
   clfer_runtime_t *rt = test_runtime_with(&opt);
-  int xs[4] = {1, 32, 24, 24}, ws[4] = {32, 32, 3, 3}, bs[1] = {32};
+  int xs[4] = {1, 64, 24, 24}, ws[4] = {64, 64, 3, 3}, bs[1] = {64};
   clfer_tensor_t x = {0}, w = {0}, b = {0}, t_y = {0}, dy = {0}, t_dx = {0}, t_dw = {0}, t_db = {0};
   size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws);
   float *hx = malloc(nx * sizeof *hx), *hw = malloc(nw * sizeof *hw);
@@ -222,10 +222,10 @@ static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, floa
   return winograd;
 }
 
-/* The automatic choice takes Winograd for a 3×3 layer with 32 channels each way and 24×24 outputs,
+/* The automatic choice takes Winograd for a 3×3 layer with 64 channels each way and 24×24 outputs,
  * and its results agree with im2col's. */
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
-  enum { NX = 32 * 24 * 24, NW = 32 * 32 * 9, NB = 32 };
+  enum { NX = 64 * 24 * 24, NW = 64 * 64 * 9, NB = 64 };
   static float y[2][NX], dx[2][NX], dw[2][NW], db[2][NB];
   cr_assert(conv_layer_run(NULL, y[0], dx[0], dw[0], db[0]), "the automatic choice did not run Winograd");
   cr_assert_not(conv_layer_run("im2col", y[1], dx[1], dw[1], db[1]), "CLFER_CONV_ALGO=im2col ran Winograd");

@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-/* ---- convolution (im2col + CLBlast GEMM; faster paths may replace it per device) ---------- */
+/* ---- convolution (im2col + CLBlast GEMM; Winograd F(4×4, 3×3) for wide 3×3 stride-1 layers) */
 
 typedef struct clfer_conv2d_params {
   int kernel_h, kernel_w;

@@ -6,7 +6,8 @@
  *   backward weights  dW_g (+)= dY_g · colT_g (accumulated over chunks).
  * On PoCL this ran the GEMMs of a VGG13-FER+ step 1.1-4× faster than the [O, n·P] layouts
  * (perf/bench_gemm_forms, docs/perf.md). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
- * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation). */
+ * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation).
+ * Wide 3×3 stride-1 layers take Winograd's F(4×4, 3×3) instead (conv2d_winograd.c). */
 #include <stdlib.h>
 
 #include "clfer/ops.h"

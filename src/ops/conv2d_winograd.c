@@ -16,11 +16,12 @@
 #include "runtime/runtime_internal.h"
 
 /* Below these, im2col wins or breaks even: fewer channels make thin products (a first layer's
- * C = 1; fer_small's 16 → 32 layer took the same time either way), and fewer output pixels per
+ * C = 1; fer_small's 16 → 32 and 32 → 64 layers took the same time either way, and the demo ran
+ * at 461 against 484 images/s with them on Winograd), and fewer output pixels per
  * channel over the batch (VGG13's 8×8 and 16×16 layers at batch 1) leave the transforms' launches
  * and the tiny products uncovered (single-image latency on PoCL 29-32 ms this way, 39-41 ms
  * without). */
-enum { WINO_MIN_CHANNELS = 32, WINO_MIN_OUTPUTS = 512 };
+enum { WINO_MIN_CHANNELS = 64, WINO_MIN_OUTPUTS = 512 };
 
 /* The output tile: F(4×4, 3×3) (36 multiplications for 16 outputs, against F(2×2, 3×3)'s 16 for
  * 4) unless $CLFER_CONV_ALGO is winograd2 (winograd4 and winograd force 4). */
