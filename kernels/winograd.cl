@@ -361,8 +361,8 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
 }
 
 /* D[ξ][t][k] = (A e Aᵀ)ξ for the M×M tile e of dY (zeros past OH × OW), the weight gradient's
- * right operand (∂L/∂U = Σ_t (A e_t Aᵀ) ⊙ V_t): each ξ-plane [T, K]. Row and column 1 of A are
- * all ones, so D's plane ξ = A + 1 is Σ e and also gives the bias gradient. 2-D range (K, T). */
+ * right operand (∂L/∂U = Σ_t (A e_t Aᵀ) ⊙ V_t): each ξ-plane [T, K]. Row 1 of A is all ones, so
+ * D's plane ξ = (1, 1) (index A + 1) is Σ e and also gives the bias gradient. 2-D range (K, T). */
 __kernel void winograd_output_grad_transform(__global const float *dy, const int dy_off, __global float *dmat,
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW) {

@@ -204,7 +204,7 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
           (st = input_transform_t(rt, &t, g, x, n0, count, &b)) ||
           (st = products(rt, &t, 1, 0, g->o, g->c, T, a.buf, g->o, b.buf, g->c, n0 ? 1.0f : 0.0f, du.buf, g->c)))
         break;
-      if (db) { /* D's plane ξ = (1, 1) holds each tile's sum of dY (row and column 1 of A are ones) */
+      if (db) { /* D's plane ξ = (1, 1) holds each tile's sum of dY (row 1 of A is all ones) */
         size_t gr[1] = {(size_t)g->o};
         st = CLFER_RUN(rt, "conv", NULL, "reduce_cols", 1, gr, NULL, ((clfer_cost_t){(double)g->o * T, 4.0 * g->o * T}),
                        CLFER_ARG_MEM(a.buf), CLFER_ARG_INT((size_t)(t.m + 3) * g->o * T), CLFER_ARG_INT(T),
