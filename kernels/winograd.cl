@@ -117,6 +117,25 @@
     }                                                                                       \
   }
 
+/* The CPU forms' four-lane access: `lanes` (1–4) floats from p, p + stride, … (zeros after), and
+ * the first `lanes` of v stored to p, p + stride, …. */
+inline float4 wino_load4(__global const float *p, const size_t stride, const int lanes) {
+  if (lanes == 4) return (float4)(p[0], p[stride], p[2 * stride], p[3 * stride]);
+  float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int q = 0; q < lanes; q++) l[q] = p[q * stride];
+  return vload4(0, l);
+}
+
+inline void wino_store4(const float4 v, __global float *p, const size_t stride, const int lanes) {
+  if (lanes == 4 && stride == 1) {
+    vstore4(v, 0, p);
+    return;
+  }
+  float l[4];
+  vstore4(v, 0, l);
+  for (int q = 0; q < lanes; q++) p[q * stride] = l[q];
+}
+
 /* V[ξ][c][t] = (Bᵀ d B)ξ for the tile t of channel c of x (x[n0 + n] read as C × H × W, window
  * origin (M·th − PH, M·tw − PW)): each ξ-plane [C, T]. 3-D range (TW, TH, count·C), n fastest
  * in dimension 2. */
@@ -174,15 +193,7 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
         d[WINO_A * i + j] = (float4)(e[j], e[j + WINO_M], e[j + 2 * WINO_M], e[j + 3 * WINO_M]);
     }
     WINO_2D(float4, WINO_IN_1D, WINO_A, WINO_A, d, r)
-    if (tw + 4 <= TW) {
-      for (int k = 0; k < WINO_XI; k++) vstore4(r[k], 0, out + k * plane_size + tw);
-    } else {
-      for (int k = 0; k < WINO_XI; k++) {
-        float l[4];
-        vstore4(r[k], 0, l);
-        for (int q = 0; tw + q < TW; q++) out[k * plane_size + tw + q] = l[q];
-      }
-    }
+    for (int k = 0; k < WINO_XI; k++) wino_store4(r[k], out + k * plane_size + tw, 1, min(4, TW - tw));
   }
 }
 
@@ -227,27 +238,11 @@ __kernel void winograd_input_transform_t_rows(__global const float *x, const int
       for (int i = 0; i < WINO_A; i++)
         for (int j = 0; j < WINO_A; j++) {
           const int iy = y0 + i, ix = x0 + j;
-          __global const float *p = image + c0 * hw + iy * W + ix;
-          if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-            d[WINO_A * i + j] = 0.0f;
-          } else if (lanes == 4) {
-            d[WINO_A * i + j] = (float4)(p[0], p[hw], p[2 * hw], p[3 * hw]);
-          } else {
-            float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            for (int q = 0; q < lanes; q++) l[q] = p[q * hw];
-            d[WINO_A * i + j] = vload4(0, l);
-          }
+          const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          d[WINO_A * i + j] = inside ? wino_load4(image + c0 * hw + iy * W + ix, hw, lanes) : 0.0f;
         }
       WINO_2D(float4, WINO_IN_1D, WINO_A, WINO_A, d, r)
-      if (lanes == 4) {
-        for (int k = 0; k < WINO_XI; k++) vstore4(r[k], 0, v + k * plane_size + at + c0);
-      } else {
-        for (int k = 0; k < WINO_XI; k++) {
-          float l[4];
-          vstore4(r[k], 0, l);
-          for (int q = 0; q < lanes; q++) v[k * plane_size + at + c0 + q] = l[q];
-        }
-      }
+      for (int k = 0; k < WINO_XI; k++) wino_store4(r[k], v + k * plane_size + at + c0, 1, lanes);
     }
   }
 }
@@ -282,23 +277,10 @@ __kernel void winograd_weight_transform_rows(__global const float *w, const int 
     const int lanes = min(4, F - f0);
     __global const float *g0 = w + w_off + ((size_t)(flip ? sl : f0) * C + (flip ? f0 : sl)) * 9;
     float4 g[9], r[WINO_XI];
-    for (int e = 0; e < 9; e++) {
-      const int src = flip ? 8 - e : e;
-      float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-      for (int q = 0; q < lanes; q++) l[q] = g0[q * f_stride + src];
-      g[e] = vload4(0, l);
-    }
+    for (int e = 0; e < 9; e++) g[e] = wino_load4(g0 + (flip ? 8 - e : e), f_stride, lanes);
     WINO_2D(float4, WINO_W_1D, 3, WINO_A, g, r)
     const size_t at = (size_t)sl * F + f0;
-    if (lanes == 4) {
-      for (int e = 0; e < WINO_XI; e++) vstore4(r[e], 0, u + e * plane_size + at);
-    } else {
-      for (int e = 0; e < WINO_XI; e++) {
-        float l[4];
-        vstore4(r[e], 0, l);
-        for (int q = 0; q < lanes; q++) u[e * plane_size + at + q] = l[q];
-      }
-    }
+    for (int e = 0; e < WINO_XI; e++) wino_store4(r[e], u + e * plane_size + at, 1, lanes);
   }
 }
 
@@ -332,31 +314,17 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(4, K - k0), oy = WINO_M * th;
   const size_t plane_size = (size_t)count * TH * TW * K, hw = (size_t)OH * OW;
-  float bl[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  if (has_bias)
-    for (int q = 0; q < lanes; q++) bl[q] = bias[b_off + k0 + q];
-  const float4 b = vload4(0, bl);
+  const float4 b = has_bias ? wino_load4(bias + b_off + k0, 1, lanes) : 0.0f;
   __global float *out = y + y_off + ((size_t)(n0 + n) * K + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
     float4 s[WINO_XI], r[WINO_M * WINO_M];
-    if (lanes == 4) {
-      for (int e = 0; e < WINO_XI; e++) s[e] = vload4(0, m + e * plane_size + at);
-    } else {
-      for (int e = 0; e < WINO_XI; e++) {
-        float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        for (int q = 0; q < lanes; q++) l[q] = m[e * plane_size + at + q];
-        s[e] = vload4(0, l);
-      }
-    }
+    for (int e = 0; e < WINO_XI; e++) s[e] = wino_load4(m + e * plane_size + at, 1, lanes);
     WINO_2D(float4, WINO_OUT_1D, WINO_A, WINO_M, s, r)
     const int ox = WINO_M * tw;
     for (int a = 0; a < WINO_M && oy + a < OH; a++)
-      for (int p = 0; p < WINO_M && ox + p < OW; p++) {
-        float l[4];
-        vstore4(r[WINO_M * a + p] + b, 0, l);
-        for (int q = 0; q < lanes; q++) out[q * hw + (oy + a) * OW + ox + p] = l[q];
-      }
+      for (int p = 0; p < WINO_M && ox + p < OW; p++)
+        wino_store4(r[WINO_M * a + p] + b, out + (oy + a) * OW + ox + p, hw, lanes);
   }
 }
 
@@ -399,28 +367,11 @@ __kernel void winograd_output_grad_transform_rows(__global const float *dy, cons
     for (int a = 0; a < WINO_M; a++)
       for (int b = 0; b < WINO_M; b++) {
         const int iy = WINO_M * th + a, ix = WINO_M * tw + b;
-        __global const float *p = planes + iy * OW + ix;
-        if (iy >= OH || ix >= OW) {
-          e[WINO_M * a + b] = 0.0f;
-        } else if (lanes == 4) {
-          e[WINO_M * a + b] = (float4)(p[0], p[hw], p[2 * hw], p[3 * hw]);
-        } else {
-          float l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-          for (int q = 0; q < lanes; q++) l[q] = p[q * hw];
-          e[WINO_M * a + b] = vload4(0, l);
-        }
+        e[WINO_M * a + b] = iy < OH && ix < OW ? wino_load4(planes + iy * OW + ix, hw, lanes) : 0.0f;
       }
     WINO_2D(float4, WINO_OG_1D, WINO_M, WINO_A, e, r)
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
-    if (lanes == 4) {
-      for (int i = 0; i < WINO_XI; i++) vstore4(r[i], 0, dmat + i * plane_size + at);
-    } else {
-      for (int i = 0; i < WINO_XI; i++) {
-        float l[4];
-        vstore4(r[i], 0, l);
-        for (int q = 0; q < lanes; q++) dmat[i * plane_size + at + q] = l[q];
-      }
-    }
+    for (int i = 0; i < WINO_XI; i++) wino_store4(r[i], dmat + i * plane_size + at, 1, lanes);
   }
 }
 
