@@ -1,6 +1,7 @@
 /* test_ops_conv.c — conv2d and dense forward against the double reference (with guard zones and
  * non-zero offsets), and backward-data / backward-weights / bias gradients against central
- * finite differences of the reference; chunked batches give the same results; bad shapes. */
+ * finite differences of the reference, on the im2col and the Winograd paths; chunked batches give
+ * the same results; the automatic choice of Winograd; bad shapes. */
 #include <stdlib.h>
 #include <string.h>
 
