@@ -19,7 +19,7 @@ clfer_status clfer_dropout_forward(clfer_runtime_t *rt, float p, uint64_t seed, 
   double t = ceil((double)p * 16777216.0);
   cl_uint threshold = (cl_uint)(t > 16777216.0 ? 16777216.0 : t);
   float keep_scale = (float)(1.0 / (1.0 - (double)p));
-  size_t g[1] = {(n + 3) / 4};
+  size_t g[1] = {(n + 15) / 16}; /* four Philox blocks of four elements per work-item */
   /* Philox-4x32-10: 10 rounds of 2 multiplies + ~6 integer ops per 4 elements, plus the product. */
   clfer_cost_t cost = {(double)n * (20.0 + 1.0), 12.0 * n};
   return CLFER_RUN(rt, "dropout", NULL, "dropout_forward", 1, g, NULL, cost, CLFER_ARG_MEM(x->buf),
