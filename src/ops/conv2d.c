@@ -131,11 +131,6 @@ static clfer_status pixel_major_to_nchw(clfer_runtime_t *rt, const conv_geom_t *
 #undef PM_ARGS
 }
 
-static clfer_status scratch(clfer_runtime_t *rt, size_t elements, clfer_tensor_t *t) {
-  int shape[1] = {(int)elements};
-  return clfer_tensor_create(rt, 1, shape, t);
-}
-
 clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                   const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
   conv_geom_t g;
@@ -146,8 +141,8 @@ clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params
                            clfer_tensor_numel(b), g.o);
   if (clfer__conv2d_winograd_applies(rt, &g, 1, 0, 0)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
   clfer_tensor_t col = {0}, tmp = {0};
-  if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
-      (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
+  if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
+      (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
     goto done;
   for (int n0 = 0; n0 < g.n && !st; n0 += g.chunk) {
     int count = g.n - n0 < g.chunk ? g.n - n0 : g.chunk;
@@ -198,8 +193,8 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
   if (clfer__conv2d_winograd_applies(rt, &g, 0, dx != NULL, dw != NULL))
     return clfer__conv2d_winograd_backward(rt, &g, x, dy, w, dx, dw, db);
   clfer_tensor_t col = {0}, t = {0};
-  if ((st = scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
-      (st = scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))
+  if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
+      (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))
     goto done;
   for (int n0 = 0; n0 < g.n && !st; n0 += g.chunk) {
     int count = g.n - n0 < g.chunk ? g.n - n0 : g.chunk;

@@ -12,6 +12,12 @@ typedef struct conv_geom {
   int chunk;  /* images per GEMM */
 } conv_geom_t;
 
+/* A 1-D scratch tensor from the runtime's pool (both paths' column and transform buffers). */
+static inline clfer_status clfer__conv_scratch(clfer_runtime_t *rt, size_t elements, clfer_tensor_t *t) {
+  int shape[1] = {(int)elements};
+  return clfer_tensor_create(rt, 1, shape, t);
+}
+
 /* The scratch cap of one conv call: 256 MiB, $CLFER_CONV_SCRATCH_BYTES, never above half the
  * device's largest allocation. */
 size_t clfer__conv_scratch_cap(clfer_runtime_t *rt);

@@ -67,11 +67,6 @@ int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *g, in
          (!want_dx || clfer__sgemm_in_place(rt, 1, 0, t_in, C, K, t_in, C, C));
 }
 
-static clfer_status scratch(clfer_runtime_t *rt, size_t elements, clfer_tensor_t *t) {
-  int shape[1] = {(int)elements};
-  return clfer_tensor_create(rt, 1, shape, t);
-}
-
 /* V = Bᵀ d B of every tile of `channels` planes of src (images n0 .. n0+count of [N, channels, h,
  * w]; th × tw tiles each), each ξ-plane [channels, T]. */
 static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *src, int n0,
@@ -165,8 +160,9 @@ clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom
   size_t max_t = (size_t)t.chunk * t.th * t.tw;
   clfer_tensor_t u = {0}, v = {0}, m = {0};
   clfer_status st;
-  if ((st = scratch(rt, (size_t)t.xi * g->o * g->c, &u)) || (st = scratch(rt, (size_t)t.xi * g->c * max_t, &v)) ||
-      (st = scratch(rt, (size_t)t.xi * g->o * max_t, &m)) || (st = weight_transform(rt, &t, g, w, 0, &u)))
+  if ((st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * g->c, &u)) ||
+      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->c * max_t, &v)) ||
+      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * max_t, &m)) || (st = weight_transform(rt, &t, g, w, 0, &u)))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
@@ -192,8 +188,9 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
   size_t big = (size_t)t.xi * (g->c > g->o ? g->c : g->o) * most * t.chunk, kc = (size_t)t.xi * g->o * g->c;
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
   clfer_status st;
-  if ((st = scratch(rt, big, &a)) || (st = scratch(rt, big, &b)) || (dw && (st = scratch(rt, kc, &du))) ||
-      (dx && ((st = scratch(rt, kc, &u)) || (st = weight_transform(rt, &t, g, w, 1, &u)))))
+  if ((st = clfer__conv_scratch(rt, big, &a)) || (st = clfer__conv_scratch(rt, big, &b)) ||
+      (dw && (st = clfer__conv_scratch(rt, kc, &du))) ||
+      (dx && ((st = clfer__conv_scratch(rt, kc, &u)) || (st = weight_transform(rt, &t, g, w, 1, &u)))))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
