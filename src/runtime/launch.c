@@ -186,15 +186,27 @@ static void profile_end(clfer_runtime_t *rt, cl_event begin, cl_event event, con
     clReleaseEvent(begin);
 }
 
+/* The temporary CLBlast needs for the column-major form Cᵀ[n×m] = op(B)ᵀ[n×k] · op(A)ᵀ[k×m] of a
+ * row-major product (see above); call between clfer__gemm_begin and _end, whose parameters
+ * decide it. */
+static CLBlastStatusCode col_major_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n,
+                                              size_t k, size_t a_off, size_t lda, size_t b_off, size_t ldb,
+                                              size_t c_off, size_t ldc, size_t *bytes) {
+  *bytes = 0;
+  return CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                    trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, b_off, ldb, a_off,
+                                    lda, c_off, ldc, &rt->queue, bytes);
+}
+
 static clfer_status sgemm_call(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
                                float beta, cl_mem c, size_t c_off, size_t ldc) {
   const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
   const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
   size_t col_bytes = 0, row_bytes = 0;
-  /* column-major Cᵀ[n×m] = op(B)ᵀ[n×k] · op(A)ᵀ[k×m], or row-major as asked (see above) */
-  CLBlastStatusCode code = CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, tb, ta, n, m, k, b_off, ldb, a_off, lda,
-                                                      c_off, ldc, &rt->queue, &col_bytes);
+  /* the column-major form, or row-major as asked when that copies less (see above) */
+  CLBlastStatusCode code =
+      col_major_temp_bytes(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &col_bytes);
   clfer_status st = clblast_status(rt, code, "CLBlastSGemmTempBufferSize", m, n, k);
   if (st) return st;
   int row_major = col_bytes > 0 &&
@@ -228,15 +240,13 @@ clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m
   return st;
 }
 
-/* Whether CLBlast runs the column-major form of this row-major product without a temporary
- * (its operands already in its kernel's form and on its tiles); call between clfer__gemm_begin
- * and _end, whose parameters decide it. */
+/* Whether that column-major form runs without a temporary (its operands already in CLBlast's
+ * kernel's form and on its tiles). */
 static int sgemm_col_major_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                     size_t a_off, size_t lda, size_t b_off, size_t ldb, size_t c_off, size_t ldc) {
-  size_t bytes = 0;
-  return CLBlastSGemmTempBufferSize(CLBlastLayoutColMajor, trans_b ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                    trans_a ? CLBlastTransposeYes : CLBlastTransposeNo, n, m, k, b_off, ldb, a_off,
-                                    lda, c_off, ldc, &rt->queue, &bytes) == CLBlastSuccess &&
+  size_t bytes;
+  return col_major_temp_bytes(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &bytes) ==
+             CLBlastSuccess &&
          bytes == 0;
 }
 
