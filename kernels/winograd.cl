@@ -136,6 +136,20 @@ inline void wino_store4(const float4 v, __global float *p, const size_t stride, 
   for (int q = 0; q < lanes; q++) p[q * stride] = l[q];
 }
 
+/* r = Bᵀ d B of the A×A tile d of one H × W plane at window origin (y0, x0), zeros outside: the GPU
+ * forms' per-item tile (a clamped load and a select instead of a branch). */
+inline void wino_input_tile(__global const float *plane, const int H, const int W, const int y0, const int x0,
+                            float r[WINO_XI]) {
+  float d[WINO_XI];
+  for (int i = 0; i < WINO_A; i++)
+    for (int j = 0; j < WINO_A; j++) {
+      const int iy = y0 + i, ix = x0 + j;
+      const float val = plane[clamp(iy, 0, H - 1) * W + clamp(ix, 0, W - 1)];
+      d[WINO_A * i + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? val : 0.0f;
+    }
+  WINO_2D(float, WINO_IN_1D, WINO_A, WINO_A, d, r)
+}
+
 /* V[ξ][c][t] = (Bᵀ d B)ξ for the tile t of channel c of x (x[n0 + n] read as C × H × W, window
  * origin (M·th − PH, M·tw − PW)): each ξ-plane [C, T]. 3-D range (TW, TH, count·C), n fastest
  * in dimension 2. */
@@ -145,19 +159,8 @@ __kernel void winograd_input_transform(__global const float *x, const int x_off,
   const int tw = get_global_id(0), th = get_global_id(1), z = get_global_id(2);
   if (tw >= TW || th >= TH || z >= count * C) return;
   const int n = z % count, c = z / count;
-  const int y0 = WINO_M * th - PH, x0 = WINO_M * tw - PW;
-  __global const float *plane = x + x_off + (size_t)((n0 + n) * C + c) * H * W;
-  float d[WINO_XI], r[WINO_XI];
-  for (int i = 0; i < WINO_A; i++) {
-    const int iy = y0 + i;
-    for (int j = 0; j < WINO_A; j++) {
-      const int ix = x0 + j;
-      /* a clamped load and a select instead of a branch */
-      const float val = plane[clamp(iy, 0, H - 1) * W + clamp(ix, 0, W - 1)];
-      d[WINO_A * i + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? val : 0.0f;
-    }
-  }
-  WINO_2D(float, WINO_IN_1D, WINO_A, WINO_A, d, r)
+  float r[WINO_XI];
+  wino_input_tile(x + x_off + (size_t)((n0 + n) * C + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
   const size_t T = (size_t)count * TH * TW, plane_size = T * C;
   const size_t at = (size_t)c * T + (size_t)n * TH * TW + (size_t)th * TW + tw;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
@@ -207,16 +210,8 @@ __kernel void winograd_input_transform_t(__global const float *x, const int x_of
   const int tiles = TH * TW;
   if (c >= C || t >= count * tiles) return;
   const int n = t / tiles, th = (t % tiles) / TW, tw = t % TW;
-  const int y0 = WINO_M * th - PH, x0 = WINO_M * tw - PW;
-  __global const float *plane = x + x_off + (size_t)((n0 + n) * C + c) * H * W;
-  float d[WINO_XI], r[WINO_XI];
-  for (int i = 0; i < WINO_A; i++)
-    for (int j = 0; j < WINO_A; j++) {
-      const int iy = y0 + i, ix = x0 + j;
-      const float val = plane[clamp(iy, 0, H - 1) * W + clamp(ix, 0, W - 1)];
-      d[WINO_A * i + j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? val : 0.0f;
-    }
-  WINO_2D(float, WINO_IN_1D, WINO_A, WINO_A, d, r)
+  float r[WINO_XI];
+  wino_input_tile(x + x_off + (size_t)((n0 + n) * C + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
   const size_t plane_size = (size_t)count * tiles * C, at = (size_t)t * C + c;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
 }
