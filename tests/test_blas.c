@@ -81,6 +81,54 @@ Test(sgemm, strided_batched_matches_per_batch_reference) {
   clfer_runtime_destroy(rt);
 }
 
+/* Sizes on CLBlast's tiles, in the forms its batched kernel reads in place (the Winograd
+ * products': A transposed): a shared B (stride 0), padded strides and offsets must still give each
+ * product, though CLBlast's in-place kernel would take product i at i times the packed size. On
+ * PoCL (clfer's 64×64×32 tiles) the packed case must run as one launch, so that the others are
+ * known to have had that path to take. */
+Test(sgemm, strided_batched_honours_offsets_and_strides_on_the_in_place_path) {
+  clfer_runtime_options_t opt = {.profiling = 1};
+  clfer_runtime_t *rt = test_runtime_with(&opt);
+  enum { M = 128, N = 128, K = 128, B = 3, PAD = 16, OFF = 32 };
+  enum { SA = M * K + PAD, SB = K * N + PAD, SC = M * N + PAD };
+  static float a[OFF + B * SA], b[OFF + B * SB], c[OFF + B * SC], want[B * M * N];
+  test_fill_uniform(a, sizeof a / 4, 6, -1, 1);
+  test_fill_uniform(b, sizeof b / 4, 7, -1, 1);
+  clfer_tensor_t da, db, dc;
+  int sa[1] = {OFF + B * SA}, sb[1] = {OFF + B * SB}, sc[1] = {OFF + B * SC};
+  clfer_tensor_create(rt, 1, sa, &da), clfer_tensor_create(rt, 1, sb, &db), clfer_tensor_create(rt, 1, sc, &dc);
+  clfer_tensor_upload(&da, a), clfer_tensor_upload(&db, b);
+  struct {
+    const char *name;
+    size_t off, sa, sb, sc;
+  } cases[] = {{"packed", 0, M * K, K * N, M * N}, {"shared B", 0, M * K, 0, M * N},
+               {"padded strides", 0, SA, SB, SC}, {"offsets", OFF, M * K, K * N, M * N}};
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    for (int i = 0; i < B; i++) /* A stored K × M (transposed), B K × N, C M × N */
+      ref_gemm(1, 0, M, N, K, 1.0f, a + cases[t].off + i * cases[t].sa, M, b + cases[t].off + i * cases[t].sb, N,
+               0.0f, want + i * M * N, N);
+    clfer_tensor_fill(&dc, 0.0f);
+    clfer_profile_reset(rt);
+    cr_assert_eq(clfer_sgemm_strided_batched(rt, 1, 0, M, N, K, 1.0f, da.buf, cases[t].off, M, cases[t].sa, db.buf,
+                                             cases[t].off, N, cases[t].sb, 0.0f, dc.buf, cases[t].off, N, cases[t].sc,
+                                             B),
+                 CLFER_OK, "%s: %s", cases[t].name, clfer_last_error());
+    clfer_tensor_download(&dc, c);
+    for (int i = 0; i < B; i++)
+      TEST_ASSERT_CLOSE(c + cases[t].off + i * cases[t].sc, want + i * M * N, (size_t)M * N, 1e-4, 1e-4,
+                        cases[t].name);
+    const clfer_profile_row_t *rows;
+    int n, batched = 0;
+    cr_assert_eq(clfer_profile_rows(rt, &rows, &n), CLFER_OK);
+    for (int r = 0; r < n; r++) batched |= strcmp(rows[r].name, "sgemm_batched") == 0;
+    if (t == 0 && clfer_runtime_device(rt)->vendor == CLFER_VENDOR_POCL)
+      cr_assert(batched, "packed operands on CLBlast's tiles did not run as one launch");
+    if (t > 0) cr_assert_not(batched, "%s ran CLBlast's in-place batched kernel", cases[t].name);
+  }
+  clfer_tensor_release(&da), clfer_tensor_release(&db), clfer_tensor_release(&dc);
+  clfer_runtime_destroy(rt);
+}
+
 Test(sgemm, too_small_buffer_is_an_error_not_a_crash) {
   clfer_runtime_t *rt = test_runtime();
   clfer_tensor_t t;

@@ -207,8 +207,10 @@ clfer_status clfer_run_kernel(clfer_runtime_t *rt, const char *program, const ch
 clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                          float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                          size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
-/* Strided-batched row-major GEMM (one launch for `batch` products), "sgemm_batched"; where
- * CLBlast would copy operands into temporaries, the products run one by one as clfer_sgemm. */
+/* Strided-batched row-major GEMM (one launch for `batch` products), "sgemm_batched", when the
+ * operands are packed back to back from offset 0 (strides lda·rows of A, ldb·rows of B, ldc·m)
+ * and CLBlast's kernel reads them in place; otherwise (a shared operand with stride 0, padded
+ * strides, offsets, or copies needed) the products run one by one as clfer_sgemm. */
 clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m,
                                          size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
                                          size_t lda, size_t a_stride, cl_mem b, size_t b_off,
