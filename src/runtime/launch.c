@@ -273,8 +273,8 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
    * strides it was given (CLBlast 1.5.3, and its master: a shared B, stride 0, or padded planes
    * would silently give wrong products). */
   const size_t a_packed = lda * (trans_a ? k : m), b_packed = ldb * (trans_b ? n : k), c_packed = ldc * m;
-  int packed = a_off == 0 && b_off == 0 && c_off == 0 && (batch == 1 || (a_stride == a_packed &&
-                                                                           b_stride == b_packed && c_stride == c_packed));
+  int packed = a_off == 0 && b_off == 0 && c_off == 0 &&
+               (batch == 1 || (a_stride == a_packed && b_stride == b_packed && c_stride == c_packed));
   if (!packed || !sgemm_col_major_in_place(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc)) {
     clfer_status st = CLFER_OK;
     for (size_t i = 0; i < batch && !st; i++)
