@@ -9,13 +9,28 @@
  * ("ξ-planes", ξ = A·i + j) laid out as the GEMM wants. Inputs outside the image read as zeros and
  * outputs past OH × OW are not written, so odd sizes need no padding copy.
  * Each transform has a GPU form (an item per tile and channel) and a CPU form (`_rows`: an item
- * per row of tiles, four tiles or four channels per float4, as PoCL's per-item loops want). */
+ * per row of tiles, four tiles per float4 or sixteen channels per float16, as PoCL's per-item
+ * loops want). The ξ-planes are packed back to back (CLBlast's batched kernel reads them so), and
+ * their sizes are often multiples of 64 KiB, so the 36 lines a tile touches share one cache set:
+ * the CPU forms that write or read a tile's values across channels take 16 of them, a whole
+ * 64-byte line per plane, so that no line has to survive the other 35 to be completed. */
 
 #ifndef WINO_M
 #define WINO_M 2
 #endif
 #define WINO_A (WINO_M + 2)
 #define WINO_XI (WINO_A * WINO_A)
+
+/* A hint to fetch the cache line at p, where the compiler has clang's builtin (PoCL; nothing
+ * elsewhere): the CPU forms ask ahead for lines of streams the hardware prefetcher does not follow. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_prefetch)
+#define WINO_PREFETCH(p) __builtin_prefetch(p)
+#endif
+#endif
+#ifndef WINO_PREFETCH
+#define WINO_PREFETCH(p) ((void)0)
+#endif
 
 /* The 1-D transforms, each from s[0], s[ss], ... to d[0], d[ds], ... (TYPE float or float4):
  * IN = Bᵀ (A → A), OUT = Aᵀ (A → M), W = G (3 → A), OG = A (M → A, the output gradient's),
@@ -136,6 +151,38 @@ inline void wino_store4(const float4 v, __global float *p, const size_t stride, 
   for (int q = 0; q < lanes; q++) p[q * stride] = l[q];
 }
 
+/* The same with sixteen lanes (channels, on the CPU forms that take them). */
+inline float16 wino_load16(__global const float *p, const size_t stride, const int lanes) {
+  if (lanes == 16 && stride == 1) return vload16(0, p);
+  if (lanes == 16) {
+    __global const float *q = p + 8 * stride;
+    return (float16)(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride], p[6 * stride],
+                     p[7 * stride], q[0], q[stride], q[2 * stride], q[3 * stride], q[4 * stride], q[5 * stride],
+                     q[6 * stride], q[7 * stride]);
+  }
+  float l[16];
+  for (int q = 0; q < 16; q++) l[q] = q < lanes ? p[q * stride] : 0.0f;
+  return vload16(0, l);
+}
+
+inline void wino_store16(const float16 v, __global float *p, const size_t stride, const int lanes) {
+  if (lanes == 16 && stride == 1) {
+    vstore16(v, 0, p);
+    return;
+  }
+  if (lanes == 16) {
+    __global float *q = p + 8 * stride;
+    p[0] = v.s0, p[stride] = v.s1, p[2 * stride] = v.s2, p[3 * stride] = v.s3, p[4 * stride] = v.s4;
+    p[5 * stride] = v.s5, p[6 * stride] = v.s6, p[7 * stride] = v.s7;
+    q[0] = v.s8, q[stride] = v.s9, q[2 * stride] = v.sa, q[3 * stride] = v.sb, q[4 * stride] = v.sc;
+    q[5 * stride] = v.sd, q[6 * stride] = v.se, q[7 * stride] = v.sf;
+    return;
+  }
+  float l[16];
+  vstore16(v, 0, l);
+  for (int q = 0; q < lanes; q++) p[q * stride] = l[q];
+}
+
 /* r = Bᵀ d B of the A×A tile d of one H × W plane at window origin (y0, x0), zeros outside: the GPU
  * forms' per-item tile (a clamped load and a select instead of a branch). */
 inline void wino_input_tile(__global const float *plane, const int H, const int W, const int y0, const int x0,
@@ -179,6 +226,11 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
   __global const float *plane = x + x_off + (size_t)((n0 + n) * C + c) * H * W;
   const size_t T = (size_t)count * TH * TW, plane_size = T * C;
   __global float *out = v + (size_t)c * T + (size_t)n * TH * TW + (size_t)th * TW;
+  for (int i = 0; i < WINO_A; i++) { /* the next item's rows (th + 1), ahead of their first reads */
+    const int iy = WINO_M * (th + 1) - PH + i;
+    if (iy >= 0 && iy < H)
+      for (int q = 0; q < W; q += 16) WINO_PREFETCH(plane + iy * W + q);
+  }
   for (int tw = 0; tw < TW; tw += 4) {
     const int x0 = WINO_M * tw - PW;
     float4 d[WINO_XI], r[WINO_XI];
@@ -201,8 +253,8 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
 }
 
 /* The weight-gradient product's V, each ξ-plane [T, C] (channels contiguous): an item per (c, t)
- * on GPUs, 2-D range (C, T); on CPUs (`_rows`) an item per row of tiles (th, n), four channels per
- * float4, 2-D range (TH, count). */
+ * on GPUs, 2-D range (C, T); on CPUs (`_rows`) an item per row of tiles (th, n), sixteen channels
+ * per float16, 2-D range (TH, count). */
 __kernel void winograd_input_transform_t(__global const float *x, const int x_off, __global float *v, const int n0,
                                          const int count, const int C, const int H, const int W, const int PH,
                                          const int PW, const int TH, const int TW) {
@@ -227,17 +279,17 @@ __kernel void winograd_input_transform_t_rows(__global const float *x, const int
   for (int tw = 0; tw < TW; tw++) {
     const int y0 = WINO_M * th - PH, x0 = WINO_M * tw - PW;
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * C;
-    for (int c0 = 0; c0 < C; c0 += 4) {
-      const int lanes = min(4, C - c0);
-      float4 d[WINO_XI], r[WINO_XI];
+    for (int c0 = 0; c0 < C; c0 += 16) {
+      const int lanes = min(16, C - c0);
+      float16 d[WINO_XI], r[WINO_XI];
       for (int i = 0; i < WINO_A; i++)
         for (int j = 0; j < WINO_A; j++) {
           const int iy = y0 + i, ix = x0 + j;
           const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-          d[WINO_A * i + j] = inside ? wino_load4(image + c0 * hw + iy * W + ix, hw, lanes) : 0.0f;
+          d[WINO_A * i + j] = inside ? wino_load16(image + c0 * hw + iy * W + ix, hw, lanes) : 0.0f;
         }
-      WINO_2D(float4, WINO_IN_1D, WINO_A, WINO_A, d, r)
-      for (int k = 0; k < WINO_XI; k++) wino_store4(r[k], v + k * plane_size + at + c0, 1, lanes);
+      WINO_2D(float16, WINO_IN_1D, WINO_A, WINO_A, d, r)
+      for (int k = 0; k < WINO_XI; k++) wino_store16(r[k], v + k * plane_size + at + c0, 1, lanes);
     }
   }
 }
@@ -299,27 +351,29 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
     for (int q = 0; q < WINO_M && ox + q < OW; q++) out[(oy + a) * OW + ox + q] = r[WINO_M * a + q] + b;
 }
 
-/* The same for CPUs: one item per (four channels, th, n) along a row of tiles, the channels in
- * float4 lanes (m's rows hold neighbouring channels). 3-D range (⌈K/4⌉, TH, count). */
+/* The same for CPUs: one item per (sixteen channels, th, n) along a row of tiles, the channels in
+ * float16 lanes (m's rows hold neighbouring channels). 3-D range (⌈K/16⌉, TH, count). */
 __kernel void winograd_output_transform_rows(__global const float *m, __global float *y, const int y_off,
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
                                              const int has_bias) {
-  const int k0 = 4 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
+  const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
-  const int lanes = min(4, K - k0), oy = WINO_M * th;
+  const int lanes = min(16, K - k0), oy = WINO_M * th;
   const size_t plane_size = (size_t)count * TH * TW * K, hw = (size_t)OH * OW;
-  const float4 b = has_bias ? wino_load4(bias + b_off + k0, 1, lanes) : 0.0f;
+  const float16 b = has_bias ? wino_load16(bias + b_off + k0, 1, lanes) : 0.0f;
   __global float *out = y + y_off + ((size_t)(n0 + n) * K + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
-    float4 s[WINO_XI], r[WINO_M * WINO_M];
-    for (int e = 0; e < WINO_XI; e++) s[e] = wino_load4(m + e * plane_size + at, 1, lanes);
-    WINO_2D(float4, WINO_OUT_1D, WINO_A, WINO_M, s, r)
+    float16 s[WINO_XI], r[WINO_M * WINO_M];
+    if (tw + 2 < TW) /* 36 streams */
+      for (int e = 0; e < WINO_XI; e++) WINO_PREFETCH(m + e * plane_size + at + 2 * K);
+    for (int e = 0; e < WINO_XI; e++) s[e] = wino_load16(m + e * plane_size + at, 1, lanes);
+    WINO_2D(float16, WINO_OUT_1D, WINO_A, WINO_M, s, r)
     const int ox = WINO_M * tw;
     for (int a = 0; a < WINO_M && oy + a < OH; a++)
       for (int p = 0; p < WINO_M && ox + p < OW; p++)
-        wino_store4(r[WINO_M * a + p] + b, out + (oy + a) * OW + ox + p, hw, lanes);
+        wino_store16(r[WINO_M * a + p] + b, out + (oy + a) * OW + ox + p, hw, lanes);
   }
 }
 
@@ -346,27 +400,27 @@ __kernel void winograd_output_grad_transform(__global const float *dy, const int
   for (int i = 0; i < WINO_XI; i++) dmat[i * plane_size + at] = r[i];
 }
 
-/* The same for CPUs: one item per (four channels, th, n) along a row of tiles, the channels in
- * float4 lanes (D's rows hold neighbouring channels). 3-D range (⌈K/4⌉, TH, count). */
+/* The same for CPUs: one item per (sixteen channels, th, n) along a row of tiles, the channels in
+ * float16 lanes (D's rows hold neighbouring channels). 3-D range (⌈K/16⌉, TH, count). */
 __kernel void winograd_output_grad_transform_rows(__global const float *dy, const int dy_off, __global float *dmat,
                                                   const int n0, const int count, const int K, const int OH,
                                                   const int OW, const int TH, const int TW) {
-  const int k0 = 4 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
+  const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
-  const int lanes = min(4, K - k0);
+  const int lanes = min(16, K - k0);
   const size_t plane_size = (size_t)count * TH * TW * K;
   const size_t hw = (size_t)OH * OW;
   __global const float *planes = dy + dy_off + ((size_t)(n0 + n) * K + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
-    float4 e[WINO_M * WINO_M], r[WINO_XI];
+    float16 e[WINO_M * WINO_M], r[WINO_XI];
     for (int a = 0; a < WINO_M; a++)
       for (int b = 0; b < WINO_M; b++) {
         const int iy = WINO_M * th + a, ix = WINO_M * tw + b;
-        e[WINO_M * a + b] = iy < OH && ix < OW ? wino_load4(planes + iy * OW + ix, hw, lanes) : 0.0f;
+        e[WINO_M * a + b] = iy < OH && ix < OW ? wino_load16(planes + iy * OW + ix, hw, lanes) : 0.0f;
       }
-    WINO_2D(float4, WINO_OG_1D, WINO_M, WINO_A, e, r)
+    WINO_2D(float16, WINO_OG_1D, WINO_M, WINO_A, e, r)
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
-    for (int i = 0; i < WINO_XI; i++) wino_store4(r[i], dmat + i * plane_size + at, 1, lanes);
+    for (int i = 0; i < WINO_XI; i++) wino_store16(r[i], dmat + i * plane_size + at, 1, lanes);
   }
 }
 

@@ -185,17 +185,24 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
   unsetenv("CLFER_CONV_ALGO");
 }
 
-/* A layer the automatic choice should give Winograd: 128 channels each way, 32×32, batch 2, so
- * every product's dimension (tiles 2·8·8, channels) is a multiple of 128 and runs in place with
- * CLBlast's usual tile sizes on any device. */
-enum { WL_N = 2, WL_C = 128, WL_HW = 32, WL_NX = WL_N * WL_C * WL_HW * WL_HW, WL_NW = WL_C * WL_C * 9 };
+/* A layer the automatic choice should give Winograd: 128 channels each way, 32×32, batch 4, so
+ * every product's dimension (tiles 4·8·8, channels) is a multiple of 128 and runs in place with
+ * CLBlast's usual tile sizes on any device. On CPUs the cache-sized chunk is 3 images (1.2 MB of
+ * transformed input each, an eighth of PoCL's 32 MiB), so the batch also runs as two chunks. */
+enum { WL_N = 4, WL_C = 128, WL_HW = 32, WL_NX = WL_N * WL_C * WL_HW * WL_HW, WL_NW = WL_C * WL_C * 9 };
 
 /* Runs one forward + fused backward of that layer with profiling; returns whether a Winograd
- * kernel ran, and the outputs. */
-static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, float *db) {
+ * kernel ran, and the outputs and the number of batched GEMM launches. */
+static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, float *db, int *batched,
+                          int *cache_chunk) {
   if (algo) setenv("CLFER_CONV_ALGO", algo, 1);
   clfer_runtime_options_t opt = {.profiling = 1};
   clfer_runtime_t *rt = test_runtime_with(&opt);
+  /* the chunk of the CPU forms (not forced to the GPU ones): cache / 8 over 36·C·8·8 floats */
+  const clfer_device_info_t *dev = clfer_runtime_device(rt);
+  const char *gpu_paths = getenv("CLFER_GPU_PATHS");
+  int cpu_forms = dev->is_cpu && !(gpu_paths && *gpu_paths == '1');
+  *cache_chunk = cpu_forms ? (int)(dev->global_mem_cache_bytes / 8 / (36 * WL_C * 64 * sizeof(float))) : WL_N;
   int xs[4] = {WL_N, WL_C, WL_HW, WL_HW}, ws[4] = {WL_C, WL_C, 3, 3}, bs[1] = {WL_C};
   clfer_tensor_t x = {0}, w = {0}, b = {0}, t_y = {0}, dy = {0}, t_dx = {0}, t_dw = {0}, t_db = {0};
   float *hx = malloc(WL_NX * sizeof *hx), *hdy = malloc(WL_NX * sizeof *hdy), *hw = malloc(WL_NW * sizeof *hw);
@@ -219,7 +226,11 @@ static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, floa
   const clfer_profile_row_t *rows;
   int n, winograd = 0;
   cr_assert_eq(clfer_profile_rows(rt, &rows, &n), CLFER_OK);
-  for (int i = 0; i < n; i++) winograd |= strncmp(rows[i].name, "winograd_", 9) == 0;
+  *batched = 0;
+  for (int i = 0; i < n; i++) {
+    winograd |= strncmp(rows[i].name, "winograd_", 9) == 0;
+    if (strcmp(rows[i].name, "sgemm_batched") == 0) *batched = (int)rows[i].calls;
+  }
   clfer_tensor_t *all[] = {&x, &w, &b, &t_y, &dy, &t_dx, &t_dw, &t_db};
   for (int i = 0; i < 8; i++) clfer_tensor_release(all[i]);
   free(hx), free(hdy), free(hw);
@@ -231,8 +242,13 @@ static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, floa
 /* The automatic choice takes Winograd for that layer, and its results agree with im2col's. */
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   static float y[2][WL_NX], dx[2][WL_NX], dw[2][WL_NW], db[2][WL_C];
-  cr_assert(conv_layer_run(NULL, y[0], dx[0], dw[0], db[0]), "the automatic choice did not run Winograd");
-  cr_assert_not(conv_layer_run("im2col", y[1], dx[1], dw[1], db[1]), "CLFER_CONV_ALGO=im2col ran Winograd");
+  int batched, chunk, ignored;
+  cr_assert(conv_layer_run(NULL, y[0], dx[0], dw[0], db[0], &batched, &chunk),
+            "the automatic choice did not run Winograd");
+  cr_assert_not(conv_layer_run("im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
+                "CLFER_CONV_ALGO=im2col ran Winograd");
+  if (chunk < WL_N) /* a CPU's cache-sized chunks: more than one per direction */
+    cr_assert_gt(batched, 3, "%d batched GEMM launches for chunks of %d of %d images", batched, chunk, WL_N);
   TEST_ASSERT_CLOSE(y[0], y[1], WL_NX, 1e-4, 1e-4, "forward");
   TEST_ASSERT_CLOSE(dx[0], dx[1], WL_NX, 1e-4, 1e-4, "backward data");
   TEST_ASSERT_CLOSE(dw[0], dw[1], WL_NW, 1e-4, 1e-4, "backward weights");

@@ -128,7 +128,7 @@ static void info_string(cl_device_id dev, cl_device_info what, char *buf, size_t
 static void describe_device(clfer_device_info_t *d) {
   cl_device_type type = 0;
   cl_uint cu = 0, align_bits = 0;
-  cl_ulong gmem = 0, lmem = 0, maxalloc = 0;
+  cl_ulong gmem = 0, lmem = 0, maxalloc = 0, cache = 0;
   size_t wg = 0;
   char ext[8192];
   clGetDeviceInfo(d->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
@@ -136,6 +136,7 @@ static void describe_device(clfer_device_info_t *d) {
   clGetDeviceInfo(d->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gmem, &gmem, NULL);
   clGetDeviceInfo(d->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lmem, &lmem, NULL);
   clGetDeviceInfo(d->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof maxalloc, &maxalloc, NULL);
+  clGetDeviceInfo(d->device, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL);
   clGetDeviceInfo(d->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
   clGetDeviceInfo(d->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof d->max_work_item_sizes,
                   d->max_work_item_sizes, NULL);
@@ -151,6 +152,7 @@ static void describe_device(clfer_device_info_t *d) {
   d->global_mem_bytes = gmem;
   d->local_mem_bytes = lmem;
   d->max_alloc_bytes = maxalloc;
+  d->global_mem_cache_bytes = cache;
   d->max_work_group_size = wg;
   d->mem_base_align_bytes = align_bits / 8;
   d->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
