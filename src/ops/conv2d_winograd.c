@@ -171,9 +171,9 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
   size_t ls[3];
   if (cpu) channel_row_range(channels, th, count, gs);
   return CLFER_RUN(rt, "winograd", wt->options, cpu ? "winograd_output_transform_rows" : "winograd_output_transform",
-                   cpu ? 3 : 2, gs, rows_local(rt, cpu, 3, gs, ls), cost, CLFER_ARG_MEM(m->buf), CLFER_ARG_MEM(out->buf),
-                   CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(channels),
-                   CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
+                   cpu ? 3 : 2, gs, rows_local(rt, cpu, 3, gs, ls), cost, CLFER_ARG_MEM(m->buf),
+                   CLFER_ARG_MEM(out->buf), CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
+                   CLFER_ARG_INT(channels), CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
                    CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL));
 }
 
