@@ -21,17 +21,6 @@
 #define WINO_A (WINO_M + 2)
 #define WINO_XI (WINO_A * WINO_A)
 
-/* A hint to fetch the cache line at p, where the compiler has clang's builtin (PoCL; nothing
- * elsewhere): the CPU forms ask ahead for lines of streams the hardware prefetcher does not follow. */
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_prefetch)
-#define WINO_PREFETCH(p) __builtin_prefetch(p)
-#endif
-#endif
-#ifndef WINO_PREFETCH
-#define WINO_PREFETCH(p) ((void)0)
-#endif
-
 /* The 1-D transforms, each from s[0], s[ss], ... to d[0], d[ds], ... (TYPE float or float4):
  * IN = Bᵀ (A → A), OUT = Aᵀ (A → M), W = G (3 → A), OG = A (M → A, the output gradient's),
  * WG = Gᵀ (A → 3, the weight gradient's). */
@@ -226,11 +215,6 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
   __global const float *plane = x + x_off + (size_t)((n0 + n) * C + c) * H * W;
   const size_t T = (size_t)count * TH * TW, plane_size = T * C;
   __global float *out = v + (size_t)c * T + (size_t)n * TH * TW + (size_t)th * TW;
-  for (int i = 0; i < WINO_A; i++) { /* the next item's rows (th + 1), ahead of their first reads */
-    const int iy = WINO_M * (th + 1) - PH + i;
-    if (iy >= 0 && iy < H)
-      for (int q = 0; q < W; q += 16) WINO_PREFETCH(plane + iy * W + q);
-  }
   for (int tw = 0; tw < TW; tw += 4) {
     const int x0 = WINO_M * tw - PW;
     float4 d[WINO_XI], r[WINO_XI];
@@ -366,8 +350,6 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
   for (int tw = 0; tw < TW; tw++) {
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
     float16 s[WINO_XI], r[WINO_M * WINO_M];
-    if (tw + 2 < TW) /* 36 streams */
-      for (int e = 0; e < WINO_XI; e++) WINO_PREFETCH(m + e * plane_size + at + 2 * K);
     for (int e = 0; e < WINO_XI; e++) s[e] = wino_load16(m + e * plane_size + at, 1, lanes);
     WINO_2D(float16, WINO_OUT_1D, WINO_A, WINO_M, s, r)
     const int ox = WINO_M * tw;
