@@ -50,6 +50,51 @@ __kernel void maxpool2d_forward(__global const float *x, const int x_off, __glob
   if (has_argmax) argmax[am_off + i] = (float)best;
 }
 
+/* The same for the 2×2 stride-2 windows without padding that lie inside the input (VGG-style
+ * pooling), on CPUs: one item per output row (oh, plane nc), four windows per float4 from two
+ * 8-float loads of the two input rows, branch-free (PoCL's per-item loop cannot vectorise the
+ * scan above across items). The same first-maximum and NaN rules, window element by element:
+ * an element replaces the maximum if it is greater or NaN, unless the maximum is already NaN.
+ * 2-D range (OH, N·C). */
+#define MAXPOOL2_TAKE(m, idx, v, k)                          \
+  {                                                          \
+    const int4 take_ = !isnan(m) && (isgreater(v, m) || isnan(v)); \
+    m = select(m, v, take_);                                 \
+    idx = select(idx, (int4)(k), take_);                     \
+  }
+__kernel void maxpool2d_forward_2x2_rows(__global const float *x, const int x_off, __global float *y,
+                                         const int y_off, __global float *argmax, const int am_off,
+                                         const int has_argmax, const int NC, const int H, const int W,
+                                         const int OH, const int OW) {
+  const int oh = get_global_id(0), nc = get_global_id(1);
+  if (oh >= OH || nc >= NC) return;
+  __global const float *r0 = x + x_off + ((size_t)nc * H + 2 * oh) * W, *r1 = r0 + W;
+  const size_t o = ((size_t)nc * OH + oh) * OW;
+  int ow = 0;
+  for (; ow + 4 <= OW; ow += 4) {
+    const float8 t = vload8(0, r0 + 2 * ow), b = vload8(0, r1 + 2 * ow);
+    float4 m = t.even;
+    int4 idx = 0;
+    MAXPOOL2_TAKE(m, idx, t.odd, 1)
+    MAXPOOL2_TAKE(m, idx, b.even, 2)
+    MAXPOOL2_TAKE(m, idx, b.odd, 3)
+    vstore4(m, 0, y + y_off + o + ow);
+    if (has_argmax) {
+      const int4 col = 2 * (ow + (int4)(0, 1, 2, 3)) + (idx & 1);
+      vstore4(convert_float4((2 * oh + (idx >> 1)) * W + col), 0, argmax + am_off + o + ow);
+    }
+  }
+  for (; ow < OW; ow++) { /* the last windows of the row, one at a time */
+    const float v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+    float m = v[0];
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+      if (!isnan(m) && (v[k] > m || isnan(v[k]))) m = v[k], best = k;
+    y[y_off + o + ow] = m;
+    if (has_argmax) argmax[am_off + o + ow] = (float)((2 * oh + (best >> 1)) * W + 2 * ow + (best & 1));
+  }
+}
+
 /* One work-item per input element over a (W, H, N·C) range: sums dy of every window containing it
  * whose argmax it is. */
 __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __global const float *argmax,

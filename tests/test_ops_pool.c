@@ -57,6 +57,8 @@ static const pool_case_t cases[] = {
     {"3/2 floor", 1, 2, 8, 7, {3, 3, 2, 2, 0, 0, 0, 1}},
     {"3/2 pad 1 ceil", 2, 2, 7, 8, {3, 3, 2, 2, 1, 1, 1, 1}},
     {"2/2 (VGG)", 2, 2, 6, 6, {2, 2, 0, 0, 0, 0, 0, 1}},
+    {"2/2, rows of 4 windows and a last one", 2, 3, 10, 11, {2, 2, 2, 2, 0, 0, 0, 1}},
+    {"2/2 ceil, odd size: the last window partly outside", 1, 2, 9, 9, {2, 2, 2, 2, 0, 0, 1, 1}},
     {"3/1 pad 1", 1, 2, 5, 5, {3, 3, 1, 1, 1, 1, 0, 1}},
     {"2/2 pad 1 ceil, window in right padding dropped", 1, 2, 5, 5, {2, 2, 2, 2, 1, 1, 1, 1}},
     {"3x2 kernel, 2x1 stride, pad 1x0, ceil", 1, 2, 7, 6, {3, 2, 2, 1, 1, 0, 1, 1}},
@@ -184,6 +186,38 @@ Test(ops_pool, maxpool_ties_and_nan) {
   cr_assert_eq(am[0], 1.0f, "first of the tied maxima (index 1, not 4)");
   cr_assert(isnan(y[1]), "NaN propagates, got %g", (double)y[1]);
   cr_assert_eq(am[1], 3.0f);
+  lh_free(&tx), lh_free(&ty), lh_free(&tam);
+  clfer_runtime_destroy(rt);
+}
+
+/* The same rules where the CPU form takes four windows at once: a row of eight 2×2 windows (top
+ * row, bottom row), each with its expected value and flat argmax. */
+Test(ops_pool, maxpool_ties_and_nan_in_rows_of_windows) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_pool2d_params_t p = {2, 2, 2, 2, 0, 0, 0, 1};
+  const float inf = INFINITY;
+  /* windows: tie top/bottom; tie in the top row; NaN second; NaN first then a larger value; NaN
+   * last; all -inf; bottom-right largest; two NaNs (the first wins) */
+  float x[32] = {2, 1, 1, 5, 7, NAN, NAN, 1, 0, 1, -inf, -inf, 1, 2, NAN, 3,
+                 2, 0, 5, 0, 9, 0, 9, 0, 0, NAN, -inf, -inf, 3, 4, NAN, 0};
+  const float want[8] = {2, 5, NAN, NAN, NAN, -inf, 4, NAN};
+  const int want_am[8] = {0, 3, 5, 6, 25, 10, 29, 14};
+  int xs[4] = {1, 1, 2, 16}, ys[4] = {1, 1, 1, 8};
+  float y[8], am[8];
+  lh_tensor_t tx, ty, tam;
+  lh_make(rt, 4, xs, x, &tx);
+  lh_make(rt, 4, ys, NULL, &ty);
+  lh_make(rt, 4, ys, NULL, &tam);
+  cr_assert_eq(clfer_maxpool2d_forward(rt, &p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
+  lh_read(&ty, y, "row");
+  lh_read(&tam, am, "row argmax");
+  for (int i = 0; i < 8; i++) {
+    if (isnan(want[i]))
+      cr_assert(isnan(y[i]), "window %d: NaN propagates, got %g", i, (double)y[i]);
+    else
+      cr_assert_eq(y[i], want[i], "window %d: %g, expected %g", i, (double)y[i], (double)want[i]);
+    cr_assert_eq((int)am[i], want_am[i], "window %d: argmax %g, expected %d", i, (double)am[i], want_am[i]);
+  }
   lh_free(&tx), lh_free(&ty), lh_free(&tam);
   clfer_runtime_destroy(rt);
 }
