@@ -296,7 +296,8 @@ __kernel void winograd_weight_transform(__global const float *w, const int w_off
   for (int e = 0; e < WINO_XI; e++) u[e * plane_size + at] = r[e];
 }
 
-/* The same for CPUs: one item per s, four f per float4. 1-D range (S). */
+/* The same for CPUs: one item per s, sixteen f per float16 (whole lines of each ξ-plane). 1-D
+ * range (S). */
 __kernel void winograd_weight_transform_rows(__global const float *w, const int w_off, __global float *u,
                                              const int K, const int C, const int flip) {
   const int sl = get_global_id(0);
@@ -304,14 +305,14 @@ __kernel void winograd_weight_transform_rows(__global const float *w, const int 
   if (sl >= S) return;
   /* w's stride between neighbouring f */
   const size_t f_stride = flip ? 9 : (size_t)C * 9, plane_size = (size_t)K * C;
-  for (int f0 = 0; f0 < F; f0 += 4) {
-    const int lanes = min(4, F - f0);
+  for (int f0 = 0; f0 < F; f0 += 16) {
+    const int lanes = min(16, F - f0);
     __global const float *g0 = w + w_off + ((size_t)(flip ? sl : f0) * C + (flip ? f0 : sl)) * 9;
-    float4 g[9], r[WINO_XI];
-    for (int e = 0; e < 9; e++) g[e] = wino_load4(g0 + (flip ? 8 - e : e), f_stride, lanes);
-    WINO_2D(float4, WINO_W_1D, 3, WINO_A, g, r)
+    float16 g[9], r[WINO_XI];
+    for (int e = 0; e < 9; e++) g[e] = wino_load16(g0 + (flip ? 8 - e : e), f_stride, lanes);
+    WINO_2D(float16, WINO_W_1D, 3, WINO_A, g, r)
     const size_t at = (size_t)sl * F + f0;
-    for (int e = 0; e < WINO_XI; e++) wino_store4(r[e], u + e * plane_size + at, 1, lanes);
+    for (int e = 0; e < WINO_XI; e++) wino_store16(r[e], u + e * plane_size + at, 1, lanes);
   }
 }
 
@@ -416,4 +417,18 @@ __kernel void winograd_weight_grad_transform(__global const float *du, __global 
   for (int e = 0; e < WINO_XI; e++) d[e] = du[e * plane_size + i];
   WINO_2D(float, WINO_WG_1D, WINO_A, 3, d, r)
   for (int e = 0; e < 9; e++) dw[dw_off + (size_t)i * 9 + e] = r[e];
+}
+
+/* The same for CPUs: sixteen (k, c) pairs per item in float16 lanes, whole lines of each ξ-plane.
+ * 1-D range (⌈K·C / 16⌉). */
+__kernel void winograd_weight_grad_transform_rows(__global const float *du, __global float *dw, const int dw_off,
+                                                  const int K, const int C) {
+  const int i0 = 16 * get_global_id(0), kc = K * C;
+  if (i0 >= kc) return;
+  const int lanes = min(16, kc - i0);
+  const size_t plane_size = (size_t)kc;
+  float16 d[WINO_XI], r[9];
+  for (int e = 0; e < WINO_XI; e++) d[e] = wino_load16(du + e * plane_size + i0, 1, lanes);
+  WINO_2D(float16, WINO_WG_1D, WINO_A, 3, d, r)
+  for (int e = 0; e < 9; e++) wino_store16(r[e], dw + dw_off + (size_t)i0 * 9 + e, 9, lanes);
 }

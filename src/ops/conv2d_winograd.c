@@ -267,8 +267,11 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
     }
   }
   if (!st && dw) {
-    size_t gs[1] = {(size_t)g->o * g->c};
-    st = CLFER_RUN(rt, "winograd", t.options, "winograd_weight_grad_transform", 1, gs, NULL,
+    int cpu = clfer__cpu_paths(rt);
+    size_t gs[1] = {cpu ? ((size_t)g->o * g->c + 15) / 16 : (size_t)g->o * g->c}, ls[3];
+    st = CLFER_RUN(rt, "winograd", t.options,
+                   cpu ? "winograd_weight_grad_transform_rows" : "winograd_weight_grad_transform", 1, gs,
+                   rows_local(rt, cpu, 1, gs, ls),
                    ((clfer_cost_t){4.0 * t.xi * g->o * g->c, 4.0 * g->o * g->c * (t.xi + 9)}), CLFER_ARG_MEM(du.buf),
                    CLFER_ARG_MEM(dw->buf), CLFER_ARG_INT(dw->offset), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->c));
   }
