@@ -21,6 +21,9 @@ static const conv_case_t cases[] = {
     {"groups2", 3, 4, 6, 5, 6, 3, 1, 1, 2, 1},
     {"1x1_no_bias", 2, 5, 4, 6, 3, 1, 1, 0, 1, 0},
     {"batch1_nonsquare", 1, 2, 5, 9, 4, 3, 2, 1, 1, 1},
+    /* gray first layers (on CPUs the direct path: rows of 16 outputs, whole and partial) */
+    {"3x3_pad1_gray_wide", 2, 1, 9, 32, 8, 3, 1, 1, 1, 1},
+    {"5x5_pad2_gray", 2, 1, 7, 37, 3, 5, 1, 2, 1, 0},
     /* wider 3×3 stride-1 layers, also through Winograd below (odd sizes leave partial tiles) */
     {"winograd_pad1_odd", 2, 16, 5, 7, 17, 3, 1, 1, 1, 1},
     {"winograd_pad0_no_bias", 1, 17, 6, 5, 16, 3, 1, 0, 1, 0},

@@ -7,7 +7,8 @@
  * On PoCL this ran the GEMMs of a VGG13-FER+ step 1.1-4× faster than the [O, n·P] layouts
  * (perf/bench_gemm_forms, docs/perf.md). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
  * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation).
- * Wide 3×3 stride-1 layers take Winograd's F(4×4, 3×3) instead (conv2d_winograd.c). */
+ * Wide 3×3 stride-1 layers take Winograd's F(4×4, 3×3) instead (conv2d_winograd.c), and on CPUs
+ * stride-1 layers with few input taps a direct kernel (conv2d_direct.c). */
 #include <stdlib.h>
 
 #include "clfer/ops.h"
@@ -140,6 +141,7 @@ clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias of %zu elements for %d output channels",
                            clfer_tensor_numel(b), g.o);
   if (clfer__conv2d_winograd_applies(rt, &g, 1, 0, 0)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
+  if (clfer__conv2d_direct_applies(rt, &g)) return clfer__conv2d_direct_forward(rt, &g, x, w, b, y);
   clfer_tensor_t col = {0}, tmp = {0};
   if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
@@ -192,6 +194,10 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
                            clfer_tensor_numel(db), g.o);
   if (clfer__conv2d_winograd_applies(rt, &g, 0, dx != NULL, dw != NULL))
     return clfer__conv2d_winograd_backward(rt, &g, x, dy, w, dx, dw, db);
+  if (dw && clfer__conv2d_direct_applies(rt, &g)) { /* the weight gradient directly, dx (if asked) below */
+    if ((st = clfer__conv2d_direct_backward_weights(rt, &g, x, dy, dw, db)) || !dx) return st;
+    dw = NULL, db = NULL;
+  }
   clfer_tensor_t col = {0}, t = {0};
   if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))

@@ -1,0 +1,53 @@
+/* conv2d_direct.c — stride-1 convolutions with few input taps (C·KH·KW ≤ 32, ungrouped: first
+ * layers on gray or RGB images) computed directly on CPUs (kernels/conv_direct.cl): the forward
+ * pass and the weight and bias gradients. Their GEMMs have an inner dimension of 9 to 27 and run
+ * memory-bound at a few GFLOP/s on PoCL (VGG13-FER+'s first layer at batch 32: 22 ms forward,
+ * 30 ms for the weight gradient with dY's re-layout). The input gradient, which a first layer
+ * does not need, stays on im2col (conv2d.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv2d_internal.h"
+#include "launch_shape.h"
+#include "runtime/runtime_internal.h"
+
+enum { DIRECT_MAX_TAPS = 32 }; /* the kernels' register array */
+
+int clfer__conv2d_direct_applies(clfer_runtime_t *rt, const conv_geom_t *g) {
+  const char *algo = getenv("CLFER_CONV_ALGO");
+  if (algo && strcmp(algo, "direct") != 0) return 0;
+  return clfer__cpu_paths(rt) && g->g == 1 && g->sh == 1 && g->sw == 1 &&
+         g->c * g->kh * g->kw <= DIRECT_MAX_TAPS;
+}
+
+clfer_status clfer__conv2d_direct_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
+                                          const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
+  size_t gs[2] = {(size_t)g->oh, (size_t)g->n}, ls[2] = {1, 1};
+  /* groups of whole images, yet at least four per compute unit */
+  size_t units = clfer_runtime_device(rt)->compute_units, groups = gs[1] / (4 * (units ? units : 1));
+  ls[0] = groups >= 1 ? gs[0] : (gs[0] + 3) / 4;
+  double outputs = (double)g->n * g->o * g->p;
+  clfer_cost_t cost = {2.0 * outputs * g->c * g->kh * g->kw, 4.0 * (outputs + (double)g->n * g->c * g->h * g->w)};
+  return CLFER_RUN(rt, "conv_direct", NULL, "conv2d_direct_small_rows", 2, gs, ls, cost, CLFER_ARG_MEM(x->buf),
+                   CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(w->buf), CLFER_ARG_INT(w->offset),
+                   CLFER_ARG_MEM(b ? b->buf : w->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL),
+                   CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_INT(g->n), CLFER_ARG_INT(g->c),
+                   CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh),
+                   CLFER_ARG_INT(g->ow), CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->ph),
+                   CLFER_ARG_INT(g->pw));
+}
+
+clfer_status clfer__conv2d_direct_backward_weights(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
+                                                   const clfer_tensor_t *dy, clfer_tensor_t *dw, clfer_tensor_t *db) {
+  size_t gs[1] = {(size_t)g->o}, ls[1] = {1}; /* an item per output channel, each its own group */
+  double outputs = (double)g->n * g->o * g->p;
+  clfer_cost_t cost = {2.0 * outputs * (g->c * g->kh * g->kw + 1),
+                       4.0 * (outputs + (double)g->o * g->n * g->c * g->h * g->w)};
+  return CLFER_RUN(rt, "conv_direct", NULL, "conv2d_direct_small_dw", 1, gs, ls, cost, CLFER_ARG_MEM(x->buf),
+                   CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(dw->buf),
+                   CLFER_ARG_INT(dw->offset), CLFER_ARG_MEM(db ? db->buf : dw->buf), CLFER_ARG_INT(db ? db->offset : 0),
+                   CLFER_ARG_INT(db != NULL), CLFER_ARG_INT(0), CLFER_ARG_INT(g->n), CLFER_ARG_INT(g->c),
+                   CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh),
+                   CLFER_ARG_INT(g->ow), CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->ph),
+                   CLFER_ARG_INT(g->pw));
+}
