@@ -161,13 +161,15 @@ __kernel void conv2d_col2im_t_rows(__global const float *colT, __global float *d
 }
 
 /* The forward GEMM writes pixel-major outputs, t[g][n·P + p][ol] for o = g·og + ol; this turns
- * them into y[n0 + n][o][p] + b[o] (b optional: has_bias 0) through 16×16 tiles in local memory,
- * so that reads and writes both run along rows. 3-D range (⌈P/16⌉·16, ⌈O/16⌉·16, count), local
+ * them into y[n0 + n][o][p] + b[o] (b optional: has_bias 0), then with `relu` a fused ReLU
+ * (v > 0 ? v : slope·v, as relu_forward), through 16×16 tiles in local memory, so that reads and
+ * writes both run along rows. 3-D range (⌈P/16⌉·16, ⌈O/16⌉·16, count), local
  * 16×16×1. */
 #define TILE 16
 __kernel void conv2d_pm_to_nchw_bias(__global const float *t, __global float *y, const int y_off, const int n0,
                                      const int count, const int O, const int P, const int G,
-                                     __global const float *b, const int b_off, const int has_bias) {
+                                     __global const float *b, const int b_off, const int has_bias, const int relu,
+                                     const float slope) {
   __local float tile[TILE][TILE + 1];
   const int lx = get_local_id(0), ly = get_local_id(1), n = get_global_id(2);
   const int p0 = get_group_id(0) * TILE, o0 = get_group_id(1) * TILE, og = O / G, cols = count * P;
@@ -182,7 +184,10 @@ __kernel void conv2d_pm_to_nchw_bias(__global const float *t, __global float *y,
   barrier(CLK_LOCAL_MEM_FENCE);
   /* write: rows o0 + ly, consecutive items along p */
   const int o = o0 + ly, p = p0 + lx;
-  if (o < O && p < P) y[y_off + ((n0 + n) * O + o) * P + p] = tile[lx][ly] + (has_bias ? b[b_off + o] : 0.0f);
+  if (o < O && p < P) {
+    const float v = tile[lx][ly] + (has_bias ? b[b_off + o] : 0.0f);
+    y[y_off + ((n0 + n) * O + o) * P + p] = relu && !(v > 0.0f) ? slope * v : v;
+  }
 }
 
 /* The same for CPU devices: one work-item per (16-pixel block, image n) copies that block of every
@@ -190,7 +195,8 @@ __kernel void conv2d_pm_to_nchw_bias(__global const float *t, __global float *y,
  * 2-D range (⌈P/16⌉, count). */
 __kernel void conv2d_pm_to_nchw_bias_rows(__global const float *t, __global float *y, const int y_off,
                                           const int n0, const int count, const int O, const int P, const int G,
-                                          __global const float *b, const int b_off, const int has_bias) {
+                                          __global const float *b, const int b_off, const int has_bias,
+                                          const int relu, const float slope) {
   const int pb = get_global_id(0), n = get_global_id(1);
   if (pb * TILE >= P || n >= count) return;
   const int og = O / G, cols = count * P, p0 = pb * TILE, np = P - p0 < TILE ? P - p0 : TILE;
@@ -199,7 +205,10 @@ __kernel void conv2d_pm_to_nchw_bias_rows(__global const float *t, __global floa
     __global const float *src = t + ((size_t)g * cols + n * P + p0) * og + o - g * og;
     __global float *dst = y + y_off + ((n0 + n) * O + o) * P + p0;
     const float bias = has_bias ? b[b_off + o] : 0.0f;
-    for (int i = 0; i < np; i++) dst[i] = src[(size_t)i * og] + bias;
+    for (int i = 0; i < np; i++) {
+      const float v = src[(size_t)i * og] + bias;
+      dst[i] = relu && !(v > 0.0f) ? slope * v : v;
+    }
   }
 }
 

@@ -31,13 +31,15 @@ inline void direct_taps(__global const float *img, const int C, const int H, con
     }
 }
 
-/* y[n][k][oy][ox] = b[k] + Σ_t w[k][t] · v[t]: one item per output row (oy, n), every output
- * channel, sixteen outputs per float16. 2-D range (OH, N). */
+/* y[n][k][oy][ox] = b[k] + Σ_t w[k][t] · v[t] (then v > 0 ? v : slope·v with `relu`, a fused
+ * ReLU): one item per output row (oy, n), every output channel, sixteen outputs per float16.
+ * 2-D range (OH, N). */
 __kernel void conv2d_direct_small_rows(__global const float *x, const int x_off, __global const float *w,
                                        const int w_off, __global const float *b, const int b_off,
                                        const int has_bias, __global float *y, const int y_off, const int N,
                                        const int C, const int H, const int W, const int K, const int OH,
-                                       const int OW, const int KH, const int KW, const int PH, const int PW) {
+                                       const int OW, const int KH, const int KW, const int PH, const int PW,
+                                       const int relu, const float slope) {
   const int oy = get_global_id(0), n = get_global_id(1);
   if (oy >= OH || n >= N) return;
   const int taps = C * KH * KW;
@@ -50,6 +52,7 @@ __kernel void conv2d_direct_small_rows(__global const float *x, const int x_off,
       __global const float *wk = w + w_off + (size_t)k * taps;
       float16 acc = has_bias ? (float16)(b[b_off + k]) : (float16)(0.0f);
       for (int t = 0; t < taps; t++) acc = mad((float16)(wk[t]), v[t], acc);
+      if (relu) acc = select(slope * acc, acc, isgreater(acc, (float16)(0.0f)));
       __global float *out = y + y_off + (((size_t)n * K + k) * OH + oy) * OW + ox0;
       if (lanes == 16) {
         vstore16(acc, 0, out);

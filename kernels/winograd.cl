@@ -317,10 +317,12 @@ __kernel void winograd_weight_transform_rows(__global const float *w, const int 
 }
 
 /* y[n0 + n][k][M·th + a][M·tw + b] = (Aᵀ m A)ab (+ bias[k]) from m[ξ][t][k] (the forward
- * product's pixel-major output), for the outputs inside OH × OW. 2-D range (K, T). */
+ * product's pixel-major output), for the outputs inside OH × OW; with `relu`, a fused ReLU after
+ * it (v > 0 ? v : slope·v, as relu_forward computes it). 2-D range (K, T). */
 __kernel void winograd_output_transform(__global const float *m, __global float *y, const int y_off, const int n0,
                                         const int count, const int K, const int OH, const int OW, const int TH,
-                                        const int TW, __global const float *bias, const int b_off, const int has_bias) {
+                                        const int TW, __global const float *bias, const int b_off, const int has_bias,
+                                        const int relu, const float slope) {
   const int k = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (k >= K || t >= count * tiles) return;
@@ -333,7 +335,10 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
   const int oy = WINO_M * th, ox = WINO_M * tw;
   __global float *out = y + y_off + (size_t)((n0 + n) * K + k) * OH * OW;
   for (int a = 0; a < WINO_M && oy + a < OH; a++)
-    for (int q = 0; q < WINO_M && ox + q < OW; q++) out[(oy + a) * OW + ox + q] = r[WINO_M * a + q] + b;
+    for (int q = 0; q < WINO_M && ox + q < OW; q++) {
+      const float v = r[WINO_M * a + q] + b;
+      out[(oy + a) * OW + ox + q] = relu && !(v > 0.0f) ? slope * v : v;
+    }
 }
 
 /* The same for CPUs: one item per (sixteen channels, th, n) along a row of tiles, the channels in
@@ -341,7 +346,7 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
 __kernel void winograd_output_transform_rows(__global const float *m, __global float *y, const int y_off,
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
-                                             const int has_bias) {
+                                             const int has_bias, const int relu, const float slope) {
   const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(16, K - k0), oy = WINO_M * th;
@@ -356,7 +361,11 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
     const int ox = WINO_M * tw;
     for (int a = 0; a < WINO_M && oy + a < OH; a++)
       for (int p = 0; p < WINO_M && ox + p < OW; p++)
-        wino_store16(r[WINO_M * a + p] + b, out + (oy + a) * OW + ox + p, hw, lanes);
+      {
+        const float16 v = r[WINO_M * a + p] + b;
+        const float16 o = relu ? select(slope * v, v, isgreater(v, (float16)(0.0f))) : v;
+        wino_store16(o, out + (oy + a) * OW + ox + p, hw, lanes);
+      }
   }
 }
 

@@ -104,6 +104,78 @@ Test(zoo, vgg13_names_follow_pytorch) {
   clfer_runtime_destroy(rt);
 }
 
+/* ---- a conv whose only reader is a ReLU writes the ReLU's output itself ---- */
+
+/* c1 → r1 → pool → c2 → r2 → c3 → r3 → dense: every conv fused with its ReLU unless it is the
+ * features node. Fused or not, the values are the two ops' to the bit; eval mode (which frees
+ * activations as it goes) gives train mode's output; a fused pair's activations stay readable. */
+Test(graph, conv_relu_fusion_keeps_values_and_buffers) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_create(rt, "fused", 2, 12, 12, &net), CLFER_OK);
+  clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1};
+  clfer_pool2d_params_t p2 = {2, 2, 2, 2, 0, 0, 0, 1};
+  int c1, r1, pool, c2, r2, c3n, r3, out;
+  cr_assert_eq(clfer_net_conv2d(net, "c1", 0, 4, &c3, 1, &c1), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "r1", c1, 0.0f, &r1), CLFER_OK);
+  cr_assert_eq(clfer_net_maxpool(net, "pool", r1, &p2, &pool), CLFER_OK);
+  cr_assert_eq(clfer_net_conv2d(net, "c2", pool, 5, &c3, 1, &c2), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "r2", c2, 0.1f, &r2), CLFER_OK);
+  cr_assert_eq(clfer_net_conv2d(net, "c3", r2, 3, &c3, 1, &c3n), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "r3", c3n, 0.0f, &r3), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(net, "fc", r3, 4, 1, &out), CLFER_OK);
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 5), CLFER_OK);
+  int shape[4] = {3, 2, 12, 12};
+  clfer_tensor_t x, y_conv, y_relu;
+  cr_assert_eq(clfer_tensor_create(rt, 4, shape, &x), CLFER_OK);
+  float in[3 * 2 * 144];
+  test_fill_uniform(in, 3 * 2 * 144, 17, -1, 1);
+  clfer_tensor_upload(&x, in);
+  /* c2 as the features node: its raw (pre-ReLU) values are read, so it is not fused */
+  cr_assert_eq(clfer_net_set_features(net, c2), CLFER_OK);
+  const clfer_tensor_t *y;
+  cr_assert_eq(clfer_net_forward(net, &x, 1, 0, &y), CLFER_OK, "%s", clfer_last_error());
+  float *train_out = download(y), *a_r1 = download(clfer_net_activation(net, r1));
+  float *a_c2 = download(clfer_net_activation(net, c2)), *a_r2 = download(clfer_net_activation(net, r2));
+  /* r1 against the ops run one by one */
+  int s1[4] = {3, 4, 12, 12};
+  cr_assert_eq(clfer_tensor_create(rt, 4, s1, &y_conv), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 4, s1, &y_relu), CLFER_OK);
+  cr_assert_eq(clfer_conv2d_forward(rt, &c3, &x, &clfer_net_param_by_name(net, "c1.weight")->value,
+                                    &clfer_net_param_by_name(net, "c1.bias")->value, &y_conv),
+               CLFER_OK);
+  cr_assert_eq(clfer_relu_forward(rt, 0.0f, &y_conv, &y_relu), CLFER_OK);
+  float *want_r1 = download(&y_relu);
+  cr_assert(memcmp(a_r1, want_r1, 3 * 4 * 144 * sizeof(float)) == 0, "fused c1 + r1 differs from the two ops");
+  /* c2 kept its raw values (some negative), r2 = leaky ReLU of them */
+  int negative = 0;
+  for (int i = 0; i < 3 * 5 * 36; i++) {
+    negative |= a_c2[i] < 0;
+    float want = a_c2[i] > 0.0f ? a_c2[i] : 0.1f * a_c2[i];
+    cr_assert(memcmp(&a_r2[i], &want, sizeof want) == 0, "r2[%d] = %g, expected %g", i, a_r2[i], want);
+  }
+  cr_assert(negative, "the features node c2 holds ReLU'd values");
+  /* eval mode frees as it goes; the output and the features node's values are the same */
+  cr_assert_eq(clfer_net_forward(net, &x, 0, 0, &y), CLFER_OK, "%s", clfer_last_error());
+  float *eval_out = download(y), *eval_c2 = download(clfer_net_activation(net, c2));
+  cr_assert(memcmp(train_out, eval_out, 3 * 4 * sizeof(float)) == 0, "eval output differs from train output");
+  cr_assert(memcmp(a_c2, eval_c2, 3 * 5 * 36 * sizeof(float)) == 0, "eval features differ");
+  /* r1 as the features node instead: c1 fused, and r1's values (c1's tensor) survive eval mode */
+  cr_assert_eq(clfer_net_set_features(net, r1), CLFER_OK);
+  cr_assert_eq(clfer_net_forward(net, &x, 0, 0, &y), CLFER_OK, "%s", clfer_last_error());
+  const clfer_tensor_t *kept = clfer_net_activation(net, r1);
+  cr_assert_not_null(kept, "eval mode freed the features node r1");
+  cr_assert_not_null(clfer_net_activation(net, c1), "eval mode freed c1's tensor, which r1 still is");
+  float *eval_r1 = download(kept), *eval_out2 = download(y);
+  cr_assert(memcmp(eval_r1, want_r1, 3 * 4 * 144 * sizeof(float)) == 0, "r1 after eval differs");
+  cr_assert(memcmp(train_out, eval_out2, 3 * 4 * sizeof(float)) == 0, "eval output differs (features r1)");
+  free(train_out), free(a_r1), free(a_c2), free(a_r2), free(want_r1), free(eval_out), free(eval_c2);
+  free(eval_r1), free(eval_out2);
+  clfer_tensor_release(&x), clfer_tensor_release(&y_conv), clfer_tensor_release(&y_relu);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
 /* ---- graph gradients against finite differences on the device ---- */
 
 typedef struct small_graph {

@@ -2,6 +2,7 @@
  * non-zero offsets), and backward-data / backward-weights / bias gradients against central
  * finite differences of the reference, on the im2col and the Winograd paths; chunked batches give
  * the same results; the automatic choice of Winograd; bad shapes. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,6 +257,52 @@ Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   TEST_ASSERT_CLOSE(dx[0], dx[1], WL_NX, 1e-4, 1e-4, "backward data");
   TEST_ASSERT_CLOSE(dw[0], dw[1], WL_NW, 1e-4, 1e-4, "backward weights");
   TEST_ASSERT_CLOSE(db[0], db[1], WL_C, 1e-4, 1e-4, "bias gradient");
+}
+
+/* clfer_conv2d_relu_forward gives conv then ReLU to the bit, on every path (direct and im2col on
+ * CPUs, Winograd with both tiles when forced; the GPU forms in the _gpu_paths run), with ReLU's
+ * and leaky ReLU's slopes; a bad slope is an error. */
+Test(conv2d, fused_relu_equals_conv_then_relu) {
+  const char *algos[] = {NULL, "im2col", "winograd", "winograd2"};
+  const float slopes[] = {0.0f, 0.25f};
+  for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
+    if (algos[a]) setenv("CLFER_CONV_ALGO", algos[a], 1);
+    clfer_runtime_t *rt = test_runtime();
+    for (int ci = 0; ci < N_CASES; ci++) {
+      const conv_case_t *cc = &cases[ci];
+      int oh = ref_conv_out(cc->h, cc->k, cc->stride, cc->pad), ow = ref_conv_out(cc->w, cc->k, cc->stride, cc->pad);
+      int xs[4] = {cc->n, cc->c, cc->h, cc->w}, ws[4] = {cc->o, cc->c / cc->groups, cc->k, cc->k}, bs[1] = {cc->o},
+          ys[4] = {cc->n, cc->o, oh, ow};
+      size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws), ny = clfer_shape_numel(4, ys);
+      float *hx = malloc(nx * sizeof *hx), *hw = malloc(nw * sizeof *hw), *hb = malloc((size_t)cc->o * sizeof *hb);
+      float *two = malloc(ny * sizeof *two), *fused = malloc(ny * sizeof *fused);
+      test_fill_uniform(hx, nx, 31, -1, 1), test_fill_uniform(hw, nw, 32, -1, 1);
+      test_fill_uniform(hb, (size_t)cc->o, 33, -1, 1);
+      clfer_tensor_t x, w, b, y, r;
+      clfer_tensor_create(rt, 4, xs, &x), clfer_tensor_create(rt, 4, ws, &w), clfer_tensor_create(rt, 1, bs, &b);
+      clfer_tensor_create(rt, 4, ys, &y), clfer_tensor_create(rt, 4, ys, &r);
+      clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&b, hb);
+      clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
+      const clfer_tensor_t *bias = cc->bias ? &b : NULL;
+      for (int si = 0; si < 2; si++) {
+        cr_assert_eq(clfer_conv2d_forward(rt, &p, &x, &w, bias, &y), CLFER_OK, "%s", clfer_last_error());
+        cr_assert_eq(clfer_relu_forward(rt, slopes[si], &y, &r), CLFER_OK, "%s", clfer_last_error());
+        clfer_tensor_download(&r, two);
+        cr_assert_eq(clfer_conv2d_relu_forward(rt, &p, slopes[si], &x, &w, bias, &y), CLFER_OK, "%s",
+                     clfer_last_error());
+        clfer_tensor_download(&y, fused);
+        cr_assert(memcmp(two, fused, ny * sizeof *two) == 0, "%s, CLFER_CONV_ALGO=%s, slope %g: fused differs",
+                  cc->name, algos[a] ? algos[a] : "(auto)", (double)slopes[si]);
+      }
+      cr_assert_eq(clfer_conv2d_relu_forward(rt, &p, NAN, &x, &w, bias, &y), CLFER_INVALID_ARGUMENT);
+      cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
+      clfer_tensor_t *all[] = {&x, &w, &b, &y, &r};
+      for (int i = 0; i < 5; i++) clfer_tensor_release(all[i]);
+      free(hx), free(hw), free(hb), free(two), free(fused);
+    }
+    clfer_runtime_destroy(rt);
+    unsetenv("CLFER_CONV_ALGO");
+  }
 }
 
 Test(conv2d, bad_shapes_are_named) {

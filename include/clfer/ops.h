@@ -29,6 +29,12 @@ int clfer_conv2d_out_size(int in, int kernel, int stride, int pad);
 /* y[N,O,OH,OW] = conv(x[N,C,H,W], w[O,C/g,KH,KW]) + b[O] (b may be NULL). */
 clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                   const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y);
+/* The same followed by a ReLU fused into the output: y = v > 0 ? v : slope·v for each v of the
+ * convolution (exactly clfer_relu_forward's values), without the ReLU's own pass over memory. The
+ * backward passes stay the convolution's: apply clfer_relu_backward to dy first. */
+clfer_status clfer_conv2d_relu_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, float slope,
+                                       const clfer_tensor_t *x, const clfer_tensor_t *w, const clfer_tensor_t *b,
+                                       clfer_tensor_t *y);
 /* dx = ∂L/∂x from dy and w. */
 clfer_status clfer_conv2d_backward_data(clfer_runtime_t *rt, const clfer_conv2d_params_t *p,
                                         const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx);

@@ -68,8 +68,11 @@ static clfer_status conv_setup(clfer_net_t *net, clfer__node_t *n) {
 }
 
 static clfer_status conv_forward(clfer_net_t *net, clfer__node_t *n, int train) {
-  return clfer_conv2d_forward(net->rt, &n->conv, &in0(net, n)->out, &clfer__node_param(net, n, 0)->value,
-                              n->has_bias ? &clfer__node_param(net, n, 1)->value : NULL, &n->out);
+  const clfer_tensor_t *b = n->has_bias ? &clfer__node_param(net, n, 1)->value : NULL;
+  if (n->fused_relu) /* the reading ReLU's pass, fused (net.c) */
+    return clfer_conv2d_relu_forward(net->rt, &n->conv, n->fused_slope, &in0(net, n)->out,
+                                     &clfer__node_param(net, n, 0)->value, b, &n->out);
+  return clfer_conv2d_forward(net->rt, &n->conv, &in0(net, n)->out, &clfer__node_param(net, n, 0)->value, b, &n->out);
 }
 
 static clfer_status conv_backward(clfer_net_t *net, clfer__node_t *n) {

@@ -387,6 +387,25 @@ const clfer_tensor_t *clfer_net_activation(const clfer_net_t *net, int node) {
   return &net->nodes[node].out;
 }
 
+/* Marks each conv whose only reader is a ReLU to write that ReLU's output itself (one pass over
+ * memory instead of three): not the output or features node, whose own values callers read. The
+ * ReLU's backward reads only its output, and the conv's only its input, so training is the same
+ * to the bit. */
+static void plan_relu_fusion(clfer_net_t *net, int out_node) {
+  for (int i = 0; i < net->n_nodes; i++) net->nodes[i].fused_relu = net->nodes[i].out_is_input = 0;
+  for (int i = 1; i < net->n_nodes; i++) {
+    clfer__node_t *n = &net->nodes[i];
+    if (n->vt != &clfer__conv2d_layer || n->consumers != 1 || i == out_node || i == net->features_node) continue;
+    for (int j = i + 1; j < net->n_nodes; j++) {
+      clfer__node_t *c = &net->nodes[j];
+      if (c->n_inputs < 1 || c->inputs[0] != i) continue;
+      if (c->vt == &clfer__relu_layer && c->n_inputs == 1)
+        n->fused_relu = 1, n->fused_slope = c->slope, c->out_is_input = 1;
+      break;
+    }
+  }
+}
+
 clfer_status clfer_net_forward(clfer_net_t *net, const clfer_tensor_t *input, int train, uint64_t step,
                                const clfer_tensor_t **output) {
   clfer__node_t *in = &net->nodes[0];
@@ -404,22 +423,29 @@ clfer_status clfer_net_forward(clfer_net_t *net, const clfer_tensor_t *input, in
   in->out = *input;
   in->out.owned = 0;
   for (int i = 0; i < net->n_nodes; i++) net->nodes[i].pending_consumers = net->nodes[i].consumers;
+  plan_relu_fusion(net, out_node);
   for (int i = 1; i < net->n_nodes; i++) {
     clfer__node_t *n = &net->nodes[i];
     clfer_status st;
-    if (!n->vt->output_is_view) {
+    if (n->out_is_input) { /* a fused ReLU: its conv already wrote this output */
+      n->out = clfer__input(net, n, 0)->out;
+      n->out.owned = 0;
+    } else if (!n->vt->output_is_view) {
       int shape[4];
       int nd = clfer__full_shape(net, n, shape);
       if ((st = clfer_tensor_create(net->rt, nd, shape, &n->out))) return clfer_wrap_error(st, "layer %s: ", n->name);
     }
-    if ((st = n->vt->forward(net, n, train))) return clfer_wrap_error(st, "layer %s (%s): ", n->name, n->vt->type);
+    if (!n->out_is_input && (st = n->vt->forward(net, n, train)))
+      return clfer_wrap_error(st, "layer %s (%s): ", n->name, n->vt->type);
     if (!train) { /* inference keeps only what later layers still read */
       for (int j = 0; j < n->n_inputs; j++) {
         clfer__node_t *src = clfer__input(net, n, j);
         int idx = n->inputs[j];
         if (--src->pending_consumers == 0 && idx != 0 && idx != out_node && idx != net->features_node &&
-            !n->vt->output_is_view)
+            !n->vt->output_is_view && !n->out_is_input) {
           release_node(src);
+          if (src->out_is_input) release_node(clfer__input(net, src, 0)); /* the fused conv's tensor */
+        }
       }
     }
   }

@@ -9,6 +9,7 @@
  * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation).
  * Wide 3×3 stride-1 layers take Winograd's F(4×4, 3×3) instead (conv2d_winograd.c), and on CPUs
  * stride-1 layers with few input taps a direct kernel (conv2d_direct.c). */
+#include <math.h>
 #include <stdlib.h>
 
 #include "clfer/ops.h"
@@ -49,6 +50,7 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
   g->o = w->shape[0], g->kh = p->kernel_h, g->kw = p->kernel_w;
   g->sh = p->stride_h > 0 ? p->stride_h : 1, g->sw = p->stride_w > 0 ? p->stride_w : 1;
   g->ph = p->pad_h, g->pw = p->pad_w, g->g = p->groups > 0 ? p->groups : 1;
+  g->relu = 0, g->relu_slope = 0.0f;
   if (g->c % g->g || g->o % g->g || w->shape[1] != g->c / g->g || w->shape[2] != g->kh || w->shape[3] != g->kw)
     return clfer_set_error(CLFER_SHAPE_MISMATCH,
                            "conv2d: weight %s does not match input %s with a %dx%d kernel and %d group(s)",
@@ -110,7 +112,8 @@ static clfer_status col2im_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
                    CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g));
 }
 
-/* y[n0 + n][o][p] = T[g][n·P + p][o − g·og] + b[o] for the chunk (conv.cl). GPUs transpose through
+/* y[n0 + n][o][p] = T[g][n·P + p][o − g·og] + b[o] for the chunk, then the fused ReLU if any
+ * (conv.cl). GPUs transpose through
  * 16×16 local tiles; CPUs, and devices whose work-groups cannot hold 256 items, copy by rows. */
 enum { PM_TILE = 16 };
 static clfer_status pixel_major_to_nchw(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *t, int n0,
@@ -121,7 +124,8 @@ static clfer_status pixel_major_to_nchw(clfer_runtime_t *rt, const conv_geom_t *
 #define PM_ARGS                                                                                                 \
   CLFER_ARG_MEM(t->buf), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), \
       CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->p), CLFER_ARG_INT(g->g), CLFER_ARG_MEM(b ? b->buf : t->buf),          \
-      CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL)
+      CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL), CLFER_ARG_INT(g->relu),                     \
+      CLFER_ARG_FLOAT(g->relu_slope)
   if (clfer__cpu_paths(rt) || clfer_runtime_device(rt)->max_work_group_size < PM_TILE * PM_TILE) {
     size_t gs[2] = {p_tiles, (size_t)count};
     return CLFER_RUN(rt, "conv", NULL, "conv2d_pm_to_nchw_bias_rows", 2, gs, NULL, cost, PM_ARGS);
@@ -132,14 +136,19 @@ static clfer_status pixel_major_to_nchw(clfer_runtime_t *rt, const conv_geom_t *
 #undef PM_ARGS
 }
 
-clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
-                                  const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
+static clfer_status conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, int relu, float slope,
+                                   const clfer_tensor_t *x, const clfer_tensor_t *w, const clfer_tensor_t *b,
+                                   clfer_tensor_t *y) {
   conv_geom_t g;
   clfer_status st = geometry(rt, p, x, w, y, &g);
   if (st) return st;
+  g.relu = relu, g.relu_slope = slope;
   if (b && clfer_tensor_numel(b) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias of %zu elements for %d output channels",
                            clfer_tensor_numel(b), g.o);
+  if (relu && (!(slope >= 0.0f) || isinf(slope)))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "conv2d: fused ReLU slope %g must be finite and >= 0",
+                           (double)slope);
   if (clfer__conv2d_winograd_applies(rt, &g, 1, 0, 0)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
   if (clfer__conv2d_direct_applies(rt, &g)) return clfer__conv2d_direct_forward(rt, &g, x, w, b, y);
   clfer_tensor_t col = {0}, tmp = {0};
@@ -161,6 +170,17 @@ done:
   clfer_tensor_release(&col);
   clfer_tensor_release(&tmp);
   return st;
+}
+
+clfer_status clfer_conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
+                                  const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
+  return conv2d_forward(rt, p, 0, 0.0f, x, w, b, y);
+}
+
+clfer_status clfer_conv2d_relu_forward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, float slope,
+                                       const clfer_tensor_t *x, const clfer_tensor_t *w, const clfer_tensor_t *b,
+                                       clfer_tensor_t *y) {
+  return conv2d_forward(rt, p, 1, slope, x, w, b, y);
 }
 
 /* dy chunk as [O, count·P] */

@@ -34,7 +34,7 @@ clfer_status clfer__conv2d_direct_forward(clfer_runtime_t *rt, const conv_geom_t
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_INT(g->n), CLFER_ARG_INT(g->c),
                    CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh),
                    CLFER_ARG_INT(g->ow), CLFER_ARG_INT(g->kh), CLFER_ARG_INT(g->kw), CLFER_ARG_INT(g->ph),
-                   CLFER_ARG_INT(g->pw));
+                   CLFER_ARG_INT(g->pw), CLFER_ARG_INT(g->relu), CLFER_ARG_FLOAT(g->relu_slope));
 }
 
 clfer_status clfer__conv2d_direct_backward_weights(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,

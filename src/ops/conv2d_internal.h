@@ -10,6 +10,8 @@ typedef struct conv_geom {
   int ckk;    /* rows of the column matrix per group: cg·KH·KW */
   int p;      /* OH·OW */
   int chunk;  /* images per GEMM */
+  int relu;   /* forward: a fused ReLU (clfer_conv2d_relu_forward) with this slope */
+  float relu_slope;
 } conv_geom_t;
 
 /* A 1-D scratch tensor from the runtime's pool (both paths' column and transform buffers). */

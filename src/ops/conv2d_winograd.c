@@ -164,7 +164,7 @@ static clfer_status weight_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
  * [T, channels] */
 static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *m, int n0,
                                      int count, int channels, int oh, int ow, int th, int tw, const clfer_tensor_t *b,
-                                     clfer_tensor_t *out) {
+                                     int relu, float relu_slope, clfer_tensor_t *out) {
   size_t T = (size_t)count * th * tw, gs[3] = {(size_t)channels, T, 1};
   clfer_cost_t cost = {2.0 * wt->xi * wt->m * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -174,7 +174,8 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    cpu ? 3 : 2, gs, rows_local(rt, cpu, 3, gs, ls), cost, CLFER_ARG_MEM(m->buf),
                    CLFER_ARG_MEM(out->buf), CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
-                   CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL));
+                   CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL),
+                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope));
 }
 
 /* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [T, K] */
@@ -219,7 +220,7 @@ clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom
     if ((st = input_transform(rt, &t, x, n0, count, g->c, g->h, g->w, g->ph, g->pw, t.th, t.tw, &v)) ||
         (st = products(rt, &t, 1, 0, T, g->o, g->c, v.buf, T, u.buf, g->o, 0.0f, m.buf, g->o)))
       break;
-    st = output_transform(rt, &t, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, b, y);
+    st = output_transform(rt, &t, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, b, g->relu, g->relu_slope, y);
   }
 done:
   clfer_tensor_release(&u);
@@ -262,7 +263,7 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
       size_t T = (size_t)count * t.dth * t.dtw;
       if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, &a)) ||
           (st = products(rt, &t, 1, 0, T, g->c, g->o, a.buf, T, u.buf, g->c, 0.0f, b.buf, g->c)) ||
-          (st = output_transform(rt, &t, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, NULL, dx)))
+          (st = output_transform(rt, &t, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, NULL, 0, 0.0f, dx)))
         break;
     }
   }
