@@ -31,6 +31,14 @@ inline void direct_taps(__global const float *img, const int C, const int H, con
     }
 }
 
+/* The sum of a float16's lanes, pairwise (a fixed order). */
+inline float direct_sum16(const float16 a) {
+  const float8 h8 = a.lo + a.hi;
+  const float4 h4 = h8.lo + h8.hi;
+  const float2 h2 = h4.lo + h4.hi;
+  return h2.x + h2.y;
+}
+
 /* y[n][k][oy][ox] = b[k] + Σ_t w[k][t] · v[t] (then v > 0 ? v : slope·v with `relu`, a fused
  * ReLU): one item per output row (oy, n), every output channel, sixteen outputs per float16.
  * 2-D range (OH, N). */
@@ -99,18 +107,8 @@ __kernel void conv2d_direct_small_dw(__global const float *x, const int x_off, _
       }
   }
   for (int t = 0; t < taps; t++) {
-    const float16 a = acc[t];
-    const float8 h8 = a.lo + a.hi;
-    const float4 h4 = h8.lo + h8.hi;
-    const float2 h2 = h4.lo + h4.hi;
-    const float s = h2.x + h2.y;
     __global float *o = dw + dw_off + (size_t)k * taps + t;
-    *o = accumulate ? *o + s : s;
+    *o = (accumulate ? *o : 0.0f) + direct_sum16(acc[t]);
   }
-  if (has_db) {
-    const float8 h8 = acc_b.lo + acc_b.hi;
-    const float4 h4 = h8.lo + h8.hi;
-    const float2 h2 = h4.lo + h4.hi;
-    db[db_off + k] = (accumulate ? db[db_off + k] : 0.0f) + h2.x + h2.y;
-  }
+  if (has_db) db[db_off + k] = (accumulate ? db[db_off + k] : 0.0f) + direct_sum16(acc_b);
 }
