@@ -56,11 +56,11 @@ __kernel void maxpool2d_forward(__global const float *x, const int x_off, __glob
  * scan above across items). The same first-maximum and NaN rules, window element by element:
  * an element replaces the maximum if it is greater or NaN, unless the maximum is already NaN.
  * 2-D range (OH, N·C). */
-#define MAXPOOL2_TAKE(m, idx, v, k)                          \
-  {                                                          \
+#define MAXPOOL2_TAKE(m, idx, v, k)                                  \
+  {                                                                  \
     const int4 take_ = !isnan(m) && (isgreater(v, m) || isnan(v)); \
-    m = select(m, v, take_);                                 \
-    idx = select(idx, (int4)(k), take_);                     \
+    m = select(m, v, take_);                                         \
+    idx = select(idx, (int4)(k), take_);                             \
   }
 __kernel void maxpool2d_forward_2x2_rows(__global const float *x, const int x_off, __global float *y,
                                          const int y_off, __global float *argmax, const int am_off,

@@ -113,8 +113,8 @@ static clfer_status col2im_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
 }
 
 /* y[n0 + n][o][p] = T[g][n·P + p][o − g·og] + b[o] for the chunk, then the fused ReLU if any
- * (conv.cl). GPUs transpose through
- * 16×16 local tiles; CPUs, and devices whose work-groups cannot hold 256 items, copy by rows. */
+ * (conv.cl). GPUs transpose through 16×16 local tiles; CPUs, and devices whose work-groups cannot
+ * hold 256 items, copy by rows. */
 enum { PM_TILE = 16 };
 static clfer_status pixel_major_to_nchw(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *t, int n0,
                                         int count, const clfer_tensor_t *b, clfer_tensor_t *y) {
