@@ -100,16 +100,27 @@ static clfer_status im2col_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
                    CLFER_ARG_INT(g->g));
 }
 
-/* dx of the chunk from colT (conv.cl) */
+/* dx of the chunk from colT (conv.cl): a gather per dx element on GPUs, a scatter over colT in
+ * memory order on CPUs, by blocks of channels so that there are at least four items per compute
+ * unit. */
 static clfer_status col2im_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *col, int n0,
                                        int count, clfer_tensor_t *dx) {
   size_t total = (size_t)count * g->c * g->h * g->w;
-  int cpu = clfer__cpu_paths(rt);
-  size_t gs[3] = {cpu ? (size_t)g->h : (size_t)g->w, cpu ? (size_t)count : (size_t)g->h, (size_t)count * g->c};
-  return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_col2im_t_rows" : "conv2d_col2im_t", cpu ? 2 : 3, gs, NULL,
-                   ((clfer_cost_t){(double)total * g->kh * g->kw / ((double)g->sh * g->sw), 4.0 * total * (1 + g->kh * g->kw)}),
-                   CLFER_ARG_MEM(col->buf), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0),
-                   CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g));
+  clfer_cost_t cost = {(double)total * g->kh * g->kw / ((double)g->sh * g->sw), 4.0 * total * (1 + g->kh * g->kw)};
+  if (clfer__cpu_paths(rt)) {
+    size_t units = clfer_runtime_device(rt)->compute_units, items = (size_t)count * g->g;
+    size_t blocks = (4 * (units ? units : 1) + items - 1) / items;
+    if (blocks > (size_t)g->cg) blocks = (size_t)g->cg;
+    int cblock = (int)(((size_t)g->cg + blocks - 1) / blocks);
+    size_t gs[2] = {((size_t)g->cg + cblock - 1) / cblock, items}, ls[2] = {1, 1};
+    return CLFER_RUN(rt, "conv", NULL, "conv2d_col2im_scatter_rows", 2, gs, ls, cost, CLFER_ARG_MEM(col->buf),
+                     CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
+                     CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g), CLFER_ARG_INT(cblock));
+  }
+  size_t gs[3] = {(size_t)g->w, (size_t)g->h, (size_t)count * g->c};
+  return CLFER_RUN(rt, "conv", NULL, "conv2d_col2im_t", 3, gs, NULL, cost, CLFER_ARG_MEM(col->buf),
+                   CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
+                   CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g));
 }
 
 /* y[n0 + n][o][p] = T[g][n·P + p][o − g·og] + b[o] for the chunk, then the fused ReLU if any
