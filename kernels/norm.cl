@@ -203,6 +203,50 @@ __kernel void lrn_forward(__global const float *x, const int x_off, __global flo
   if (has_scale) scale[s_off + i] = s;
 }
 
+/* Sixteen consecutive pixels of one plane (zeros past `lanes`), and their store. */
+inline float16 lrn_load16(__global const float *p, const int lanes) {
+  if (lanes == 16) return vload16(0, p);
+  float l[16];
+  for (int q = 0; q < 16; q++) l[q] = q < lanes ? p[q] : 0.0f;
+  return vload16(0, l);
+}
+
+inline void lrn_store16(const float16 v, __global float *p, const int lanes) {
+  if (lanes == 16) {
+    vstore16(v, 0, p);
+    return;
+  }
+  float l[16];
+  vstore16(v, 0, l);
+  for (int q = 0; q < lanes; q++) p[q] = l[q];
+}
+
+/* The same for CPUs: one item per (block of 16 pixels, image), walking the channels with the 16
+ * pixels in float16 lanes (the per-element form's index arithmetic and window loop do not
+ * vectorise across PoCL's work-items). Same arguments; 2-D range (⌈HW/16⌉, n / (C·HW)). */
+__kernel void lrn_forward_rows(__global const float *x, const int x_off, __global float *y, const int y_off,
+                               __global float *scale, const int s_off, const int has_scale, const int C,
+                               const int HW, const int n, const int size, const float alpha_over_size,
+                               const float beta, const float k) {
+  const int p0 = 16 * get_global_id(0), img = get_global_id(1);
+  if (p0 >= HW || img >= n / (C * HW)) return;
+  const int lanes = min(16, HW - p0);
+  const size_t base = (size_t)img * C * HW + p0;
+  for (int c = 0; c < C; c++) {
+    const int lo = max(0, c - size / 2), hi = min(C - 1, c + (size - 1) / 2);
+    float16 s = 0.0f;
+    for (int j = lo; j <= hi; j++) {
+      const float16 v = lrn_load16(x + x_off + base + (size_t)j * HW, lanes);
+      s += v * v;
+    }
+    s = k + alpha_over_size * s;
+    const size_t o = base + (size_t)c * HW;
+    const float16 xc = lrn_load16(x + x_off + o, lanes);
+    lrn_store16(xc * exp2(-beta * log2(s)), y + y_off + o, lanes);
+    if (has_scale) lrn_store16(s, scale + s_off + o, lanes);
+  }
+}
+
 /* ∂L/∂x_i = dy_i·s_i^−β − 2β·alpha/size · x_i · Σ_{c : i ∈ window(c)} dy_c·y_c / s_c,
  * the channels c whose window holds i being [i − (size−1)/2, i + size/2]. */
 __kernel void lrn_backward(__global const float *x, const int x_off, __global const float *y, const int y_off,
@@ -221,4 +265,30 @@ __kernel void lrn_backward(__global const float *x, const int x_off, __global co
   }
   dx[dx_off + i] =
       dy[dy_off + i] * pow_neg(scale[s_off + i], beta) - 2.0f * beta * alpha_over_size * x[x_off + i] * acc;
+}
+
+/* The same for CPUs: one item per (block of 16 pixels, image) over the channels, float16 lanes.
+ * 2-D range (⌈HW/16⌉, n / (C·HW)). */
+__kernel void lrn_backward_rows(__global const float *x, const int x_off, __global const float *y, const int y_off,
+                                __global const float *scale, const int s_off, __global const float *dy,
+                                const int dy_off, __global float *dx, const int dx_off, const int C, const int HW,
+                                const int n, const int size, const float alpha_over_size, const float beta) {
+  const int p0 = 16 * get_global_id(0), img = get_global_id(1);
+  if (p0 >= HW || img >= n / (C * HW)) return;
+  const int lanes = min(16, HW - p0);
+  const size_t base = (size_t)img * C * HW + p0;
+  for (int c = 0; c < C; c++) {
+    const int lo = max(0, c - (size - 1) / 2), hi = min(C - 1, c + size / 2);
+    float16 acc = 0.0f;
+    for (int j = lo; j <= hi; j++) {
+      const size_t o = base + (size_t)j * HW;
+      acc += lrn_load16(dy + dy_off + o, lanes) * lrn_load16(y + y_off + o, lanes) /
+             lrn_load16(scale + s_off + o, lanes);
+    }
+    const size_t o = base + (size_t)c * HW;
+    const float16 s = lrn_load16(scale + s_off + o, lanes);
+    lrn_store16(lrn_load16(dy + dy_off + o, lanes) * exp2(-beta * log2(s)) -
+                    2.0f * beta * alpha_over_size * lrn_load16(x + x_off + o, lanes) * acc,
+                dx + dx_off + o, lanes);
+  }
 }

@@ -307,6 +307,11 @@ Test(ops_norm, lrn_size5_k1_caffe) { check_lrn((clfer_lrn_params_t){5, 1e-4f, 0.
 Test(ops_norm, lrn_size5_k1_strong) { check_lrn((clfer_lrn_params_t){5, 0.5f, 0.75f, 1.0f}, 4, lrn_shape); }
 Test(ops_norm, lrn_size5_k2_vgg_cnn_m) { check_lrn((clfer_lrn_params_t){5, 0.5f, 0.75f, 2.0f}, 4, lrn_shape); }
 Test(ops_norm, lrn_size4_even_pytorch_window) { check_lrn((clfer_lrn_params_t){4, 0.4f, 0.6f, 1.5f}, 4, lrn_shape); }
+/* planes of 35 pixels: the CPU form's whole 16-pixel blocks and a partial one */
+Test(ops_norm, lrn_size5_wide_planes) {
+  int s[4] = {2, 7, 5, 7};
+  check_lrn((clfer_lrn_params_t){5, 0.5f, 0.75f, 2.0f}, 4, s);
+}
 Test(ops_norm, lrn_size3_2d) {
   int s[2] = {3, 6};
   check_lrn((clfer_lrn_params_t){3, 0.3f, 0.75f, 1.0f}, 2, s);

@@ -1,6 +1,7 @@
 /* lrn.c — local response normalisation across channels (kernels/norm.cl), with the semantics
  * of Caffe's LRN layer and PyTorch's LocalResponseNorm: alpha is divided by the window size and
  * even sizes pad size/2 channels before and (size−1)/2 after, as PyTorch does. */
+#include "ops/launch_shape.h"
 #include "ops/layer_ops_util.h"
 
 static clfer_status lrn_check(const char *op, const clfer_lrn_params_t *p, const clfer_tensor_t *x) {
@@ -35,10 +36,10 @@ clfer_status clfer_lrn_forward(clfer_runtime_t *rt, const clfer_lrn_params_t *p,
   }
   int C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
   size_t n = clfer_tensor_numel(x);
-  size_t g[1] = {n};
-  int win = p->size < C ? p->size : C;
+  int win = p->size < C ? p->size : C, rows = clfer__cpu_paths(rt);
+  size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]};
   clfer_cost_t cost = {(double)n * (2.0 * win + 20.0), 4.0 * n * (scale ? 3 : 2)};
-  return CLFER_RUN(rt, "norm", NULL, "lrn_forward", 1, g, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
+  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_forward_rows" : "lrn_forward", rows ? 2 : 1, g, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(scale ? scale->buf : y->buf),
                    CLFER_ARG_INT(scale ? scale->offset : 0), CLFER_ARG_INT(scale != NULL), CLFER_ARG_INT(C),
                    CLFER_ARG_INT(HW), CLFER_ARG_INT(n), CLFER_ARG_INT(p->size),
@@ -63,10 +64,10 @@ clfer_status clfer_lrn_backward(clfer_runtime_t *rt, const clfer_lrn_params_t *p
   CLFER__CHECK_SAME(op, "x", x, "dx", dx);
   int C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
   size_t n = clfer_tensor_numel(x);
-  size_t g[1] = {n};
-  int win = p->size < C ? p->size : C;
+  int win = p->size < C ? p->size : C, rows = clfer__cpu_paths(rt);
+  size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]};
   clfer_cost_t cost = {(double)n * (3.0 * win + 25.0), 4.0 * n * 5};
-  return CLFER_RUN(rt, "norm", NULL, "lrn_backward", 1, g, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
+  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_backward_rows" : "lrn_backward", rows ? 2 : 1, g, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(scale->buf),
                    CLFER_ARG_INT(scale->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
                    CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(C), CLFER_ARG_INT(HW),
