@@ -1,7 +1,8 @@
 /* norm.cl — batch normalisation (Ioffe & Szegedy 2015, Alg. 1 and §3 backward) and local
  * response normalisation across channels (Krizhevsky et al. 2012 §3.3, with Caffe/PyTorch's
  * alpha/size). Per-channel statistics are reduced in two stages: work-groups of one channel
- * reduce a chunk of N·H·W in local memory, then one work-item per channel merges the chunks. */
+ * reduce a chunk of N·H·W in local memory (on CPUs one work-item per chunk, 16 lanes wide), then
+ * one work-item per channel merges the chunks. */
 
 /* ---- batch norm ------------------------------------------------------------------------- */
 
@@ -109,6 +110,45 @@ __kernel void batchnorm_forward_eval(__global const float *x, const int x_off, _
   y[y_off + i] = (x[x_off + i] - rmean[rm_off + c]) * s + beta[b_off + c];
 }
 
+/* The same partials on CPUs, where local-memory reductions with barriers cost PoCL a loop split
+ * per barrier: one item per (chunk g, channel c), Welford over 16 consecutive pixels of an image
+ * in float16 lanes (the lanes share a count), the rest of a row one by one, then the lanes merged
+ * into that. 2-D range (P, C), local size 1. */
+__kernel void batchnorm_stats_partial_rows(__global const float *x, const int x_off, const int C, const int HW,
+                                           const int M, const int chunk, const int P, __global float *partial) {
+  const int g = get_global_id(0), c = get_global_id(1);
+  if (g >= P || c >= C) return;
+  const int end = min(M, (g + 1) * chunk);
+  float16 vmean = 0.0f, vm2 = 0.0f;
+  float vcnt = 0.0f, cnt = 0.0f, mean = 0.0f, m2 = 0.0f;
+  for (int m = g * chunk; m < end;) {
+    const int n = m / HW, row_end = min(end, (n + 1) * HW);
+    __global const float *plane = x + x_off + ((size_t)n * C + c) * HW - (size_t)n * HW;
+    for (; m + 16 <= row_end; m += 16) {
+      const float16 v = vload16(0, plane + m);
+      vcnt += 1.0f;
+      const float16 d = v - vmean;
+      vmean += d / vcnt;
+      vm2 += d * (v - vmean);
+    }
+    for (; m < row_end; m++) {
+      const float v = plane[m];
+      cnt += 1.0f;
+      const float d = v - mean;
+      mean += d / cnt;
+      m2 += d * (v - mean);
+    }
+  }
+  float lm[16], l2[16];
+  vstore16(vmean, 0, lm);
+  vstore16(vm2, 0, l2);
+  for (int q = 0; q < 16; q++) welford_merge(&cnt, &mean, &m2, vcnt, lm[q], l2[q]);
+  __global float *o = partial + (c * P + g) * 3;
+  o[0] = cnt;
+  o[1] = mean;
+  o[2] = m2;
+}
+
 /* Same grid as batchnorm_stats_partial: partial (Σ dy, Σ dy·x̂) per chunk of a channel. */
 __kernel void batchnorm_backward_partial(__global const float *x, const int x_off, __global const float *dy,
                                          const int dy_off, __global const float *mean, const int m_off,
@@ -141,6 +181,40 @@ __kernel void batchnorm_backward_partial(__global const float *x, const int x_of
     partial[(c * P + g) * 2] = l1[0];
     partial[(c * P + g) * 2 + 1] = l2[0];
   }
+}
+
+/* The same on CPUs, like batchnorm_stats_partial_rows: 2-D range (P, C), local size 1. */
+__kernel void batchnorm_backward_partial_rows(__global const float *x, const int x_off, __global const float *dy,
+                                              const int dy_off, __global const float *mean, const int m_off,
+                                              __global const float *invstd, const int i_off, const int C,
+                                              const int HW, const int M, const int chunk, const int P,
+                                              __global float *partial) {
+  const int g = get_global_id(0), c = get_global_id(1);
+  if (g >= P || c >= C) return;
+  const int end = min(M, (g + 1) * chunk);
+  const float mu = mean[m_off + c], is = invstd[i_off + c];
+  float16 v1 = 0.0f, v2 = 0.0f;
+  float s1 = 0.0f, s2 = 0.0f;
+  for (int m = g * chunk; m < end;) {
+    const int n = m / HW, row_end = min(end, (n + 1) * HW);
+    const size_t shift = ((size_t)n * C + c) * HW - (size_t)n * HW;
+    for (; m + 16 <= row_end; m += 16) {
+      const float16 e = vload16(0, dy + dy_off + shift + m);
+      v1 += e;
+      v2 += e * (vload16(0, x + x_off + shift + m) - mu) * is;
+    }
+    for (; m < row_end; m++) {
+      const float e = dy[dy_off + shift + m];
+      s1 += e;
+      s2 += e * (x[x_off + shift + m] - mu) * is;
+    }
+  }
+  float l1[16], l2[16];
+  vstore16(v1, 0, l1);
+  vstore16(v2, 0, l2);
+  for (int q = 0; q < 16; q++) s1 += l1[q], s2 += l2[q];
+  partial[(c * P + g) * 2] = s1;
+  partial[(c * P + g) * 2 + 1] = s2;
 }
 
 /* dβ = Σ dy, dγ = Σ dy·x̂ per channel. */

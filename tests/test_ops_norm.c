@@ -98,6 +98,13 @@ Test(ops_norm, batchnorm_train_2d) {
   check_bn_train(2, s, 1, 0.0f, 1.0f);
 }
 
+/* rows of 35 pixels, split across chunks: the CPU forms' 16-pixel blocks, remainders and chunk
+ * edges inside an image, checked against finite differences */
+Test(ops_norm, batchnorm_train_wide_rows) {
+  int s[4] = {2, 2, 5, 7};
+  check_bn_train(4, s, 1, 0.0f, 1.0f);
+}
+
 /* 4·40·40 = 6400 values per channel: several work-groups per channel, merged in the second stage. */
 Test(ops_norm, batchnorm_train_many_chunks) {
   int s[4] = {4, 3, 40, 40};

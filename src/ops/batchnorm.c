@@ -28,6 +28,16 @@ static clfer_status bn_dims(const char *op, const clfer_tensor_t *x, bn_dims_t *
   return CLFER_OK;
 }
 
+/* The CPU forms' grid: one item per (chunk, channel), enough chunks for four items per compute
+ * unit. */
+static void bn_rows_grid(clfer_runtime_t *rt, const bn_dims_t *d, int *chunks, int *chunk) {
+  long units = clfer_runtime_device(rt)->compute_units, p = (4 * (units ? units : 1) + d->C - 1) / d->C;
+  if (p > BN_MAX_CHUNKS) p = BN_MAX_CHUNKS;
+  if (p > d->M) p = d->M;
+  *chunk = (int)((d->M + p - 1) / p);
+  *chunks = (int)((d->M + *chunk - 1) / *chunk);
+}
+
 /* Grid of the two-stage reduction: `local` work-items per group, `chunks` groups per channel. */
 static clfer_status bn_grid(clfer_runtime_t *rt, const char *kernel, int M, size_t *local, int *chunks,
                             int *chunk) {
@@ -83,18 +93,27 @@ clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batc
   }
 
   size_t local = 1;
-  int chunks, chunk;
-  if ((st = bn_grid(rt, "batchnorm_stats_partial", d.M, &local, &chunks, &chunk))) return st;
+  int chunks, chunk, rows = clfer__cpu_paths(rt);
+  if (rows)
+    bn_rows_grid(rt, &d, &chunks, &chunk);
+  else if ((st = bn_grid(rt, "batchnorm_stats_partial", d.M, &local, &chunks, &chunk)))
+    return st;
   clfer_tensor_t partial = {0};
   int pshape[1] = {d.C * chunks * 3};
   if ((st = clfer_tensor_create(rt, 1, pshape, &partial))) return st;
   size_t n = clfer_tensor_numel(x);
   size_t g2[2] = {(size_t)chunks * local, (size_t)d.C}, l2[2] = {local, 1};
-  st = CLFER_RUN(rt, "norm", NULL, "batchnorm_stats_partial", 2, g2, l2, ((clfer_cost_t){6.0 * n, 4.0 * n}),
-                 CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW),
-                 CLFER_ARG_INT(d.M), CLFER_ARG_INT(chunk), CLFER_ARG_INT(chunks), CLFER_ARG_MEM(partial.buf),
-                 CLFER_ARG_LOCAL(local * sizeof(float)), CLFER_ARG_LOCAL(local * sizeof(float)),
-                 CLFER_ARG_LOCAL(local * sizeof(float)));
+#define STATS_ARGS                                                                                            \
+  CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW), CLFER_ARG_INT(d.M), \
+      CLFER_ARG_INT(chunk), CLFER_ARG_INT(chunks), CLFER_ARG_MEM(partial.buf)
+  if (rows)
+    st = CLFER_RUN(rt, "norm", NULL, "batchnorm_stats_partial_rows", 2, g2, l2, ((clfer_cost_t){6.0 * n, 4.0 * n}),
+                   STATS_ARGS);
+  else
+    st = CLFER_RUN(rt, "norm", NULL, "batchnorm_stats_partial", 2, g2, l2, ((clfer_cost_t){6.0 * n, 4.0 * n}),
+                   STATS_ARGS, CLFER_ARG_LOCAL(local * sizeof(float)), CLFER_ARG_LOCAL(local * sizeof(float)),
+                   CLFER_ARG_LOCAL(local * sizeof(float)));
+#undef STATS_ARGS
   if (st) goto done;
   size_t gc[1] = {(size_t)d.C};
   int upd = running_mean != NULL;
@@ -169,8 +188,11 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
   if (dbeta) CLFER__CHECK_VEC(op, "dbeta", dbeta, d.C, x);
 
   size_t local = 1;
-  int chunks, chunk;
-  if ((st = bn_grid(rt, "batchnorm_backward_partial", d.M, &local, &chunks, &chunk))) return st;
+  int chunks, chunk, rows = clfer__cpu_paths(rt);
+  if (rows)
+    bn_rows_grid(rt, &d, &chunks, &chunk);
+  else if ((st = bn_grid(rt, "batchnorm_backward_partial", d.M, &local, &chunks, &chunk)))
+    return st;
   /* One scratch block: the partials, then dγ and dβ when the caller does not want them. */
   clfer_tensor_t scratch = {0}, sg = {0}, sb = {0};
   int sshape[1] = {d.C * chunks * 2 + 2 * d.C};
@@ -182,12 +204,18 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
   const clfer_tensor_t *dg = dgamma ? dgamma : &sg, *db = dbeta ? dbeta : &sb;
   size_t n = clfer_tensor_numel(x);
   size_t g2[2] = {(size_t)chunks * local, (size_t)d.C}, l2[2] = {local, 1};
-  st = CLFER_RUN(rt, "norm", NULL, "batchnorm_backward_partial", 2, g2, l2, ((clfer_cost_t){5.0 * n, 8.0 * n}),
-                 CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
-                 CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),
-                 CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW), CLFER_ARG_INT(d.M),
-                 CLFER_ARG_INT(chunk), CLFER_ARG_INT(chunks), CLFER_ARG_MEM(scratch.buf),
-                 CLFER_ARG_LOCAL(local * sizeof(float)), CLFER_ARG_LOCAL(local * sizeof(float)));
+#define PARTIAL_ARGS                                                                                             \
+  CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),               \
+      CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),             \
+      CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW), CLFER_ARG_INT(d.M),              \
+      CLFER_ARG_INT(chunk), CLFER_ARG_INT(chunks), CLFER_ARG_MEM(scratch.buf)
+  if (rows)
+    st = CLFER_RUN(rt, "norm", NULL, "batchnorm_backward_partial_rows", 2, g2, l2, ((clfer_cost_t){5.0 * n, 8.0 * n}),
+                   PARTIAL_ARGS);
+  else
+    st = CLFER_RUN(rt, "norm", NULL, "batchnorm_backward_partial", 2, g2, l2, ((clfer_cost_t){5.0 * n, 8.0 * n}),
+                   PARTIAL_ARGS, CLFER_ARG_LOCAL(local * sizeof(float)), CLFER_ARG_LOCAL(local * sizeof(float)));
+#undef PARTIAL_ARGS
   if (st) goto done;
   size_t gc[1] = {(size_t)d.C};
   st = CLFER_RUN(rt, "norm", NULL, "batchnorm_backward_finalize", 1, gc, NULL,
