@@ -97,6 +97,29 @@ __kernel void batchnorm_normalize(__global const float *x, const int x_off, __gl
   y[y_off + i] = (x[x_off + i] - mean[m_off + c]) * invstd[i_off + c] * gamma[g_off + c] + beta[b_off + c];
 }
 
+/* y = (x − m)·a + b over one plane of HW floats, 16 at a time (the CPU forms below; x − m first,
+ * as the per-element forms, so a large mean cancels exactly). */
+inline void bn_affine_plane(__global const float *x, __global float *y, const int HW, const float m, const float a,
+                            const float b) {
+  int j = 0;
+  for (; j + 16 <= HW; j += 16) vstore16((vload16(0, x + j) - m) * a + b, 0, y + j);
+  for (; j < HW; j++) y[j] = (x[j] - m) * a + b;
+}
+
+/* The CPU form of batchnorm_normalize: one item per plane (n, c), its channel's scale γ·invstd
+ * folded into one factor (PoCL does not vectorise the per-element form across its work-items).
+ * Same arguments; 1-D range (N·C). */
+__kernel void batchnorm_normalize_rows(__global const float *x, const int x_off, __global float *y, const int y_off,
+                                       __global const float *mean, const int m_off, __global const float *invstd,
+                                       const int i_off, __global const float *gamma, const int g_off,
+                                       __global const float *beta, const int b_off, const int C, const int HW,
+                                       const int n) {
+  const int z = get_global_id(0), c = z % C;
+  if ((size_t)z * HW >= (size_t)n) return;
+  bn_affine_plane(x + x_off + (size_t)z * HW, y + y_off + (size_t)z * HW, HW, mean[m_off + c],
+                  invstd[i_off + c] * gamma[g_off + c], beta[b_off + c]);
+}
+
 /* Inference: the running statistics replace the batch's. */
 __kernel void batchnorm_forward_eval(__global const float *x, const int x_off, __global float *y, const int y_off,
                                      __global const float *rmean, const int rm_off, __global const float *rvar,
@@ -108,6 +131,18 @@ __kernel void batchnorm_forward_eval(__global const float *x, const int x_off, _
   int c = z % C;
   float s = gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps);
   y[y_off + i] = (x[x_off + i] - rmean[rm_off + c]) * s + beta[b_off + c];
+}
+
+/* The CPU form: one item per plane. Same arguments; 1-D range (N·C). */
+__kernel void batchnorm_forward_eval_rows(__global const float *x, const int x_off, __global float *y,
+                                          const int y_off, __global const float *rmean, const int rm_off,
+                                          __global const float *rvar, const int rv_off, __global const float *gamma,
+                                          const int g_off, __global const float *beta, const int b_off,
+                                          const float eps, const int C, const int HW, const int n) {
+  const int z = get_global_id(0), c = z % C;
+  if ((size_t)z * HW >= (size_t)n) return;
+  bn_affine_plane(x + x_off + (size_t)z * HW, y + y_off + (size_t)z * HW, HW, rmean[rm_off + c],
+                  gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps), beta[b_off + c]);
 }
 
 /* The same partials on CPUs, where local-memory reductions with barriers cost PoCL a loop split
@@ -247,6 +282,29 @@ __kernel void batchnorm_backward_data(__global const float *x, const int x_off, 
   float xhat = (x[x_off + i] - mean[m_off + c]) * is;
   dx[dx_off + i] =
       gamma[g_off + c] * is * (dy[dy_off + i] - dbeta[db_off + c] * inv_m - xhat * dgamma[dg_off + c] * inv_m);
+}
+
+/* The CPU form: one item per plane, 16 pixels at a time. Same arguments; 1-D range (N·C). */
+__kernel void batchnorm_backward_data_rows(__global const float *x, const int x_off, __global const float *dy,
+                                           const int dy_off, __global const float *mean, const int m_off,
+                                           __global const float *invstd, const int i_off,
+                                           __global const float *gamma, const int g_off,
+                                           __global const float *dgamma, const int dg_off,
+                                           __global const float *dbeta, const int db_off, __global float *dx,
+                                           const int dx_off, const int C, const int HW, const int n,
+                                           const float inv_m) {
+  const int z = get_global_id(0), c = z % C;
+  if ((size_t)z * HW >= (size_t)n) return;
+  const float is = invstd[i_off + c], mu = mean[m_off + c], gi = gamma[g_off + c] * is;
+  const float mb = dbeta[db_off + c] * inv_m, mg = dgamma[dg_off + c] * inv_m;
+  __global const float *xp = x + x_off + (size_t)z * HW, *gp = dy + dy_off + (size_t)z * HW;
+  __global float *o = dx + dx_off + (size_t)z * HW;
+  int j = 0;
+  for (; j + 16 <= HW; j += 16) {
+    const float16 xhat = (vload16(0, xp + j) - mu) * is;
+    vstore16(gi * (vload16(0, gp + j) - mb - xhat * mg), 0, o + j);
+  }
+  for (; j < HW; j++) o[j] = gi * (gp[j] - mb - (xp[j] - mu) * is * mg);
 }
 
 /* ---- local response normalisation across channels ---------------------------------------- */

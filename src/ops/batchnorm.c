@@ -125,8 +125,10 @@ clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batc
                  CLFER_ARG_MEM(upd ? running_mean->buf : save_mean->buf), CLFER_ARG_INT(upd ? running_mean->offset : 0),
                  CLFER_ARG_MEM(upd ? running_var->buf : save_mean->buf), CLFER_ARG_INT(upd ? running_var->offset : 0));
   if (st) goto done;
-  size_t ge[2] = {(size_t)d.HW, (size_t)d.N * d.C}, le[2];
-  st = CLFER_RUN(rt, "norm", NULL, "batchnorm_normalize", 2, ge, clfer__cpu_local(rt, 2, ge, 0, le), ((clfer_cost_t){4.0 * n, 8.0 * n}),
+  /* CPUs: one item per plane (dimension 0 of size 1) */
+  size_t ge[2] = {rows ? 1 : (size_t)d.HW, (size_t)d.N * d.C}, le[2];
+  st = CLFER_RUN(rt, "norm", NULL, rows ? "batchnorm_normalize_rows" : "batchnorm_normalize", rows ? 1 : 2,
+                 rows ? ge + 1 : ge, rows ? NULL : clfer__cpu_local(rt, 2, ge, 0, le), ((clfer_cost_t){4.0 * n, 8.0 * n}),
                  CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
                  CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),
                  CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_MEM(gamma->buf), CLFER_ARG_INT(gamma->offset),
@@ -156,8 +158,11 @@ clfer_status clfer_batchnorm_forward_eval(clfer_runtime_t *rt, const clfer_batch
   CLFER__CHECK_VEC(op, "running_mean", running_mean, d.C, x);
   CLFER__CHECK_VEC(op, "running_var", running_var, d.C, x);
   size_t n = clfer_tensor_numel(x);
-  size_t g[2] = {(size_t)d.HW, (size_t)d.N * d.C}, l[2];
-  return CLFER_RUN(rt, "norm", NULL, "batchnorm_forward_eval", 2, g, clfer__cpu_local(rt, 2, g, 0, l), ((clfer_cost_t){6.0 * n, 8.0 * n}),
+  int rows = clfer__cpu_paths(rt);
+  size_t g[2] = {rows ? 1 : (size_t)d.HW, (size_t)d.N * d.C}, l[2]; /* CPUs: one item per plane */
+  return CLFER_RUN(rt, "norm", NULL, rows ? "batchnorm_forward_eval_rows" : "batchnorm_forward_eval", rows ? 1 : 2,
+                   rows ? g + 1 : g, rows ? NULL : clfer__cpu_local(rt, 2, g, 0, l),
+                   ((clfer_cost_t){6.0 * n, 8.0 * n}),
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
                    CLFER_ARG_MEM(running_mean->buf), CLFER_ARG_INT(running_mean->offset),
                    CLFER_ARG_MEM(running_var->buf), CLFER_ARG_INT(running_var->offset), CLFER_ARG_MEM(gamma->buf),
@@ -223,8 +228,10 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
                  CLFER_ARG_INT(chunks), CLFER_ARG_INT(d.C), CLFER_ARG_MEM(dg->buf), CLFER_ARG_INT(dg->offset),
                  CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset));
   if (st || !dx) goto done;
-  size_t ge[2] = {(size_t)d.HW, (size_t)d.N * d.C}, le[2];
-  st = CLFER_RUN(rt, "norm", NULL, "batchnorm_backward_data", 2, ge, clfer__cpu_local(rt, 2, ge, 0, le), ((clfer_cost_t){9.0 * n, 12.0 * n}),
+  size_t ge[2] = {rows ? 1 : (size_t)d.HW, (size_t)d.N * d.C}, le[2]; /* CPUs: one item per plane */
+  st = CLFER_RUN(rt, "norm", NULL, rows ? "batchnorm_backward_data_rows" : "batchnorm_backward_data", rows ? 1 : 2,
+                 rows ? ge + 1 : ge, rows ? NULL : clfer__cpu_local(rt, 2, ge, 0, le),
+                 ((clfer_cost_t){9.0 * n, 12.0 * n}),
                  CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
                  CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),
                  CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_MEM(gamma->buf), CLFER_ARG_INT(gamma->offset),
