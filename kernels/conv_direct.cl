@@ -1,16 +1,17 @@
-/* conv_direct.cl — direct stride-1 convolution of layers with few input taps (C·KH·KW ≤ 32: a
- * first layer on gray or RGB images) for CPUs (src/ops/conv2d_direct.c). Such a layer's GEMM has
- * an inner dimension of 9 to 27, so it moves its whole output through memory for a few FLOPs per
- * element and an im2col copy besides; here each item keeps its taps in float16 registers (sixteen
- * neighbouring outputs of a row) and writes each output once. */
+/* conv_direct.cl — direct stride-1 convolution of layers with few input taps for CPUs
+ * (src/ops/conv2d_direct.c): the forward pass up to C·KH·KW = 288 (a 3×3 layer on up to 32
+ * channels), the weight gradient up to 32 (a first layer on gray or RGB images). Such layers'
+ * GEMMs are thin (an inner dimension of 9 to 27, or 16 to 64 outputs against CLBlast's 64-wide
+ * tiles) and move their whole output through memory for a few FLOPs per element, after an
+ * im2col copy; here each item keeps its taps in float16 lanes (sixteen neighbouring outputs of a
+ * row) and writes each output once. */
 
-enum { DIRECT_MAX_TAPS = 32 };
+enum { DIRECT_MAX_TAPS = 288, DIRECT_MAX_TAPS_DW = 32 };
 
 /* v[t] = the input under tap t (c, ky, kx) for the sixteen outputs (oy, ox0 … ox0 + 15) of one
  * image (zeros outside the image). */
 inline void direct_taps(__global const float *img, const int C, const int H, const int W, const int KH,
-                        const int KW, const int PH, const int PW, const int oy, const int ox0,
-                        float16 v[DIRECT_MAX_TAPS]) {
+                        const int KW, const int PH, const int PW, const int oy, const int ox0, float16 *v) {
   int t = 0;
   for (int c = 0; c < C; c++)
     for (int ky = 0; ky < KH; ky++) {
@@ -84,7 +85,7 @@ __kernel void conv2d_direct_small_dw(__global const float *x, const int x_off, _
   const int k = get_global_id(0);
   if (k >= K) return;
   const int taps = C * KH * KW;
-  float16 acc[DIRECT_MAX_TAPS], acc_b = 0.0f;
+  float16 acc[DIRECT_MAX_TAPS_DW], acc_b = 0.0f;
   for (int t = 0; t < taps; t++) acc[t] = 0.0f;
   for (int n = 0; n < N; n++) {
     __global const float *img = x + x_off + (size_t)n * C * H * W;
@@ -100,7 +101,7 @@ __kernel void conv2d_direct_small_dw(__global const float *x, const int x_off, _
           for (int q = 0; q < 16; q++) l[q] = q < lanes ? g[oy * OW + ox0 + q] : 0.0f;
           e = vload16(0, l);
         }
-        float16 v[DIRECT_MAX_TAPS];
+        float16 v[DIRECT_MAX_TAPS_DW];
         direct_taps(img, C, H, W, KH, KW, PH, PW, oy, ox0, v);
         for (int t = 0; t < taps; t++) acc[t] = mad(e, v[t], acc[t]);
         acc_b += e;

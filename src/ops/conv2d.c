@@ -161,7 +161,7 @@ static clfer_status conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_param
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "conv2d: fused ReLU slope %g must be finite and >= 0",
                            (double)slope);
   if (clfer__conv2d_winograd_applies(rt, &g, 1, 0, 0)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
-  if (clfer__conv2d_direct_applies(rt, &g)) return clfer__conv2d_direct_forward(rt, &g, x, w, b, y);
+  if (clfer__conv2d_direct_applies(rt, &g, 0)) return clfer__conv2d_direct_forward(rt, &g, x, w, b, y);
   clfer_tensor_t col = {0}, tmp = {0};
   if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
@@ -225,7 +225,7 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
                            clfer_tensor_numel(db), g.o);
   if (clfer__conv2d_winograd_applies(rt, &g, 0, dx != NULL, dw != NULL))
     return clfer__conv2d_winograd_backward(rt, &g, x, dy, w, dx, dw, db);
-  if (dw && clfer__conv2d_direct_applies(rt, &g)) { /* the weight gradient directly, dx (if asked) below */
+  if (dw && clfer__conv2d_direct_applies(rt, &g, 1)) { /* the weight gradient directly, dx (if asked) below */
     if ((st = clfer__conv2d_direct_backward_weights(rt, &g, x, dy, dw, db)) || !dx) return st;
     dw = NULL, db = NULL;
   }

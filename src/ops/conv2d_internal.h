@@ -37,10 +37,11 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
                                              const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                              clfer_tensor_t *dw, clfer_tensor_t *db);
 
-/* Whether the forward pass, and the weight and bias gradients, take the direct path on CPUs: a
- * stride-1 ungrouped layer with at most 32 input taps (C·KH·KW); $CLFER_CONV_ALGO other than
- * `direct` turns it off. (The input gradient always takes im2col.) */
-int clfer__conv2d_direct_applies(clfer_runtime_t *rt, const conv_geom_t *g);
+/* Whether the forward pass (weight_gradient 0), or the weight and bias gradients (1), take the
+ * direct path on CPUs: a stride-1 ungrouped layer with at most 288 input taps (C·KH·KW) forward,
+ * 32 for the gradients; $CLFER_CONV_ALGO other than `direct` turns it off. (The input gradient
+ * always takes im2col.) */
+int clfer__conv2d_direct_applies(clfer_runtime_t *rt, const conv_geom_t *g, int weight_gradient);
 clfer_status clfer__conv2d_direct_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
                                           const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y);
 clfer_status clfer__conv2d_direct_backward_weights(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
