@@ -169,32 +169,35 @@ Test(ops_pool, avgpool_exclude_pad) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_pool(&cases[i], 1, 0);
 }
 
-Test(ops_pool, maxpool_ties_and_nan) {
-  /* equal values: the first in the window wins (PyTorch, Caffe); a NaN propagates */
+/* 2×2 stride-2 max pooling of one [1, 1, 2, 2·windows] input: y and the argmax of each window. */
+static void maxpool_2x2_row(const float *x, int windows, float *y, float *am) {
   clfer_runtime_t *rt = test_runtime();
   clfer_pool2d_params_t p = {2, 2, 2, 2, 0, 0, 0, 1};
-  int xs[4] = {1, 1, 2, 4}, ys[4] = {1, 1, 1, 2};
-  float x[8] = {1, 3, 5, NAN, 3, 2, 5, 0}, y[2], am[2];
+  int xs[4] = {1, 1, 2, 2 * windows}, ys[4] = {1, 1, 1, windows};
   lh_tensor_t tx, ty, tam;
   lh_make(rt, 4, xs, x, &tx);
   lh_make(rt, 4, ys, NULL, &ty);
   lh_make(rt, 4, ys, NULL, &tam);
   cr_assert_eq(clfer_maxpool2d_forward(rt, &p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
-  lh_read(&ty, y, "ties");
-  lh_read(&tam, am, "ties argmax");
+  lh_read(&ty, y, "max pool");
+  lh_read(&tam, am, "max pool argmax");
+  lh_free(&tx), lh_free(&ty), lh_free(&tam);
+  clfer_runtime_destroy(rt);
+}
+
+Test(ops_pool, maxpool_ties_and_nan) {
+  /* equal values: the first in the window wins (PyTorch, Caffe); a NaN propagates */
+  float x[8] = {1, 3, 5, NAN, 3, 2, 5, 0}, y[2], am[2];
+  maxpool_2x2_row(x, 2, y, am);
   cr_assert_eq(y[0], 3.0f);
   cr_assert_eq(am[0], 1.0f, "first of the tied maxima (index 1, not 4)");
   cr_assert(isnan(y[1]), "NaN propagates, got %g", (double)y[1]);
   cr_assert_eq(am[1], 3.0f);
-  lh_free(&tx), lh_free(&ty), lh_free(&tam);
-  clfer_runtime_destroy(rt);
 }
 
 /* The same rules where the CPU form takes four windows at once: a row of eight 2×2 windows (top
  * row, bottom row), each with its expected value and flat argmax. */
 Test(ops_pool, maxpool_ties_and_nan_in_rows_of_windows) {
-  clfer_runtime_t *rt = test_runtime();
-  clfer_pool2d_params_t p = {2, 2, 2, 2, 0, 0, 0, 1};
   const float inf = INFINITY;
   /* windows: tie top/bottom; tie in the top row; NaN second; NaN first then a larger value; NaN
    * last; all -inf; bottom-right largest; two NaNs (the first wins) */
@@ -202,15 +205,8 @@ Test(ops_pool, maxpool_ties_and_nan_in_rows_of_windows) {
                  2, 0, 5, 0, 9, 0, 9, 0, 0, NAN, -inf, -inf, 3, 4, NAN, 0};
   const float want[8] = {2, 5, NAN, NAN, NAN, -inf, 4, NAN};
   const int want_am[8] = {0, 3, 5, 6, 25, 10, 29, 14};
-  int xs[4] = {1, 1, 2, 16}, ys[4] = {1, 1, 1, 8};
   float y[8], am[8];
-  lh_tensor_t tx, ty, tam;
-  lh_make(rt, 4, xs, x, &tx);
-  lh_make(rt, 4, ys, NULL, &ty);
-  lh_make(rt, 4, ys, NULL, &tam);
-  cr_assert_eq(clfer_maxpool2d_forward(rt, &p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
-  lh_read(&ty, y, "row");
-  lh_read(&tam, am, "row argmax");
+  maxpool_2x2_row(x, 8, y, am);
   for (int i = 0; i < 8; i++) {
     if (isnan(want[i]))
       cr_assert(isnan(y[i]), "window %d: NaN propagates, got %g", i, (double)y[i]);
@@ -218,8 +214,6 @@ Test(ops_pool, maxpool_ties_and_nan_in_rows_of_windows) {
       cr_assert_eq(y[i], want[i], "window %d: %g, expected %g", i, (double)y[i], (double)want[i]);
     cr_assert_eq((int)am[i], want_am[i], "window %d: argmax %g, expected %d", i, (double)am[i], want_am[i]);
   }
-  lh_free(&tx), lh_free(&ty), lh_free(&tam);
-  clfer_runtime_destroy(rt);
 }
 
 /* ---- global average pooling ---- */
