@@ -37,6 +37,7 @@ typedef struct wino_tiles {
   int th, tw;          /* tiles over the conv output (forward, backward weights) */
   int dth, dtw;        /* tiles over the input (backward data) */
   int chunk;           /* images per chunk */
+  size_t buffer;       /* floats per image of the larger transformed buffer (either direction) */
 } wino_tiles_t;
 
 /* Whether every product of a chunk of `count` images runs in place (forward, weight gradient,
@@ -58,9 +59,10 @@ static int products_in_place(clfer_runtime_t *rt, const conv_geom_t *g, const wi
 static wino_tiles_t tiles_of(clfer_runtime_t *rt, const conv_geom_t *g) {
   int m = winograd_tile();
   wino_tiles_t t = {m, (m + 2) * (m + 2), m == 4 ? "-DWINO_M=4" : "-DWINO_M=2", (g->oh + m - 1) / m,
-                    (g->ow + m - 1) / m, (g->h + m - 1) / m, (g->w + m - 1) / m, 1};
+                    (g->ow + m - 1) / m, (g->h + m - 1) / m, (g->w + m - 1) / m, 1, 0};
   size_t most = (size_t)(t.th * t.tw > t.dth * t.dtw ? t.th * t.tw : t.dth * t.dtw);
-  size_t per_buffer = (size_t)t.xi * (g->c > g->o ? g->c : g->o) * most * sizeof(float); /* per image */
+  t.buffer = (size_t)t.xi * (g->c > g->o ? g->c : g->o) * most;
+  size_t per_buffer = t.buffer * sizeof(float); /* bytes per image */
   size_t chunk = clfer__conv_scratch_cap(rt) / (2 * per_buffer); /* both scratch buffers */
   t.chunk = chunk < 1 ? 1 : chunk > (size_t)g->n ? g->n : (int)chunk;
   uint64_t cache = clfer_runtime_device(rt)->global_mem_cache_bytes;
@@ -91,9 +93,10 @@ int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *g, in
 
 /* Work-groups of the CPU forms: up to 64 items (whole rows of tiles or channel blocks each, tens
  * of microseconds of work), fewer where that would leave under eight groups per compute unit (a
- * small chunk's range; eight balanced the two cores here better than four, by up to 8 %). PoCL runs a group's items with their private arrays side by side on a
- * worker thread's stack, and left to itself picks up to 4096 items: at the 4-7 KiB a tile's
- * float16 values take, past the 8 MiB stack. NULL on GPUs (the driver chooses). */
+ * small chunk's range; eight balanced the two cores here better than four, by up to 8 %). PoCL
+ * runs a group's items with their private arrays side by side on a worker thread's stack, and
+ * left to itself picks up to 4096 items: at the 4-7 KiB a tile's float16 values take, past the
+ * 8 MiB stack. NULL on GPUs (the driver chooses). */
 static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, const size_t *global, size_t local[3]) {
   if (!cpu) return NULL;
   size_t items = 1, units = clfer_runtime_device(rt)->compute_units;
@@ -233,8 +236,7 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
                                              const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                              clfer_tensor_t *dw, clfer_tensor_t *db) {
   wino_tiles_t t = tiles_of(rt, g);
-  size_t most = (size_t)(t.th * t.tw > t.dth * t.dtw ? t.th * t.tw : t.dth * t.dtw);
-  size_t big = (size_t)t.xi * (g->c > g->o ? g->c : g->o) * most * t.chunk, kc = (size_t)t.xi * g->o * g->c;
+  size_t big = t.buffer * t.chunk, kc = (size_t)t.xi * g->o * g->c;
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, big, &a)) || (st = clfer__conv_scratch(rt, big, &b)) ||
