@@ -39,7 +39,8 @@ clfer_status clfer_lrn_forward(clfer_runtime_t *rt, const clfer_lrn_params_t *p,
   int win = p->size < C ? p->size : C, rows = clfer__cpu_paths(rt);
   size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]};
   clfer_cost_t cost = {(double)n * (2.0 * win + 20.0), 4.0 * n * (scale ? 3 : 2)};
-  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_forward_rows" : "lrn_forward", rows ? 2 : 1, g, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
+  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_forward_rows" : "lrn_forward", rows ? 2 : 1, g, NULL, cost,
+                   CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(scale ? scale->buf : y->buf),
                    CLFER_ARG_INT(scale ? scale->offset : 0), CLFER_ARG_INT(scale != NULL), CLFER_ARG_INT(C),
                    CLFER_ARG_INT(HW), CLFER_ARG_INT(n), CLFER_ARG_INT(p->size),
@@ -67,7 +68,8 @@ clfer_status clfer_lrn_backward(clfer_runtime_t *rt, const clfer_lrn_params_t *p
   int win = p->size < C ? p->size : C, rows = clfer__cpu_paths(rt);
   size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]};
   clfer_cost_t cost = {(double)n * (3.0 * win + 25.0), 4.0 * n * 5};
-  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_backward_rows" : "lrn_backward", rows ? 2 : 1, g, NULL, cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
+  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_backward_rows" : "lrn_backward", rows ? 2 : 1, g, NULL, cost,
+                   CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(scale->buf),
                    CLFER_ARG_INT(scale->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
                    CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(C), CLFER_ARG_INT(HW),
