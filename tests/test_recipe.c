@@ -126,7 +126,8 @@ Test(recipe_files, every_shipped_recipe_validates) {
   snprintf(dir, sizeof dir, "%s/apps/recipes", CLFER_SOURCE_DIR);
   DIR *d = opendir(dir);
   cr_assert_not_null(d, "cannot list %s", dir);
-  const char *required[] = {"demo.ini",          "demo_gpu.ini",          "ferplus_vgg13_mv.ini",  "ferplus_vgg13_ml.ini", "ferplus_vgg13_pld.ini",
+  const char *required[] = {"demo.ini",          "demo_gpu.ini",          "ferplus_vgg13_mv.ini",
+                            "ferplus_vgg13_ml.ini", "ferplus_vgg13_pld.ini",
                             "ferplus_vgg13_cel.ini", "fer2013_ohlsen.ini", "rafdb_basedcnn.ini",   "rafdb_centerloss.ini",
                             "rafdb_dlpcnn.ini",  "staged_alexnet.ini",   "ipa2lt_ltnet.ini"};
   int found[sizeof required / sizeof required[0]] = {0}, checked = 0;

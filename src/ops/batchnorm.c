@@ -128,7 +128,8 @@ clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batc
   /* CPUs: one item per plane (dimension 0 of size 1) */
   size_t ge[2] = {rows ? 1 : (size_t)d.HW, (size_t)d.N * d.C}, le[2];
   st = CLFER_RUN(rt, "norm", NULL, rows ? "batchnorm_normalize_rows" : "batchnorm_normalize", rows ? 1 : 2,
-                 rows ? ge + 1 : ge, rows ? NULL : clfer__cpu_local(rt, 2, ge, 0, le), ((clfer_cost_t){4.0 * n, 8.0 * n}),
+                 rows ? ge + 1 : ge, rows ? NULL : clfer__cpu_local(rt, 2, ge, 0, le),
+                 ((clfer_cost_t){4.0 * n, 8.0 * n}),
                  CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
                  CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),
                  CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_MEM(gamma->buf), CLFER_ARG_INT(gamma->offset),
