@@ -5,8 +5,9 @@
  *   backward data     colT[n·P, ckk] = dY_gᵀ · W_g, dY in [O, n·P], then a gathering col2im;
  *   backward weights  dW_g (+)= dY_g · colT_g (accumulated over chunks).
  * On PoCL this ran the GEMMs of a VGG13-FER+ step 1.1-4× faster than the [O, n·P] layouts
- * (perf/bench_gemm_forms, docs/perf.md). The chunk is sized so the column buffer stays under a cap (default 256 MiB,
- * $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest allocation).
+ * (perf/bench_gemm_forms, docs/perf.md). The chunk is sized so the column buffer stays under a
+ * cap (default 256 MiB, $CLFER_CONV_SCRATCH_BYTES to change, and never above the device's largest
+ * allocation); on CPUs smaller where CLBlast would copy a large operand (cache_sized_chunk).
  * Wide 3×3 stride-1 layers take Winograd's F(4×4, 3×3) instead (conv2d_winograd.c), and on CPUs
  * stride-1 layers with few input taps a direct kernel (conv2d_direct.c). */
 #include <math.h>
@@ -73,6 +74,26 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
   return CLFER_OK;
 }
 
+/* On CPUs, where CLBlast would copy a large operand of one of the pass's GEMMs (a size off its
+ * tiles) into a temporary larger than a sixteenth of the device's cache over a full chunk,
+ * chunks whose column buffer is that size: the copies and the GEMM then read what im2col (or the
+ * GEMM, for col2im) just wrote from the cache rather than memory (PoCL, fer_small's 16 → 32
+ * layer at batch 64: its weight gradient's GEMM 18 → 10 ms; an eighth ran the same, a
+ * thirty-second slower). Other layers keep the full chunk: splitting ResNet-18's on-tile layers
+ * made their GEMMs slower (77 against 90 GFLOP/s). */
+static void cache_sized_chunk(clfer_runtime_t *rt, conv_geom_t *g, int forward, int want_dx, int want_dw) {
+  uint64_t cache = clfer_runtime_device(rt)->global_mem_cache_bytes;
+  if (!clfer__cpu_paths(rt) || cache / 16 == 0) return;
+  size_t cols = (size_t)g->chunk * g->p, budget = (size_t)(cache / 16);
+  if ((!forward || clfer__sgemm_temp_bytes(rt, 1, 1, cols, g->og, g->ckk, cols, g->ckk, g->og) <= budget) &&
+      (!want_dx || clfer__sgemm_temp_bytes(rt, 1, 0, cols, g->ckk, g->og, cols, g->ckk, g->ckk) <= budget) &&
+      (!want_dw || clfer__sgemm_temp_bytes(rt, 0, 0, g->og, g->ckk, cols, cols, g->ckk, g->ckk) <= budget))
+    return;
+  size_t per_image = (size_t)g->c * g->kh * g->kw * g->p * sizeof(float);
+  size_t fit = budget / per_image;
+  if (fit < (size_t)g->chunk) g->chunk = fit < 1 ? 1 : (int)fit;
+}
+
 static clfer_status im2col(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x, int n0, int count,
                            clfer_tensor_t *col) {
   size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
@@ -93,8 +114,8 @@ static clfer_status im2col_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
                                        int count, clfer_tensor_t *col) {
   size_t total = (size_t)g->c * g->kh * g->kw * count * g->p;
   int cpu = clfer__cpu_paths(rt);
-  size_t gs[2] = {cpu ? (size_t)g->oh : total, (size_t)count * g->g};
-  return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_im2col_t_rows" : "conv2d_im2col_t", cpu ? 2 : 1, gs, NULL,
+  size_t gs[2] = {cpu ? (size_t)g->oh : total, (size_t)count * g->g}, ls[2] = {1, 1};
+  return CLFER_RUN(rt, "conv", NULL, cpu ? "conv2d_im2col_t_rows" : "conv2d_im2col_t", cpu ? 2 : 1, gs, cpu ? ls : NULL,
                    ((clfer_cost_t){0, 8.0 * total}), CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(col->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CONV_GEOMETRY_ARGS(g),
                    CLFER_ARG_INT(g->g));
@@ -162,6 +183,7 @@ static clfer_status conv2d_forward(clfer_runtime_t *rt, const clfer_conv2d_param
                            (double)slope);
   if (clfer__conv2d_winograd_applies(rt, &g, 1, 0, 0)) return clfer__conv2d_winograd_forward(rt, &g, x, w, b, y);
   if (clfer__conv2d_direct_applies(rt, &g, 0)) return clfer__conv2d_direct_forward(rt, &g, x, w, b, y);
+  cache_sized_chunk(rt, &g, 1, 0, 0);
   clfer_tensor_t col = {0}, tmp = {0};
   if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &tmp)))
@@ -229,6 +251,7 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
     if ((st = clfer__conv2d_direct_backward_weights(rt, &g, x, dy, dw, db)) || !dx) return st;
     dw = NULL, db = NULL;
   }
+  cache_sized_chunk(rt, &g, 0, dx != NULL, dw != NULL);
   clfer_tensor_t col = {0}, t = {0};
   if ((st = clfer__conv_scratch(rt, (size_t)g.c * g.kh * g.kw * g.chunk * g.p, &col)) ||
       (st = clfer__conv_scratch(rt, (size_t)g.o * g.chunk * g.p, &t)))

@@ -2,6 +2,7 @@
  * device, sets arguments by counting indices itself, records an event when profiling) and the
  * CLBlast GEMM calls routed through the same recording path. */
 #include <clblast_c.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,29 +199,43 @@ static CLBlastStatusCode col_major_temp_bytes(clfer_runtime_t *rt, int trans_a, 
                                     lda, c_off, ldc, &rt->queue, bytes);
 }
 
+/* The form sgemm_call runs a product in: column-major, or row-major as asked when that copies
+ * less (see above); *bytes is the temporary it needs. Between clfer__gemm_begin and _end. */
+static clfer_status sgemm_form(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                               size_t a_off, size_t lda, size_t b_off, size_t ldb, size_t c_off, size_t ldc,
+                               int *row_major, size_t *bytes) {
+  size_t col_bytes = 0, row_bytes = 0;
+  CLBlastStatusCode code =
+      col_major_temp_bytes(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &col_bytes);
+  clfer_status st = clblast_status(rt, code, "CLBlastSGemmTempBufferSize", m, n, k);
+  if (st) return st;
+  *row_major = col_bytes > 0 &&
+               CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                          trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, a_off, lda,
+                                          b_off, ldb, c_off, ldc, &rt->queue, &row_bytes) == CLBlastSuccess &&
+               row_bytes < col_bytes;
+  *bytes = *row_major ? row_bytes : col_bytes;
+  return CLFER_OK;
+}
+
 static clfer_status sgemm_call(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
                                float beta, cl_mem c, size_t c_off, size_t ldc) {
   const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
   const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
-  size_t col_bytes = 0, row_bytes = 0;
-  /* the column-major form, or row-major as asked when that copies less (see above) */
-  CLBlastStatusCode code =
-      col_major_temp_bytes(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &col_bytes);
-  clfer_status st = clblast_status(rt, code, "CLBlastSGemmTempBufferSize", m, n, k);
+  int row_major;
+  size_t bytes;
+  clfer_status st = sgemm_form(rt, trans_a, trans_b, m, n, k, a_off, lda, b_off, ldb, c_off, ldc, &row_major, &bytes);
   if (st) return st;
-  int row_major = col_bytes > 0 &&
-                  CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, m, n, k, a_off, lda, b_off, ldb, c_off,
-                                             ldc, &rt->queue, &row_bytes) == CLBlastSuccess &&
-                  row_bytes < col_bytes;
-  cl_mem temp = gemm_temp_buffer(rt, row_major ? row_bytes : col_bytes, &st);
+  cl_mem temp = gemm_temp_buffer(rt, bytes, &st);
   if (st) return st;
   cl_event begin = profile_begin(rt), event = NULL;
   cl_event *ev = rt->profiling ? &event : NULL;
-  code = row_major ? CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off,
-                                                ldb, beta, c, c_off, ldc, &rt->queue, ev, temp)
-                   : CLBlastSgemmWithTempBuffer(CLBlastLayoutColMajor, tb, ta, n, m, k, alpha, b, b_off, ldb, a, a_off,
-                                                lda, beta, c, c_off, ldc, &rt->queue, ev, temp);
+  CLBlastStatusCode code =
+      row_major ? CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off,
+                                             ldb, beta, c, c_off, ldc, &rt->queue, ev, temp)
+                : CLBlastSgemmWithTempBuffer(CLBlastLayoutColMajor, tb, ta, n, m, k, alpha, b, b_off, ldb, a, a_off,
+                                             lda, beta, c, c_off, ldc, &rt->queue, ev, temp);
   if ((st = clblast_status(rt, code, "CLBlastSgemm", m, n, k))) {
     if (begin) clReleaseEvent(begin);
     return st;
@@ -256,6 +271,16 @@ int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t 
   int in_place = sgemm_col_major_in_place(rt, trans_a, trans_b, m, n, k, 0, lda, 0, ldb, 0, ldc);
   clfer__gemm_end();
   return in_place;
+}
+
+size_t clfer__sgemm_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                               size_t lda, size_t ldb, size_t ldc) {
+  int row_major;
+  size_t bytes;
+  clfer__gemm_begin(rt, m, n, k);
+  clfer_status st = sgemm_form(rt, trans_a, trans_b, m, n, k, 0, lda, 0, ldb, 0, ldc, &row_major, &bytes);
+  clfer__gemm_end();
+  return st ? SIZE_MAX : bytes;
 }
 
 clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n,

@@ -94,6 +94,10 @@ void clfer__profile_free(clfer_runtime_t *rt);
  * copying any operand into a temporary, with the device's GEMM settings (launch.c). */
 int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, size_t lda,
                           size_t ldb, size_t ldc);
+/* The temporary CLBlast needs for that product in the form clfer_sgemm runs it, in bytes (0: in
+ * place; SIZE_MAX when CLBlast refuses the sizes). */
+size_t clfer__sgemm_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                               size_t lda, size_t ldb, size_t ldc);
 void clfer__programs_free(clfer_runtime_t *rt);
 void clfer__pool_free_all(clfer_runtime_t *rt);
 double clfer__now_seconds(void);
