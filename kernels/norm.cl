@@ -83,6 +83,21 @@ __kernel void batchnorm_stats_finalize(__global const float *partial, const int 
   }
 }
 
+/* A ReLU fused on batch norm's output (relu = 1; leaky for slope > 0): its forward, and its
+ * backward from the sign of that output (the gradient of bn's output from the ReLU's). The same
+ * expressions as relu_forward and relu_backward (activation.cl), so fused equals unfused to the
+ * bit. */
+inline float bn_relu(const float v, const int relu, const float slope) { return relu && !(v > 0.0f) ? slope * v : v; }
+inline float16 bn_relu16(const float16 v, const int relu, const float slope) {
+  return relu ? select(slope * v, v, v > 0.0f) : v;
+}
+inline float bn_relu_grad(const float g, __global const float *y, const int relu, const float slope) {
+  return relu && !(*y > 0.0f) ? slope * g : g;
+}
+inline float16 bn_relu_grad16(const float16 g, __global const float *y, const int relu, const float slope) {
+  return relu ? select(slope * g, g, vload16(0, y) > 0.0f) : g;
+}
+
 /* y = (x − mean)·invstd·γ + β, one work-item per element. The element-wise batch-norm kernels run
  * on a (H·W, N·C) range, so the channel costs one division per plane row instead of two per
  * element (PoCL cannot vectorise integer division). */
@@ -90,20 +105,21 @@ __kernel void batchnorm_normalize(__global const float *x, const int x_off, __gl
                                   __global const float *mean, const int m_off, __global const float *invstd,
                                   const int i_off, __global const float *gamma, const int g_off,
                                   __global const float *beta, const int b_off, const int C, const int HW,
-                                  const int n) {
+                                  const int n, const int relu, const float slope) {
   int j = get_global_id(0), z = get_global_id(1), i = z * HW + j;
   if (j >= HW || i >= n) return;
   int c = z % C;
-  y[y_off + i] = (x[x_off + i] - mean[m_off + c]) * invstd[i_off + c] * gamma[g_off + c] + beta[b_off + c];
+  y[y_off + i] =
+      bn_relu((x[x_off + i] - mean[m_off + c]) * invstd[i_off + c] * gamma[g_off + c] + beta[b_off + c], relu, slope);
 }
 
 /* y = (x − m)·a + b over one plane of HW floats, 16 at a time (the CPU forms below; x − m first,
- * as the per-element forms, so a large mean cancels exactly). */
+ * as the per-element forms, so a large mean cancels exactly), then the fused ReLU if any. */
 inline void bn_affine_plane(__global const float *x, __global float *y, const int HW, const float m, const float a,
-                            const float b) {
+                            const float b, const int relu, const float slope) {
   int j = 0;
-  for (; j + 16 <= HW; j += 16) vstore16((vload16(0, x + j) - m) * a + b, 0, y + j);
-  for (; j < HW; j++) y[j] = (x[j] - m) * a + b;
+  for (; j + 16 <= HW; j += 16) vstore16(bn_relu16((vload16(0, x + j) - m) * a + b, relu, slope), 0, y + j);
+  for (; j < HW; j++) y[j] = bn_relu((x[j] - m) * a + b, relu, slope);
 }
 
 /* The CPU form of batchnorm_normalize: one item per plane (n, c), its channel's scale γ·invstd
@@ -113,11 +129,11 @@ __kernel void batchnorm_normalize_rows(__global const float *x, const int x_off,
                                        __global const float *mean, const int m_off, __global const float *invstd,
                                        const int i_off, __global const float *gamma, const int g_off,
                                        __global const float *beta, const int b_off, const int C, const int HW,
-                                       const int n) {
+                                       const int n, const int relu, const float slope) {
   const int z = get_global_id(0), c = z % C;
   if ((size_t)z * HW >= (size_t)n) return;
   bn_affine_plane(x + x_off + (size_t)z * HW, y + y_off + (size_t)z * HW, HW, mean[m_off + c],
-                  invstd[i_off + c] * gamma[g_off + c], beta[b_off + c]);
+                  invstd[i_off + c] * gamma[g_off + c], beta[b_off + c], relu, slope);
 }
 
 /* Inference: the running statistics replace the batch's. */
@@ -125,12 +141,12 @@ __kernel void batchnorm_forward_eval(__global const float *x, const int x_off, _
                                      __global const float *rmean, const int rm_off, __global const float *rvar,
                                      const int rv_off, __global const float *gamma, const int g_off,
                                      __global const float *beta, const int b_off, const float eps, const int C,
-                                     const int HW, const int n) {
+                                     const int HW, const int n, const int relu, const float slope) {
   int j = get_global_id(0), z = get_global_id(1), i = z * HW + j;
   if (j >= HW || i >= n) return;
   int c = z % C;
   float s = gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps);
-  y[y_off + i] = (x[x_off + i] - rmean[rm_off + c]) * s + beta[b_off + c];
+  y[y_off + i] = bn_relu((x[x_off + i] - rmean[rm_off + c]) * s + beta[b_off + c], relu, slope);
 }
 
 /* The CPU form: one item per plane. Same arguments; 1-D range (N·C). */
@@ -138,11 +154,12 @@ __kernel void batchnorm_forward_eval_rows(__global const float *x, const int x_o
                                           const int y_off, __global const float *rmean, const int rm_off,
                                           __global const float *rvar, const int rv_off, __global const float *gamma,
                                           const int g_off, __global const float *beta, const int b_off,
-                                          const float eps, const int C, const int HW, const int n) {
+                                          const float eps, const int C, const int HW, const int n,
+                                          const int relu, const float slope) {
   const int z = get_global_id(0), c = z % C;
   if ((size_t)z * HW >= (size_t)n) return;
   bn_affine_plane(x + x_off + (size_t)z * HW, y + y_off + (size_t)z * HW, HW, rmean[rm_off + c],
-                  gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps), beta[b_off + c]);
+                  gamma[g_off + c] / sqrt(rvar[rv_off + c] + eps), beta[b_off + c], relu, slope);
 }
 
 /* The same partials on CPUs, where local-memory reductions with barriers cost PoCL a loop split
@@ -184,12 +201,15 @@ __kernel void batchnorm_stats_partial_rows(__global const float *x, const int x_
   o[2] = m2;
 }
 
-/* Same grid as batchnorm_stats_partial: partial (Σ dy, Σ dy·x̂) per chunk of a channel. */
+/* Same grid as batchnorm_stats_partial: partial (Σ dy, Σ dy·x̂) per chunk of a channel. With a
+ * fused ReLU (relu = 1), dy is the ReLU's output gradient, masked by the sign of that output y
+ * (y = dy where there is none: never read). */
 __kernel void batchnorm_backward_partial(__global const float *x, const int x_off, __global const float *dy,
                                          const int dy_off, __global const float *mean, const int m_off,
                                          __global const float *invstd, const int i_off, const int C, const int HW,
                                          const int M, const int chunk, const int P, __global float *partial,
-                                         __local float *l1, __local float *l2) {
+                                         __global const float *y, const int y_off, const int relu,
+                                         const float slope, __local float *l1, __local float *l2) {
   int lid = get_local_id(0), nl = get_local_size(0);
   int g = get_group_id(0), c = get_group_id(1);
   int start = g * chunk, end = min(M, start + chunk);
@@ -198,7 +218,7 @@ __kernel void batchnorm_backward_partial(__global const float *x, const int x_of
   for (int m = start + lid; m < end; m += nl) {
     int n = m / HW, j = m - n * HW;
     int k = (n * C + c) * HW + j;
-    float g_ = dy[dy_off + k];
+    float g_ = bn_relu_grad(dy[dy_off + k], y + y_off + k, relu, slope);
     s1 += g_;
     s2 += g_ * (x[x_off + k] - mu) * is;
   }
@@ -223,7 +243,8 @@ __kernel void batchnorm_backward_partial_rows(__global const float *x, const int
                                               const int dy_off, __global const float *mean, const int m_off,
                                               __global const float *invstd, const int i_off, const int C,
                                               const int HW, const int M, const int chunk, const int P,
-                                              __global float *partial) {
+                                              __global float *partial, __global const float *y, const int y_off,
+                                              const int relu, const float slope) {
   const int g = get_global_id(0), c = get_global_id(1);
   if (g >= P || c >= C) return;
   const int end = min(M, (g + 1) * chunk);
@@ -234,12 +255,12 @@ __kernel void batchnorm_backward_partial_rows(__global const float *x, const int
     const int n = m / HW, row_end = min(end, (n + 1) * HW);
     const size_t shift = ((size_t)n * C + c) * HW - (size_t)n * HW;
     for (; m + 16 <= row_end; m += 16) {
-      const float16 e = vload16(0, dy + dy_off + shift + m);
+      const float16 e = bn_relu_grad16(vload16(0, dy + dy_off + shift + m), y + y_off + shift + m, relu, slope);
       v1 += e;
       v2 += e * (vload16(0, x + x_off + shift + m) - mu) * is;
     }
     for (; m < row_end; m++) {
-      const float e = dy[dy_off + shift + m];
+      const float e = bn_relu_grad(dy[dy_off + shift + m], y + y_off + shift + m, relu, slope);
       s1 += e;
       s2 += e * (x[x_off + shift + m] - mu) * is;
     }
@@ -274,14 +295,15 @@ __kernel void batchnorm_backward_data(__global const float *x, const int x_off, 
                                       __global const float *invstd, const int i_off, __global const float *gamma,
                                       const int g_off, __global const float *dgamma, const int dg_off,
                                       __global const float *dbeta, const int db_off, __global float *dx,
-                                      const int dx_off, const int C, const int HW, const int n, const float inv_m) {
+                                      const int dx_off, const int C, const int HW, const int n, const float inv_m,
+                                      __global const float *y, const int y_off, const int relu, const float slope) {
   int j = get_global_id(0), z = get_global_id(1), i = z * HW + j;
   if (j >= HW || i >= n) return;
   int c = z % C;
   float is = invstd[i_off + c];
   float xhat = (x[x_off + i] - mean[m_off + c]) * is;
-  dx[dx_off + i] =
-      gamma[g_off + c] * is * (dy[dy_off + i] - dbeta[db_off + c] * inv_m - xhat * dgamma[dg_off + c] * inv_m);
+  float g_ = bn_relu_grad(dy[dy_off + i], y + y_off + i, relu, slope);
+  dx[dx_off + i] = gamma[g_off + c] * is * (g_ - dbeta[db_off + c] * inv_m - xhat * dgamma[dg_off + c] * inv_m);
 }
 
 /* The CPU form: one item per plane, 16 pixels at a time. Same arguments; 1-D range (N·C). */
@@ -292,19 +314,21 @@ __kernel void batchnorm_backward_data_rows(__global const float *x, const int x_
                                            __global const float *dgamma, const int dg_off,
                                            __global const float *dbeta, const int db_off, __global float *dx,
                                            const int dx_off, const int C, const int HW, const int n,
-                                           const float inv_m) {
+                                           const float inv_m, __global const float *y, const int y_off,
+                                           const int relu, const float slope) {
   const int z = get_global_id(0), c = z % C;
   if ((size_t)z * HW >= (size_t)n) return;
   const float is = invstd[i_off + c], mu = mean[m_off + c], gi = gamma[g_off + c] * is;
   const float mb = dbeta[db_off + c] * inv_m, mg = dgamma[dg_off + c] * inv_m;
   __global const float *xp = x + x_off + (size_t)z * HW, *gp = dy + dy_off + (size_t)z * HW;
+  __global const float *yp = y + y_off + (size_t)z * HW;
   __global float *o = dx + dx_off + (size_t)z * HW;
   int j = 0;
   for (; j + 16 <= HW; j += 16) {
     const float16 xhat = (vload16(0, xp + j) - mu) * is;
-    vstore16(gi * (vload16(0, gp + j) - mb - xhat * mg), 0, o + j);
+    vstore16(gi * (bn_relu_grad16(vload16(0, gp + j), yp + j, relu, slope) - mb - xhat * mg), 0, o + j);
   }
-  for (; j < HW; j++) o[j] = gi * (gp[j] - mb - (xp[j] - mu) * is * mg);
+  for (; j < HW; j++) o[j] = gi * (bn_relu_grad(gp[j], yp + j, relu, slope) - mb - (xp[j] - mu) * is * mg);
 }
 
 /* ---- local response normalisation across channels ---------------------------------------- */

@@ -176,6 +176,72 @@ Test(graph, conv_relu_fusion_keeps_values_and_buffers) {
   clfer_runtime_destroy(rt);
 }
 
+/* c1 → b1 → r1 (leaky) → c2 → b2 → r2 → fc: each batch norm fused with its ReLU (forward and
+ * backward) unless it is the features node. The output, every parameter gradient and the
+ * evaluation output are the same to the bit whichever of b1 and b2 is fused. */
+Test(graph, batchnorm_relu_fusion_keeps_values_and_gradients) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_create(rt, "bn_fused", 2, 9, 9, &net), CLFER_OK);
+  clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1};
+  clfer_batchnorm_params_t bp = {1e-5f, 0.1f};
+  int c1, b1, r1, c2, b2, r2, out;
+  cr_assert_eq(clfer_net_conv2d(net, "c1", 0, 4, &c3, 1, &c1), CLFER_OK);
+  cr_assert_eq(clfer_net_batchnorm(net, "b1", c1, &bp, &b1), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "r1", b1, 0.1f, &r1), CLFER_OK);
+  cr_assert_eq(clfer_net_conv2d(net, "c2", r1, 3, &c3, 1, &c2), CLFER_OK);
+  cr_assert_eq(clfer_net_batchnorm(net, "b2", c2, &bp, &b2), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "r2", b2, 0.0f, &r2), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(net, "fc", r2, 5, 1, &out), CLFER_OK);
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 3), CLFER_OK);
+  int shape[4] = {4, 2, 9, 9}, ds[2] = {4, 5};
+  clfer_tensor_t x, dy;
+  cr_assert_eq(clfer_tensor_create(rt, 4, shape, &x), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 2, ds, &dy), CLFER_OK);
+  float in[4 * 2 * 81], g[4 * 5];
+  test_fill_uniform(in, 4 * 2 * 81, 23, -1, 1);
+  test_fill_uniform(g, 4 * 5, 24, -1, 1);
+  clfer_tensor_upload(&x, in);
+  clfer_tensor_upload(&dy, g);
+  const int features[3] = {c1, b1, b2}; /* c1 (no ReLU reads it): both fused */
+  float *eval[3], *train[3], *grads[3];
+  size_t n_grads = 0;
+  for (int i = 0; i < clfer_net_param_count(net); i++)
+    if (!clfer_net_param(net, i)->is_buffer) n_grads += clfer_tensor_numel(&clfer_net_param(net, i)->grad);
+  const clfer_tensor_t *y;
+  for (int v = 0; v < 3; v++) { /* evaluation first: training forwards move the running statistics */
+    cr_assert_eq(clfer_net_set_features(net, features[v]), CLFER_OK);
+    cr_assert_eq(clfer_net_forward(net, &x, 0, 0, &y), CLFER_OK, "%s", clfer_last_error());
+    eval[v] = download(y);
+  }
+  for (int v = 0; v < 3; v++) {
+    cr_assert_eq(clfer_net_set_features(net, features[v]), CLFER_OK);
+    cr_assert_eq(clfer_net_forward(net, &x, 1, 0, &y), CLFER_OK, "%s", clfer_last_error());
+    train[v] = download(y);
+    cr_assert_eq(clfer_net_backward(net, &dy, NULL), CLFER_OK, "%s", clfer_last_error());
+    grads[v] = malloc(n_grads * sizeof(float));
+    size_t at = 0;
+    for (int i = 0; i < clfer_net_param_count(net); i++) {
+      clfer_net_param_t *prm = clfer_net_param(net, i);
+      if (prm->is_buffer) continue;
+      cr_assert_eq(clfer_tensor_download(&prm->grad, grads[v] + at), CLFER_OK);
+      at += clfer_tensor_numel(&prm->grad);
+    }
+  }
+  for (int v = 1; v < 3; v++) {
+    cr_assert(memcmp(eval[0], eval[v], 4 * 5 * sizeof(float)) == 0, "evaluation output differs (features %d)", v);
+    cr_assert(memcmp(train[0], train[v], 4 * 5 * sizeof(float)) == 0, "training output differs (features %d)", v);
+    cr_assert(memcmp(grads[0], grads[v], n_grads * sizeof(float)) == 0, "parameter gradients differ (features %d)", v);
+  }
+  int nonzero = 0;
+  for (size_t i = 0; i < n_grads; i++) nonzero += grads[0][i] != 0.0f;
+  cr_assert_gt(nonzero, (int)(n_grads / 2), "most gradients are zero");
+  for (int v = 0; v < 3; v++) free(eval[v]), free(train[v]), free(grads[v]);
+  clfer_tensor_release(&x), clfer_tensor_release(&dy);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
 /* ---- graph gradients against finite differences on the device ---- */
 
 typedef struct small_graph {

@@ -1,7 +1,7 @@
 /* test_ops_norm.c — batch norm (training with batch statistics, 4-D and 2-D, saved mean and
  * invstd, running statistics after two steps, evaluation, backward for dx, dγ, dβ) and LRN
  * (sizes 5, 4 and 3, k 1 and 2) against the double reference with guard zones, gradients
- * against central finite differences. */
+ * against central finite differences; batch norm with a fused ReLU against the two ops. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +227,79 @@ Test(ops_norm, batchnorm_bad_input_is_reported) {
   clfer_tensor_release(&x), clfer_tensor_release(&y), clfer_tensor_release(&g), clfer_tensor_release(&b);
   clfer_tensor_release(&m), clfer_tensor_release(&s), clfer_tensor_release(&bad), clfer_tensor_release(&x1);
   clfer_tensor_release(&t3);
+  clfer_runtime_destroy(rt);
+}
+
+/* The fused batch norm + ReLU against batch norm then ReLU, to the bit: training forward (running
+ * statistics too), evaluation, and the backward pass from the ReLU's output gradient, at slopes 0
+ * and 0.1, on rows of 35 pixels (the CPU forms' 16-pixel blocks and remainders). */
+Test(ops_norm, batchnorm_relu_fused_equals_batchnorm_then_relu) {
+  clfer_runtime_t *rt = test_runtime();
+  int shape[4] = {3, 4, 5, 7}, cs[1] = {4}, C = 4;
+  size_t n = clfer_shape_numel(4, shape);
+  clfer_batchnorm_params_t p = {1e-5f, 0.1f};
+  float *x = lh_uniform(n, 71, -1.0f, 1.0f), *g = lh_uniform(C, 72, 0.5f, 1.5f), *b = lh_uniform(C, 73, -0.3f, 0.3f),
+        *r = lh_uniform(n, 74, -1.0f, 1.0f), zeros[4] = {0}, ones[4] = {1, 1, 1, 1};
+  float *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+  float wc[4], gc[4];
+  lh_tensor_t tx, tg, tb, tr, ty, tz, tm, ti, trm, trv, tm2, ti2, trm2, trv2, tdx, tdg, tdb;
+  lh_make(rt, 4, shape, x, &tx), lh_make(rt, 1, cs, g, &tg), lh_make(rt, 1, cs, b, &tb);
+  lh_make(rt, 4, shape, r, &tr), lh_make(rt, 4, shape, NULL, &ty), lh_make(rt, 4, shape, NULL, &tz);
+  lh_make(rt, 1, cs, NULL, &tm), lh_make(rt, 1, cs, NULL, &ti), lh_make(rt, 1, cs, zeros, &trm);
+  lh_make(rt, 1, cs, ones, &trv), lh_make(rt, 1, cs, NULL, &tm2), lh_make(rt, 1, cs, NULL, &ti2);
+  lh_make(rt, 1, cs, zeros, &trm2), lh_make(rt, 1, cs, ones, &trv2), lh_make(rt, 4, shape, NULL, &tdx);
+  lh_make(rt, 1, cs, NULL, &tdg), lh_make(rt, 1, cs, NULL, &tdb);
+  const float slopes[2] = {0.0f, 0.1f};
+  for (int si = 0; si < 2; si++) {
+    float slope = slopes[si];
+    /* training forward: bn into z, ReLU into y; fused into z */
+    cr_assert_eq(clfer_batchnorm_forward_train(rt, &p, &tx.t, &tg.t, &tb.t, &tz.t, &tm.t, &ti.t, &trm.t, &trv.t),
+                 CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(clfer_relu_forward(rt, slope, &tz.t, &ty.t), CLFER_OK);
+    lh_read(&ty, want, "bn then relu");
+    cr_assert_eq(clfer_batchnorm_relu_forward_train(rt, &p, slope, &tx.t, &tg.t, &tb.t, &tz.t, &tm2.t, &ti2.t,
+                                                    &trm2.t, &trv2.t),
+                 CLFER_OK, "%s", clfer_last_error());
+    lh_read(&tz, got, "fused bn + relu");
+    cr_assert(memcmp(want, got, n * sizeof *got) == 0, "slope %g: fused training forward differs", slope);
+    lh_read(&trv, wc, "running var"), lh_read(&trv2, gc, "fused running var");
+    cr_assert(memcmp(wc, gc, sizeof wc) == 0, "slope %g: fused running variance differs", slope);
+    int negative = 0, zero = 0;
+    for (size_t i = 0; i < n; i++) negative |= got[i] < 0, zero |= got[i] == 0;
+    cr_assert(slope > 0 ? negative && !zero : zero && !negative, "slope %g: the ReLU was not applied", slope);
+    /* backward: relu_backward into z, batch norm backward from it; fused from the ReLU's output y */
+    cr_assert_eq(clfer_relu_backward(rt, slope, &ty.t, &tr.t, &tz.t), CLFER_OK);
+    cr_assert_eq(clfer_batchnorm_backward(rt, &tx.t, &tz.t, &tg.t, &tm.t, &ti.t, &tdx.t, &tdg.t, &tdb.t), CLFER_OK);
+    float *wdx = malloc(n * sizeof *wdx), wdg[4], wdb[4], gdg[4], gdb[4];
+    lh_read(&tdx, wdx, "dx"), lh_read(&tdg, wdg, "dgamma"), lh_read(&tdb, wdb, "dbeta");
+    cr_assert_eq(clfer_batchnorm_relu_backward(rt, slope, &tx.t, &ty.t, &tr.t, &tg.t, &tm.t, &ti.t, &tdx.t, &tdg.t,
+                                               &tdb.t),
+                 CLFER_OK, "%s", clfer_last_error());
+    lh_read(&tdx, got, "fused dx"), lh_read(&tdg, gdg, "fused dgamma"), lh_read(&tdb, gdb, "fused dbeta");
+    cr_assert(memcmp(wdx, got, n * sizeof *got) == 0, "slope %g: fused dx differs", slope);
+    cr_assert(memcmp(wdg, gdg, sizeof wdg) == 0 && memcmp(wdb, gdb, sizeof wdb) == 0,
+              "slope %g: fused dgamma/dbeta differ", slope);
+    free(wdx);
+    /* evaluation with the running statistics */
+    cr_assert_eq(clfer_batchnorm_forward_eval(rt, &p, &tx.t, &tg.t, &tb.t, &trm.t, &trv.t, &tz.t), CLFER_OK);
+    cr_assert_eq(clfer_relu_forward(rt, slope, &tz.t, &ty.t), CLFER_OK);
+    lh_read(&ty, want, "eval bn then relu");
+    cr_assert_eq(clfer_batchnorm_relu_forward_eval(rt, &p, slope, &tx.t, &tg.t, &tb.t, &trm.t, &trv.t, &tz.t),
+                 CLFER_OK, "%s", clfer_last_error());
+    lh_read(&tz, got, "fused eval");
+    cr_assert(memcmp(want, got, n * sizeof *got) == 0, "slope %g: fused evaluation differs", slope);
+  }
+  /* a slope the backward pass could not invert */
+  cr_assert_eq(clfer_batchnorm_relu_forward_eval(rt, &p, -0.5f, &tx.t, &tg.t, &tb.t, &trm.t, &trv.t, &tz.t),
+               CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "batchnorm_relu_forward_eval") && strstr(clfer_last_error(), "slope"),
+            "message: %s", clfer_last_error());
+  cr_assert_eq(clfer_batchnorm_relu_backward(rt, 0.0f, &tx.t, &tdg.t, &tr.t, &tg.t, &tm.t, &ti.t, &tdx.t, NULL, NULL),
+               CLFER_SHAPE_MISMATCH, "a y of another shape");
+  lh_free(&tx), lh_free(&tg), lh_free(&tb), lh_free(&tr), lh_free(&ty), lh_free(&tz), lh_free(&tm), lh_free(&ti);
+  lh_free(&trm), lh_free(&trv), lh_free(&tm2), lh_free(&ti2), lh_free(&trm2), lh_free(&trv2), lh_free(&tdx);
+  lh_free(&tdg), lh_free(&tdb);
+  free(x), free(g), free(b), free(r), free(want), free(got);
   clfer_runtime_destroy(rt);
 }
 

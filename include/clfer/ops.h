@@ -120,6 +120,23 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
                                       const clfer_tensor_t *gamma, const clfer_tensor_t *save_mean,
                                       const clfer_tensor_t *save_invstd, clfer_tensor_t *dx, clfer_tensor_t *dgamma,
                                       clfer_tensor_t *dbeta);
+/* The same three with a ReLU (leaky for slope > 0; slope finite and ≥ 0) fused on the output:
+ * y = relu(bn(x)) in one pass over memory, equal to the two ops to the bit. The backward pass
+ * takes that y and dL/dy, and masks dy by y's sign as clfer_relu_backward does. */
+clfer_status clfer_batchnorm_relu_forward_train(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p, float slope,
+                                                const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                                const clfer_tensor_t *beta, clfer_tensor_t *y,
+                                                clfer_tensor_t *save_mean, clfer_tensor_t *save_invstd,
+                                                clfer_tensor_t *running_mean, clfer_tensor_t *running_var);
+clfer_status clfer_batchnorm_relu_forward_eval(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p, float slope,
+                                               const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                               const clfer_tensor_t *beta, const clfer_tensor_t *running_mean,
+                                               const clfer_tensor_t *running_var, clfer_tensor_t *y);
+clfer_status clfer_batchnorm_relu_backward(clfer_runtime_t *rt, float slope, const clfer_tensor_t *x,
+                                           const clfer_tensor_t *y, const clfer_tensor_t *dy,
+                                           const clfer_tensor_t *gamma, const clfer_tensor_t *save_mean,
+                                           const clfer_tensor_t *save_invstd, clfer_tensor_t *dx,
+                                           clfer_tensor_t *dgamma, clfer_tensor_t *dbeta);
 
 /* ---- local response normalisation across channels (Caffe/PyTorch LocalResponseNorm) ------- */
 

@@ -140,6 +140,14 @@ static clfer_status relu_forward(clfer_net_t *net, clfer__node_t *n, int train) 
   return clfer_relu_forward(net->rt, n->slope, &in0(net, n)->out, &n->out);
 }
 static clfer_status relu_backward(clfer_net_t *net, clfer__node_t *n) {
+  clfer__node_t *src = clfer__input(net, n, 0);
+  if (n->out_is_input && src->vt == &clfer__batchnorm_layer) {
+    /* a batch norm fused with this ReLU masks the gradient itself: it takes this one as it is
+     * (its only reader is this ReLU, so it has none yet) */
+    src->grad = n->grad, src->has_grad = 1;
+    n->grad = (clfer_tensor_t){0}, n->has_grad = 0;
+    return CLFER_OK;
+  }
   clfer_tensor_t dx;
   clfer_status st = clfer__grad_begin(net, n, 0, &dx);
   if (!st) st = clfer_relu_backward(net->rt, n->slope, &n->out, &n->grad, &dx);
@@ -251,21 +259,32 @@ static clfer_status bn_forward(clfer_net_t *net, clfer__node_t *n, int train) {
   const clfer_tensor_t *x = &in0(net, n)->out;
   clfer_net_param_t *g = clfer__node_param(net, n, 0), *b = clfer__node_param(net, n, 1),
                     *rm = clfer__node_param(net, n, 2), *rv = clfer__node_param(net, n, 3);
-  if (!train) return clfer_batchnorm_forward_eval(net->rt, &n->bn, x, &g->value, &b->value, &rm->value, &rv->value, &n->out);
+  if (!train)
+    return n->fused_relu ? clfer_batchnorm_relu_forward_eval(net->rt, &n->bn, n->fused_slope, x, &g->value, &b->value,
+                                                             &rm->value, &rv->value, &n->out)
+                         : clfer_batchnorm_forward_eval(net->rt, &n->bn, x, &g->value, &b->value, &rm->value,
+                                                        &rv->value, &n->out);
   int c = n->out_shape[0];
   clfer_status st;
   if ((st = clfer_tensor_create(net->rt, 1, &c, &n->aux[0])) || (st = clfer_tensor_create(net->rt, 1, &c, &n->aux[1])))
     return st;
+  if (n->fused_relu) /* the reading ReLU's pass, fused (net.c) */
+    return clfer_batchnorm_relu_forward_train(net->rt, &n->bn, n->fused_slope, x, &g->value, &b->value, &n->out,
+                                              &n->aux[0], &n->aux[1], &rm->value, &rv->value);
   return clfer_batchnorm_forward_train(net->rt, &n->bn, x, &g->value, &b->value, &n->out, &n->aux[0], &n->aux[1],
                                        &rm->value, &rv->value);
 }
 static clfer_status bn_backward(clfer_net_t *net, clfer__node_t *n) {
   clfer_tensor_t dx;
   clfer_status st = clfer__grad_begin(net, n, 0, &dx);
+  const clfer_tensor_t *x = &in0(net, n)->out, *gamma = &clfer__node_param(net, n, 0)->value;
+  clfer_tensor_t *dgamma = &clfer__node_param(net, n, 0)->grad, *dbeta = &clfer__node_param(net, n, 1)->grad;
+  /* fused: n->grad is the ReLU's output gradient (relu_backward passed it on), n->out its output */
   if (!st)
-    st = clfer_batchnorm_backward(net->rt, &in0(net, n)->out, &n->grad, &clfer__node_param(net, n, 0)->value,
-                                  &n->aux[0], &n->aux[1], &dx, &clfer__node_param(net, n, 0)->grad,
-                                  &clfer__node_param(net, n, 1)->grad);
+    st = n->fused_relu ? clfer_batchnorm_relu_backward(net->rt, n->fused_slope, x, &n->out, &n->grad, gamma, &n->aux[0],
+                                                       &n->aux[1], &dx, dgamma, dbeta)
+                       : clfer_batchnorm_backward(net->rt, x, &n->grad, gamma, &n->aux[0], &n->aux[1], &dx, dgamma,
+                                                  dbeta);
   return st ? st : clfer__grad_commit(net, n, 0, &dx);
 }
 static double bn_flops(const clfer_net_t *net, const clfer__node_t *n) { return 2.0 * in_features(n); }

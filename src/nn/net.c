@@ -387,15 +387,18 @@ const clfer_tensor_t *clfer_net_activation(const clfer_net_t *net, int node) {
   return &net->nodes[node].out;
 }
 
-/* Marks each conv whose only reader is a ReLU to write that ReLU's output itself (one pass over
- * memory instead of three): not the output or features node, whose own values callers read. The
- * ReLU's backward reads only its output, and the conv's only its input, so training is the same
- * to the bit. */
+/* Marks each conv or batch norm whose only reader is a ReLU to write that ReLU's output itself
+ * (one pass over memory instead of three): not the output or features node, whose own values
+ * callers read. The ReLU's backward reads only its output, and the conv's only its input, so
+ * training is the same to the bit. A fused batch norm also applies the ReLU's backward (its
+ * backward reads its input, not its output), and the ReLU passes its gradient on untouched. */
 static void plan_relu_fusion(clfer_net_t *net, int out_node) {
   for (int i = 0; i < net->n_nodes; i++) net->nodes[i].fused_relu = net->nodes[i].out_is_input = 0;
   for (int i = 1; i < net->n_nodes; i++) {
     clfer__node_t *n = &net->nodes[i];
-    if (n->vt != &clfer__conv2d_layer || n->consumers != 1 || i == out_node || i == net->features_node) continue;
+    if ((n->vt != &clfer__conv2d_layer && n->vt != &clfer__batchnorm_layer) || n->consumers != 1 || i == out_node ||
+        i == net->features_node)
+      continue;
     for (int j = i + 1; j < net->n_nodes; j++) {
       clfer__node_t *c = &net->nodes[j];
       if (c->n_inputs < 1 || c->inputs[0] != i) continue;

@@ -46,9 +46,9 @@ struct clfer__node {
   clfer_tensor_t out, grad;
   clfer_tensor_t aux[2]; /* argmax / mask / lrn scale / bn save_mean+invstd */
   int has_grad;
-  /* per forward: a conv whose only reader is a ReLU writes the ReLU's output itself
-   * (fused_relu, with that ReLU's slope), and the ReLU's output is then the conv's tensor
-   * (out_is_input) */
+  /* per forward: a conv or batch norm whose only reader is a ReLU writes the ReLU's output itself
+   * (fused_relu, with that ReLU's slope), and the ReLU's output is then its tensor (out_is_input);
+   * a fused batch norm also runs the ReLU's backward */
   int fused_relu, out_is_input;
   float fused_slope;
   int consumers;         /* nodes reading this one */

@@ -1,6 +1,7 @@
 /* batchnorm.c — batch normalisation for [N,C,H,W] and [N,C] (kernels/norm.cl): training with
  * batch statistics reduced per channel in local memory (two stages, so large N·H·W spreads over
- * many work-groups), running-statistics update, evaluation, and the backward pass. */
+ * many work-groups), running-statistics update, evaluation, and the backward pass; each also with
+ * a ReLU fused on the output (the graph fuses a batch norm whose only reader is a ReLU). */
 #include "ops/layer_ops_util.h"
 #include "launch_shape.h"
 
@@ -52,6 +53,14 @@ static clfer_status bn_grid(clfer_runtime_t *rt, const char *kernel, int M, size
   return CLFER_OK;
 }
 
+/* The fused ReLU's slope: finite and ≥ 0, so the output's sign tells the backward pass which
+ * branch the input took (as clfer_relu_forward). */
+static clfer_status bn_check_slope(const char *op, float slope) {
+  if (!(slope >= 0.0f) || isinf(slope))
+    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "fused ReLU slope %g must be finite and >= 0", (double)slope);
+  return CLFER_OK;
+}
+
 static clfer_status bn_check_params(const char *op, const clfer_batchnorm_params_t *p) {
   if (!p) return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "parameters are NULL");
   if (!(p->eps > 0.0f) || isinf(p->eps))
@@ -61,15 +70,15 @@ static clfer_status bn_check_params(const char *op, const clfer_batchnorm_params
   return CLFER_OK;
 }
 
-clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p,
-                                           const clfer_tensor_t *x, const clfer_tensor_t *gamma,
-                                           const clfer_tensor_t *beta, clfer_tensor_t *y, clfer_tensor_t *save_mean,
-                                           clfer_tensor_t *save_invstd, clfer_tensor_t *running_mean,
-                                           clfer_tensor_t *running_var) {
-  static const char op[] = "batchnorm_forward_train";
+/* relu: a ReLU of that slope fused on the output */
+static clfer_status bn_forward_train(clfer_runtime_t *rt, const char *op, const clfer_batchnorm_params_t *p, int relu,
+                                     float slope, const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                     const clfer_tensor_t *beta, clfer_tensor_t *y, clfer_tensor_t *save_mean,
+                                     clfer_tensor_t *save_invstd, clfer_tensor_t *running_mean,
+                                     clfer_tensor_t *running_var) {
   CLFER__CHECK_RT(op, rt);
   clfer_status st = bn_check_params(op, p);
-  if (st) return st;
+  if (st || (relu && (st = bn_check_slope(op, slope)))) return st;
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "y", y);
   bn_dims_t d = {0};
@@ -134,21 +143,38 @@ clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batc
                  CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),
                  CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_MEM(gamma->buf), CLFER_ARG_INT(gamma->offset),
                  CLFER_ARG_MEM(beta->buf), CLFER_ARG_INT(beta->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW),
-                 CLFER_ARG_INT(n));
+                 CLFER_ARG_INT(n), CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(slope));
 done:
   /* The queue is in order, so the block may go back to the pool while the kernels are queued. */
   clfer_tensor_release(&partial);
   return st;
 }
 
-clfer_status clfer_batchnorm_forward_eval(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p,
-                                          const clfer_tensor_t *x, const clfer_tensor_t *gamma,
-                                          const clfer_tensor_t *beta, const clfer_tensor_t *running_mean,
-                                          const clfer_tensor_t *running_var, clfer_tensor_t *y) {
-  static const char op[] = "batchnorm_forward_eval";
+clfer_status clfer_batchnorm_forward_train(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p,
+                                           const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                           const clfer_tensor_t *beta, clfer_tensor_t *y, clfer_tensor_t *save_mean,
+                                           clfer_tensor_t *save_invstd, clfer_tensor_t *running_mean,
+                                           clfer_tensor_t *running_var) {
+  return bn_forward_train(rt, "batchnorm_forward_train", p, 0, 0.0f, x, gamma, beta, y, save_mean, save_invstd,
+                          running_mean, running_var);
+}
+
+clfer_status clfer_batchnorm_relu_forward_train(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p, float slope,
+                                                const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                                const clfer_tensor_t *beta, clfer_tensor_t *y,
+                                                clfer_tensor_t *save_mean, clfer_tensor_t *save_invstd,
+                                                clfer_tensor_t *running_mean, clfer_tensor_t *running_var) {
+  return bn_forward_train(rt, "batchnorm_relu_forward_train", p, 1, slope, x, gamma, beta, y, save_mean, save_invstd,
+                          running_mean, running_var);
+}
+
+static clfer_status bn_forward_eval(clfer_runtime_t *rt, const char *op, const clfer_batchnorm_params_t *p, int relu,
+                                    float slope, const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                    const clfer_tensor_t *beta, const clfer_tensor_t *running_mean,
+                                    const clfer_tensor_t *running_var, clfer_tensor_t *y) {
   CLFER__CHECK_RT(op, rt);
   clfer_status st = bn_check_params(op, p);
-  if (st) return st;
+  if (st || (relu && (st = bn_check_slope(op, slope)))) return st;
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "y", y);
   bn_dims_t d = {0};
@@ -168,21 +194,43 @@ clfer_status clfer_batchnorm_forward_eval(clfer_runtime_t *rt, const clfer_batch
                    CLFER_ARG_MEM(running_mean->buf), CLFER_ARG_INT(running_mean->offset),
                    CLFER_ARG_MEM(running_var->buf), CLFER_ARG_INT(running_var->offset), CLFER_ARG_MEM(gamma->buf),
                    CLFER_ARG_INT(gamma->offset), CLFER_ARG_MEM(beta->buf), CLFER_ARG_INT(beta->offset),
-                   CLFER_ARG_FLOAT(p->eps), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW), CLFER_ARG_INT(n));
+                   CLFER_ARG_FLOAT(p->eps), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW), CLFER_ARG_INT(n),
+                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(slope));
 }
 
-clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t *x, const clfer_tensor_t *dy,
-                                      const clfer_tensor_t *gamma, const clfer_tensor_t *save_mean,
-                                      const clfer_tensor_t *save_invstd, clfer_tensor_t *dx, clfer_tensor_t *dgamma,
-                                      clfer_tensor_t *dbeta) {
-  static const char op[] = "batchnorm_backward";
+clfer_status clfer_batchnorm_forward_eval(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p,
+                                          const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                          const clfer_tensor_t *beta, const clfer_tensor_t *running_mean,
+                                          const clfer_tensor_t *running_var, clfer_tensor_t *y) {
+  return bn_forward_eval(rt, "batchnorm_forward_eval", p, 0, 0.0f, x, gamma, beta, running_mean, running_var, y);
+}
+
+clfer_status clfer_batchnorm_relu_forward_eval(clfer_runtime_t *rt, const clfer_batchnorm_params_t *p, float slope,
+                                               const clfer_tensor_t *x, const clfer_tensor_t *gamma,
+                                               const clfer_tensor_t *beta, const clfer_tensor_t *running_mean,
+                                               const clfer_tensor_t *running_var, clfer_tensor_t *y) {
+  return bn_forward_eval(rt, "batchnorm_relu_forward_eval", p, 1, slope, x, gamma, beta, running_mean, running_var,
+                         y);
+}
+
+/* y: the fused ReLU's output when relu (dy is then that output's gradient), else NULL */
+static clfer_status bn_backward(clfer_runtime_t *rt, const char *op, int relu, float slope, const clfer_tensor_t *x,
+                                const clfer_tensor_t *y, const clfer_tensor_t *dy, const clfer_tensor_t *gamma,
+                                const clfer_tensor_t *save_mean, const clfer_tensor_t *save_invstd, clfer_tensor_t *dx,
+                                clfer_tensor_t *dgamma, clfer_tensor_t *dbeta) {
   CLFER__CHECK_RT(op, rt);
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "dy", dy);
   bn_dims_t d = {0};
   clfer_status st = bn_dims(op, x, &d);
-  if (st) return st;
+  if (st || (relu && (st = bn_check_slope(op, slope)))) return st;
   CLFER__CHECK_SAME(op, "x", x, "dy", dy);
+  if (relu) {
+    CLFER__CHECK_TENSOR(op, "y", y);
+    CLFER__CHECK_SAME(op, "x", x, "y", y);
+  } else {
+    y = dy; /* never read */
+  }
   if (dx) {
     CLFER__CHECK_TENSOR(op, "dx", dx);
     CLFER__CHECK_SAME(op, "x", x, "dx", dx);
@@ -214,7 +262,8 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
   CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),               \
       CLFER_ARG_MEM(save_mean->buf), CLFER_ARG_INT(save_mean->offset), CLFER_ARG_MEM(save_invstd->buf),             \
       CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW), CLFER_ARG_INT(d.M),              \
-      CLFER_ARG_INT(chunk), CLFER_ARG_INT(chunks), CLFER_ARG_MEM(scratch.buf)
+      CLFER_ARG_INT(chunk), CLFER_ARG_INT(chunks), CLFER_ARG_MEM(scratch.buf), CLFER_ARG_MEM(y->buf),           \
+      CLFER_ARG_INT(y->offset), CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(slope)
   if (rows)
     st = CLFER_RUN(rt, "norm", NULL, "batchnorm_backward_partial_rows", 2, g2, l2, ((clfer_cost_t){5.0 * n, 8.0 * n}),
                    PARTIAL_ARGS);
@@ -238,8 +287,26 @@ clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t 
                  CLFER_ARG_INT(save_invstd->offset), CLFER_ARG_MEM(gamma->buf), CLFER_ARG_INT(gamma->offset),
                  CLFER_ARG_MEM(dg->buf), CLFER_ARG_INT(dg->offset), CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset),
                  CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(d.C), CLFER_ARG_INT(d.HW),
-                 CLFER_ARG_INT(n), CLFER_ARG_FLOAT(1.0f / (float)d.M));
+                 CLFER_ARG_INT(n), CLFER_ARG_FLOAT(1.0f / (float)d.M), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
+                 CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(slope));
 done:
   clfer_tensor_release(&scratch);
   return st;
+}
+
+clfer_status clfer_batchnorm_backward(clfer_runtime_t *rt, const clfer_tensor_t *x, const clfer_tensor_t *dy,
+                                      const clfer_tensor_t *gamma, const clfer_tensor_t *save_mean,
+                                      const clfer_tensor_t *save_invstd, clfer_tensor_t *dx, clfer_tensor_t *dgamma,
+                                      clfer_tensor_t *dbeta) {
+  return bn_backward(rt, "batchnorm_backward", 0, 0.0f, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma,
+                     dbeta);
+}
+
+clfer_status clfer_batchnorm_relu_backward(clfer_runtime_t *rt, float slope, const clfer_tensor_t *x,
+                                           const clfer_tensor_t *y, const clfer_tensor_t *dy,
+                                           const clfer_tensor_t *gamma, const clfer_tensor_t *save_mean,
+                                           const clfer_tensor_t *save_invstd, clfer_tensor_t *dx,
+                                           clfer_tensor_t *dgamma, clfer_tensor_t *dbeta) {
+  return bn_backward(rt, "batchnorm_relu_backward", 1, slope, x, y, dy, gamma, save_mean, save_invstd, dx, dgamma,
+                     dbeta);
 }
