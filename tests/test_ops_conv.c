@@ -331,6 +331,74 @@ Test(conv2d, bad_shapes_are_named) {
   clfer_runtime_destroy(rt);
 }
 
+/* Forward (with and without bias), input, weight and bias gradients of a dense layer against
+ * double references: y = x·wᵀ + b, dx = r·w, dw = rᵀ·x, db = Σ r for the output gradient r. */
+static void check_dense(int N, int IN, int OUT) {
+  clfer_runtime_t *rt = test_runtime();
+  double *x = random_doubles((size_t)N * IN, 15), *w = random_doubles((size_t)OUT * IN, 16), *b = random_doubles(OUT, 17),
+         *r = random_doubles((size_t)N * OUT, 18);
+  float *want_y = malloc((size_t)N * OUT * sizeof(float)), *want_dx = malloc((size_t)N * IN * sizeof(float)),
+        *want_dw = malloc((size_t)OUT * IN * sizeof(float)), *want_db = malloc((size_t)OUT * sizeof(float));
+  for (int i = 0; i < N; i++)
+    for (int o = 0; o < OUT; o++) {
+      double s = b[o];
+      for (int j = 0; j < IN; j++) s += x[(size_t)i * IN + j] * w[(size_t)o * IN + j];
+      want_y[(size_t)i * OUT + o] = (float)s;
+    }
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < IN; j++) {
+      double s = 0;
+      for (int o = 0; o < OUT; o++) s += r[(size_t)i * OUT + o] * w[(size_t)o * IN + j];
+      want_dx[(size_t)i * IN + j] = (float)s;
+    }
+  for (int o = 0; o < OUT; o++) {
+    double sb = 0;
+    for (int i = 0; i < N; i++) sb += r[(size_t)i * OUT + o];
+    want_db[o] = (float)sb;
+    for (int j = 0; j < IN; j++) {
+      double s = 0;
+      for (int i = 0; i < N; i++) s += r[(size_t)i * OUT + o] * x[(size_t)i * IN + j];
+      want_dw[(size_t)o * IN + j] = (float)s;
+    }
+  }
+  int xs[2] = {N, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT}, ys[2] = {N, OUT};
+  guarded_t gx, gw, gb, gy, gdy, gdx, gdw, gdb;
+  guarded_create(rt, 2, xs, &gx), guarded_create(rt, 2, ws, &gw), guarded_create(rt, 1, bs, &gb);
+  guarded_create(rt, 2, ys, &gy), guarded_create(rt, 2, ys, &gdy), guarded_create(rt, 2, xs, &gdx);
+  guarded_create(rt, 2, ws, &gdw), guarded_create(rt, 1, bs, &gdb);
+  guarded_upload(&gx, x), guarded_upload(&gw, w), guarded_upload(&gb, b), guarded_upload(&gdy, r);
+  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &gw.t, &gb.t, &gy.t), CLFER_OK, "%s", clfer_last_error());
+  float *y = guarded_download(&gy, "dense forward");
+  TEST_ASSERT_CLOSE(y, want_y, (size_t)N * OUT, 1e-4, 1e-4, "dense forward");
+  for (int i = 0; i < N; i++)
+    for (int o = 0; o < OUT; o++) want_y[(size_t)i * OUT + o] -= (float)b[o];
+  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &gw.t, NULL, &gy.t), CLFER_OK, "%s", clfer_last_error());
+  free(y);
+  y = guarded_download(&gy, "dense forward without bias");
+  TEST_ASSERT_CLOSE(y, want_y, (size_t)N * OUT, 1e-4, 1e-4, "dense forward without bias");
+  cr_assert_eq(clfer_dense_backward_data(rt, &gdy.t, &gw.t, &gdx.t), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_dense_backward_weights(rt, &gx.t, &gdy.t, &gdw.t, &gdb.t), CLFER_OK, "%s", clfer_last_error());
+  float *dx = guarded_download(&gdx, "dense dx"), *dw = guarded_download(&gdw, "dense dw"),
+        *db = guarded_download(&gdb, "dense db");
+  TEST_ASSERT_CLOSE(dx, want_dx, (size_t)N * IN, 1e-4, 1e-4, "dense dx");
+  TEST_ASSERT_CLOSE(dw, want_dw, (size_t)OUT * IN, 1e-4, 1e-4, "dense dw");
+  TEST_ASSERT_CLOSE(db, want_db, (size_t)OUT, 1e-4, 1e-4, "dense db");
+  free(y), free(dx), free(dw), free(db), free(x), free(w), free(b), free(r);
+  free(want_y), free(want_dx), free(want_dw), free(want_db);
+  guarded_t *all[] = {&gx, &gw, &gb, &gy, &gdy, &gdx, &gdw, &gdb};
+  for (int i = 0; i < 8; i++) clfer_tensor_release(&all[i]->base);
+  clfer_runtime_destroy(rt);
+}
+
+/* On CPUs these run dense.cl's kernels: 11 rows (a full block of 8 and 3), 69 inputs (16- and
+ * 32-wide blocks and a remainder), 7 outputs (the pairs and fours they take, and a partial one) */
+Test(dense, narrow_layer_partial_blocks) { check_dense(11, 69, 7); }
+/* 20 rows (blocks of 8, 8, 4) and 70 outputs: forward and input gradient on the CPU kernels, the
+ * weight gradient on CLBlast */
+Test(dense, twenty_rows) { check_dense(20, 100, 70); }
+/* one row, as single-image inference */
+Test(dense, single_row) { check_dense(1, 40, 66); }
+
 typedef struct dense_ctx {
   int n, in, out, which;
   double *x, *w, *b, *r;
