@@ -7,7 +7,7 @@
 # Default: the PoCL/CPU sizes (SGEMM up to 2048, VGG13-FER+ training at batch 32 only, inference
 # at 32). --full: SGEMM to 4096 and batches 32,64,256, inference at 256. --gpu: --full plus
 # PyTorch on CUDA (fp32 and default TF32) with AlexNet and ResNet-18. NAME is one of
-# devices runtime layer_ops augment ops compare profile.
+# devices runtime layer_ops dense augment ops compare profile.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=build DEVICE=auto FULL=0 GPU=0 ONLY=""
@@ -43,6 +43,7 @@ fi
 want devices && run devices "$BUILD/clfer" devices
 want runtime && run runtime "$BUILD/bench_runtime" --device "$DEVICE" --max-gemm $GEMM
 want layer_ops && run layer_ops env CLFER_DEVICE="$DEVICE" "$BUILD/bench_layer_ops" 32 64 24 24 10
+want dense && run dense "$BUILD/bench_dense" --device "$DEVICE"
 want augment && run augment "$BUILD/bench_augment" 64 5
 want ops && run ops "$BUILD/bench_ops" --device "$DEVICE" --batches $BATCHES --steps $STEPS --warmup 1 \
   --conv-batch 32 --conv-reps 2 --infer-batch $INFER --latency 20
