@@ -129,6 +129,23 @@ __kernel void maxpool2d_backward_scatter(__global const float *dy, const int dy_
   dx[dx_off + nc * H * W + (int)argmax[am_off + o]] = dy[dy_off + o];
 }
 
+/* The CPU form of both: one item per plane, which zeroes its dx plane and adds each window's
+ * gradient at its argmax in output order. The windows covering an input element are met in the
+ * gather's (ph, pw) order, so the sums are the gather's to the bit, without its division per
+ * element, and with no zeroing pass of its own. 1-D range (N·C). */
+__kernel void maxpool2d_backward_planes(__global const float *dy, const int dy_off, __global const float *argmax,
+                                        const int am_off, __global float *dx, const int dx_off, const int NC,
+                                        const int HW, const int OHW) {
+  const int nc = get_global_id(0);
+  if (nc >= NC) return;
+  __global float *d = dx + dx_off + (size_t)nc * HW;
+  __global const float *g = dy + dy_off + (size_t)nc * OHW, *a = argmax + am_off + (size_t)nc * OHW;
+  int i = 0;
+  for (; i + 16 <= HW; i += 16) vstore16((float16)0.0f, 0, d + i);
+  for (; i < HW; i++) d[i] = 0.0f;
+  for (int o = 0; o < OHW; o++) d[(int)a[o]] += g[o];
+}
+
 __kernel void avgpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,
                                 const int NC, const int H, const int W, const int OH, const int OW, const int KH,
                                 const int KW, const int SH, const int SW, const int PH, const int PW,

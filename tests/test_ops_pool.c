@@ -142,6 +142,21 @@ static void check_pool(const pool_case_t *c, int avg, int count_include_pad) {
     cr_assert_eq(clfer_maxpool2d_backward(rt, &cc.p, &tdy.t, &tam.t, &tdx.t), CLFER_OK, "%s: %s", what,
                  clfer_last_error());
   lh_read(&tdx, dx, what);
+  if (!avg) { /* the GPUs' gather against the CPUs' per-plane scatter: the same sums to the bit */
+    const char *was = getenv("CLFER_GPU_PATHS");
+    char saved[16] = "";
+    if (was) snprintf(saved, sizeof saved, "%s", was);
+    setenv("CLFER_GPU_PATHS", "1", 1);
+    float *dx_gpu = malloc(nx * sizeof *dx_gpu);
+    cr_assert_eq(clfer_maxpool2d_backward(rt, &cc.p, &tdy.t, &tam.t, &tdx.t), CLFER_OK, "%s", clfer_last_error());
+    lh_read(&tdx, dx_gpu, what);
+    if (was)
+      setenv("CLFER_GPU_PATHS", saved, 1);
+    else
+      unsetenv("CLFER_GPU_PATHS");
+    cr_assert(memcmp(dx, dx_gpu, nx * sizeof *dx) == 0, "%s: the GPU form's gradient differs", what);
+    free(dx_gpu);
+  }
   pool_ctx_t ctx = {&cc, avg};
   lh_numeric_grad(pool_fn, &ctx, xd, nx, rd, ny, 1e-3, gd);
   lh_assert_grad(dx, gd, nx, 1e-5, 1e-4, what);

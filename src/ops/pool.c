@@ -116,6 +116,17 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   if ((st = check_nchw(op, "dy", dy, g.N, g.C, g.OH, g.OW, "dx", dx))) return st;
   CLFER__CHECK_SAME(op, "argmax", argmax, "dy", dy);
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
+  if (clfer__cpu_paths(rt)) { /* a plane per item (pool.cl); PoCL ran the others' division per element */
+    size_t units = clfer_runtime_device(rt)->compute_units, gs[1] = {(size_t)g.N * g.C};
+    size_t ls[1] = {gs[0] / (8 * (units ? units : 1))}; /* at least eight groups per compute unit */
+    if (ls[0] > 16) ls[0] = 16;
+    if (ls[0] < 1) ls[0] = 1;
+    return CLFER_RUN(rt, "pool", NULL, "maxpool2d_backward_planes", 1, gs, ls,
+                     ((clfer_cost_t){(double)ny, 4.0 * (nx + 3.0 * ny)}), CLFER_ARG_MEM(dy->buf),
+                     CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset),
+                     CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.N * g.C),
+                     CLFER_ARG_INT(g.H * g.W), CLFER_ARG_INT(g.OH * g.OW));
+  }
   if (g.SH >= g.KH && g.SW >= g.KW) { /* windows do not overlap: scatter (see pool.cl) */
     if ((st = clfer_tensor_fill(dx, 0.0f))) return st;
     size_t gs[3] = {(size_t)g.OW, (size_t)g.OH, (size_t)g.N * g.C}, ls[3];
