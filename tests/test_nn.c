@@ -242,6 +242,50 @@ Test(graph, batchnorm_relu_fusion_keeps_values_and_gradients) {
   clfer_runtime_destroy(rt);
 }
 
+/* A branch that no gradient reaches (here a features node given no gradient) gets zero
+ * parameter gradients, whatever its gradient buffers held; the others get theirs, the same on a
+ * second pass (overwritten, not accumulated). */
+Test(graph, parameters_off_the_gradient_path_get_zero_gradients) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_create(rt, "branches", 1, 6, 6, &net), CLFER_OK);
+  clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1};
+  int live, fc, dead;
+  cr_assert_eq(clfer_net_conv2d(net, "live", 0, 2, &c3, 1, &live), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(net, "fc", live, 3, 1, &fc), CLFER_OK);
+  cr_assert_eq(clfer_net_conv2d(net, "dead", 0, 2, &c3, 1, &dead), CLFER_OK);
+  cr_assert_eq(clfer_net_set_output(net, fc), CLFER_OK);
+  cr_assert_eq(clfer_net_set_features(net, dead), CLFER_OK);
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 2), CLFER_OK);
+  int xs[4] = {2, 1, 6, 6}, ds[2] = {2, 3};
+  clfer_tensor_t x, dy;
+  cr_assert_eq(clfer_tensor_create(rt, 4, xs, &x), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 2, ds, &dy), CLFER_OK);
+  float in[72];
+  test_fill_uniform(in, 72, 31, -1, 1);
+  clfer_tensor_upload(&x, in);
+  clfer_tensor_fill(&dy, 0.5f);
+  clfer_net_param_t *dw = clfer_net_param_by_name(net, "dead.weight"), *lw = clfer_net_param_by_name(net, "live.weight");
+  cr_assert(dw && lw);
+  float first[18], again[18], dead_grad[18];
+  const clfer_tensor_t *y;
+  for (int pass = 0; pass < 2; pass++) {
+    cr_assert_eq(clfer_tensor_fill(&dw->grad, 7.0f), CLFER_OK); /* stale values the pass must clear */
+    cr_assert_eq(clfer_net_forward(net, &x, 1, 0, &y), CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(clfer_net_backward(net, &dy, NULL), CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(clfer_tensor_download(&dw->grad, dead_grad), CLFER_OK);
+    for (int i = 0; i < 18; i++) cr_assert_eq(dead_grad[i], 0.0f, "pass %d: dead.weight grad[%d] = %g", pass, i, dead_grad[i]);
+    cr_assert_eq(clfer_tensor_download(&lw->grad, pass ? again : first), CLFER_OK);
+  }
+  int nonzero = 0;
+  for (int i = 0; i < 18; i++) nonzero += first[i] != 0.0f;
+  cr_assert_gt(nonzero, 9, "live.weight got no gradient");
+  cr_assert(memcmp(first, again, sizeof first) == 0, "a second pass changed live.weight's gradient");
+  clfer_tensor_release(&x), clfer_tensor_release(&dy);
+  clfer_net_destroy(net);
+  clfer_runtime_destroy(rt);
+}
+
 /* ---- graph gradients against finite differences on the device ---- */
 
 typedef struct small_graph {

@@ -517,15 +517,18 @@ clfer_status clfer_net_backward(clfer_net_t *net, const clfer_tensor_t *grad_out
   if (grad_features && net->features_node >= 0 &&
       (st = seed_grad(net, net->features_node, grad_features, "features")))
     return st;
-  /* parameters of layers that receive no gradient keep a zero gradient */
-  for (int i = 0; i < net->n_params; i++)
-    if (!net->params[i].is_buffer && !net->nodes[net->params[i].node].has_grad &&
-        (st = clfer_tensor_fill(&net->params[i].grad, 0.0f)))
-      return st;
   for (int i = net->n_nodes - 1; i >= 1; i--) {
     clfer__node_t *n = &net->nodes[i];
     if (!n->has_grad || !n->vt->backward) continue;
     if ((st = n->vt->backward(net, n))) return clfer_wrap_error(st, "layer %s (%s) backward: ", n->name, n->vt->type);
   }
+  /* parameters of layers that received no gradient (off every path to the seeded nodes) keep a
+   * zero gradient; the others' backward passes have just overwritten theirs. Asked before the
+   * pass, has_grad would be set on the seeded nodes only, and every gradient would be zeroed first
+   * (AlexNet: 8 ms a step for fc6's and fc7's 218 MB). */
+  for (int i = 0; i < net->n_params; i++)
+    if (!net->params[i].is_buffer && !net->nodes[net->params[i].node].has_grad &&
+        (st = clfer_tensor_fill(&net->params[i].grad, 0.0f)))
+      return st;
   return CLFER_OK;
 }
