@@ -21,6 +21,15 @@ static clfer_status lrn_check(const char *op, const clfer_lrn_params_t *p, const
   return CLFER_OK;
 }
 
+/* The CPU forms' work-groups: four 16-pixel blocks of one image. Left to choose, PoCL took groups
+ * that ran 2–3× slower (AlexNet's [8, 96, 55, 55]: forward 8.7 → 4.6–4.8 ms, backward 13.6 →
+ * 7.0–7.3 ms; [8, 256, 27, 27] 4.7 → 1.8 and 8.9 → 3.1 ms; one to sixteen blocks ran alike). */
+static const size_t *rows_local(const size_t *global, size_t *local) {
+  local[0] = global[0] < 4 ? global[0] : 4;
+  local[1] = 1;
+  return local;
+}
+
 clfer_status clfer_lrn_forward(clfer_runtime_t *rt, const clfer_lrn_params_t *p, const clfer_tensor_t *x,
                                clfer_tensor_t *y, clfer_tensor_t *scale) {
   static const char op[] = "lrn_forward";
@@ -37,9 +46,10 @@ clfer_status clfer_lrn_forward(clfer_runtime_t *rt, const clfer_lrn_params_t *p,
   int C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
   size_t n = clfer_tensor_numel(x);
   int win = p->size < C ? p->size : C, rows = clfer__cpu_paths(rt);
-  size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]};
+  size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]}, l[2];
   clfer_cost_t cost = {(double)n * (2.0 * win + 20.0), 4.0 * n * (scale ? 3 : 2)};
-  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_forward_rows" : "lrn_forward", rows ? 2 : 1, g, NULL, cost,
+  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_forward_rows" : "lrn_forward", rows ? 2 : 1, g,
+                   rows ? rows_local(g, l) : NULL, cost,
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(scale ? scale->buf : y->buf),
                    CLFER_ARG_INT(scale ? scale->offset : 0), CLFER_ARG_INT(scale != NULL), CLFER_ARG_INT(C),
@@ -66,9 +76,10 @@ clfer_status clfer_lrn_backward(clfer_runtime_t *rt, const clfer_lrn_params_t *p
   int C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
   size_t n = clfer_tensor_numel(x);
   int win = p->size < C ? p->size : C, rows = clfer__cpu_paths(rt);
-  size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]};
+  size_t g[2] = {rows ? ((size_t)HW + 15) / 16 : n, (size_t)x->shape[0]}, l[2];
   clfer_cost_t cost = {(double)n * (3.0 * win + 25.0), 4.0 * n * 5};
-  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_backward_rows" : "lrn_backward", rows ? 2 : 1, g, NULL, cost,
+  return CLFER_RUN(rt, "norm", NULL, rows ? "lrn_backward_rows" : "lrn_backward", rows ? 2 : 1, g,
+                   rows ? rows_local(g, l) : NULL, cost,
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(scale->buf),
                    CLFER_ARG_INT(scale->offset), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
