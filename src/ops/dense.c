@@ -8,10 +8,11 @@ enum { DENSE_ROWS = 8 /* batch rows per item: dense.cl's DENSE_ROWS */ };
 typedef enum { DENSE_FORWARD, DENSE_DATA, DENSE_WEIGHTS } dense_pass_t;
 
 /* Whether a pass runs on dense.cl's CPU kernels rather than CLBlast. Measured on PoCL (2 cores,
- * 32 MiB cache; docs/perf.md, "Dense layers on CPUs"): they won at every batch measured (to 128) where
- * the layer has under 64 outputs (CLBlast pads those to its tiles), and otherwise up to batch 64
- * forward, 16 for the input gradient (32 while the weights fit in half the cache, as the rows'
- * blocks re-read them) and 8 for the weight gradient (16 while they do not). */
+ * 32 MiB cache; perf/bench_dense, docs/perf.md "Small-batch dense layers"): they won at every
+ * batch measured (to 128) where the layer has under 64 outputs (CLBlast pads those to its tiles),
+ * and otherwise up to batch 64 forward, 16 for the input gradient (32 while the weights fit in
+ * half the cache, as the row blocks re-read them) and 8 for the weight gradient (16 while they do
+ * not). */
 static int skinny(clfer_runtime_t *rt, dense_pass_t pass, int n, int in, int out) {
   if (!clfer__cpu_paths(rt)) return 0;
   if (out < 64) return 1;

@@ -22,8 +22,8 @@ static clfer_status lrn_check(const char *op, const clfer_lrn_params_t *p, const
 }
 
 /* The CPU forms' work-groups: four 16-pixel blocks of one image. Left to choose, PoCL took groups
- * that ran 2–3× slower (AlexNet's [8, 96, 55, 55]: forward 8.7 → 4.6–4.8 ms, backward 13.6 →
- * 7.0–7.3 ms; [8, 256, 27, 27] 4.7 → 1.8 and 8.9 → 3.1 ms; one to sixteen blocks ran alike). */
+ * that ran 2–3× slower (AlexNet's [8, 96, 55, 55]: forward 8.7 → 3.1–4.8 ms, backward 13.6 →
+ * 5.6–7.3 ms; [8, 256, 27, 27] 4.7 → 1.8 and 8.9 → 3.1 ms; one to sixteen blocks ran alike). */
 static const size_t *rows_local(const size_t *global, size_t *local) {
   local[0] = global[0] < 4 ? global[0] : 4;
   local[1] = 1;

@@ -116,7 +116,7 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   if ((st = check_nchw(op, "dy", dy, g.N, g.C, g.OH, g.OW, "dx", dx))) return st;
   CLFER__CHECK_SAME(op, "argmax", argmax, "dy", dy);
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
-  if (clfer__cpu_paths(rt)) { /* a plane per item (pool.cl); PoCL ran the others' division per element */
+  if (clfer__cpu_paths(rt)) { /* a plane per item (pool.cl): no integer division per element for PoCL */
     size_t units = clfer_runtime_device(rt)->compute_units, gs[1] = {(size_t)g.N * g.C};
     size_t ls[1] = {gs[0] / (8 * (units ? units : 1))}; /* at least eight groups per compute unit */
     if (ls[0] > 16) ls[0] = 16;
