@@ -331,6 +331,25 @@ Test(conv2d, bad_shapes_are_named) {
   clfer_runtime_destroy(rt);
 }
 
+/* A dense layer's tensors, guarded, with x, w, b and the output gradient r uploaded. */
+typedef struct dense_io {
+  guarded_t x, w, b, y, dy, dx, dw, db;
+} dense_io_t;
+
+static void dense_io_create(clfer_runtime_t *rt, int N, int IN, int OUT, const double *x, const double *w,
+                            const double *b, const double *r, dense_io_t *t) {
+  int xs[2] = {N, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT}, ys[2] = {N, OUT};
+  guarded_create(rt, 2, xs, &t->x), guarded_create(rt, 2, ws, &t->w), guarded_create(rt, 1, bs, &t->b);
+  guarded_create(rt, 2, ys, &t->y), guarded_create(rt, 2, ys, &t->dy), guarded_create(rt, 2, xs, &t->dx);
+  guarded_create(rt, 2, ws, &t->dw), guarded_create(rt, 1, bs, &t->db);
+  guarded_upload(&t->x, x), guarded_upload(&t->w, w), guarded_upload(&t->b, b), guarded_upload(&t->dy, r);
+}
+
+static void dense_io_release(dense_io_t *t) {
+  guarded_t *all[] = {&t->x, &t->w, &t->b, &t->y, &t->dy, &t->dx, &t->dw, &t->db};
+  for (int i = 0; i < 8; i++) clfer_tensor_release(&all[i]->base);
+}
+
 /* Forward (with and without bias), input, weight and bias gradients of a dense layer against
  * double references: y = x·wᵀ + b, dx = r·w, dw = rᵀ·x, db = Σ r for the output gradient r. */
 static void check_dense(int N, int IN, int OUT) {
@@ -361,32 +380,28 @@ static void check_dense(int N, int IN, int OUT) {
       want_dw[(size_t)o * IN + j] = (float)s;
     }
   }
-  int xs[2] = {N, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT}, ys[2] = {N, OUT};
-  guarded_t gx, gw, gb, gy, gdy, gdx, gdw, gdb;
-  guarded_create(rt, 2, xs, &gx), guarded_create(rt, 2, ws, &gw), guarded_create(rt, 1, bs, &gb);
-  guarded_create(rt, 2, ys, &gy), guarded_create(rt, 2, ys, &gdy), guarded_create(rt, 2, xs, &gdx);
-  guarded_create(rt, 2, ws, &gdw), guarded_create(rt, 1, bs, &gdb);
-  guarded_upload(&gx, x), guarded_upload(&gw, w), guarded_upload(&gb, b), guarded_upload(&gdy, r);
-  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &gw.t, &gb.t, &gy.t), CLFER_OK, "%s", clfer_last_error());
-  float *y = guarded_download(&gy, "dense forward");
+  dense_io_t t;
+  dense_io_create(rt, N, IN, OUT, x, w, b, r, &t);
+  cr_assert_eq(clfer_dense_forward(rt, &t.x.t, &t.w.t, &t.b.t, &t.y.t), CLFER_OK, "%s", clfer_last_error());
+  float *y = guarded_download(&t.y, "dense forward");
   TEST_ASSERT_CLOSE(y, want_y, (size_t)N * OUT, 1e-4, 1e-4, "dense forward");
   for (int i = 0; i < N; i++)
     for (int o = 0; o < OUT; o++) want_y[(size_t)i * OUT + o] -= (float)b[o];
-  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &gw.t, NULL, &gy.t), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_dense_forward(rt, &t.x.t, &t.w.t, NULL, &t.y.t), CLFER_OK, "%s", clfer_last_error());
   free(y);
-  y = guarded_download(&gy, "dense forward without bias");
+  y = guarded_download(&t.y, "dense forward without bias");
   TEST_ASSERT_CLOSE(y, want_y, (size_t)N * OUT, 1e-4, 1e-4, "dense forward without bias");
-  cr_assert_eq(clfer_dense_backward_data(rt, &gdy.t, &gw.t, &gdx.t), CLFER_OK, "%s", clfer_last_error());
-  cr_assert_eq(clfer_dense_backward_weights(rt, &gx.t, &gdy.t, &gdw.t, &gdb.t), CLFER_OK, "%s", clfer_last_error());
-  float *dx = guarded_download(&gdx, "dense dx"), *dw = guarded_download(&gdw, "dense dw"),
-        *db = guarded_download(&gdb, "dense db");
+  cr_assert_eq(clfer_dense_backward_data(rt, &t.dy.t, &t.w.t, &t.dx.t), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_dense_backward_weights(rt, &t.x.t, &t.dy.t, &t.dw.t, &t.db.t), CLFER_OK, "%s",
+               clfer_last_error());
+  float *dx = guarded_download(&t.dx, "dense dx"), *dw = guarded_download(&t.dw, "dense dw"),
+        *db = guarded_download(&t.db, "dense db");
   TEST_ASSERT_CLOSE(dx, want_dx, (size_t)N * IN, 1e-4, 1e-4, "dense dx");
   TEST_ASSERT_CLOSE(dw, want_dw, (size_t)OUT * IN, 1e-4, 1e-4, "dense dw");
   TEST_ASSERT_CLOSE(db, want_db, (size_t)OUT, 1e-4, 1e-4, "dense db");
   free(y), free(dx), free(dw), free(db), free(x), free(w), free(b), free(r);
   free(want_y), free(want_dx), free(want_dw), free(want_db);
-  guarded_t *all[] = {&gx, &gw, &gb, &gy, &gdy, &gdx, &gdw, &gdb};
-  for (int i = 0; i < 8; i++) clfer_tensor_release(&all[i]->base);
+  dense_io_release(&t);
   clfer_runtime_destroy(rt);
 }
 
@@ -418,19 +433,15 @@ Test(dense, forward_and_gradients) {
   double *x = random_doubles(N * IN, 5), *w = random_doubles(OUT * IN, 6), *b = random_doubles(OUT, 7),
          *r = random_doubles(N * OUT, 8), want[N * OUT];
   ref_dense_forward(N, IN, OUT, x, w, b, want);
-  int xs[2] = {N, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT}, ys[2] = {N, OUT};
-  guarded_t gx, gw, gb, gy, gdy, gdx, gdw, gdb;
-  guarded_create(rt, 2, xs, &gx), guarded_create(rt, 2, ws, &gw), guarded_create(rt, 1, bs, &gb);
-  guarded_create(rt, 2, ys, &gy), guarded_create(rt, 2, ys, &gdy), guarded_create(rt, 2, xs, &gdx);
-  guarded_create(rt, 2, ws, &gdw), guarded_create(rt, 1, bs, &gdb);
-  guarded_upload(&gx, x), guarded_upload(&gw, w), guarded_upload(&gb, b), guarded_upload(&gdy, r);
-  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &gw.t, &gb.t, &gy.t), CLFER_OK, "%s", clfer_last_error());
-  cr_assert_eq(clfer_dense_backward_data(rt, &gdy.t, &gw.t, &gdx.t), CLFER_OK);
-  cr_assert_eq(clfer_dense_backward_weights(rt, &gx.t, &gdy.t, &gdw.t, &gdb.t), CLFER_OK);
-  float *y = guarded_download(&gy, "dense"), wantf[N * OUT];
+  dense_io_t t;
+  dense_io_create(rt, N, IN, OUT, x, w, b, r, &t);
+  cr_assert_eq(clfer_dense_forward(rt, &t.x.t, &t.w.t, &t.b.t, &t.y.t), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_dense_backward_data(rt, &t.dy.t, &t.w.t, &t.dx.t), CLFER_OK);
+  cr_assert_eq(clfer_dense_backward_weights(rt, &t.x.t, &t.dy.t, &t.dw.t, &t.db.t), CLFER_OK);
+  float *y = guarded_download(&t.y, "dense"), wantf[N * OUT];
   for (int i = 0; i < N * OUT; i++) wantf[i] = (float)want[i];
   TEST_ASSERT_CLOSE(y, wantf, N * OUT, 1e-5, 1e-5, "dense forward");
-  float *dx = guarded_download(&gdx, "dx"), *dw = guarded_download(&gdw, "dw"), *db = guarded_download(&gdb, "db");
+  float *dx = guarded_download(&t.dx, "dx"), *dw = guarded_download(&t.dw, "dw"), *db = guarded_download(&t.db, "db");
   dense_ctx_t ctx = {N, IN, OUT, 0, x, w, b, r};
   double num[OUT * IN];
   size_t worst;
@@ -445,11 +456,10 @@ Test(dense, forward_and_gradients) {
   int bad[2] = {OUT, IN + 1};
   clfer_tensor_t wb;
   clfer_tensor_create(rt, 2, bad, &wb);
-  cr_assert_eq(clfer_dense_forward(rt, &gx.t, &wb, NULL, &gy.t), CLFER_SHAPE_MISMATCH);
+  cr_assert_eq(clfer_dense_forward(rt, &t.x.t, &wb, NULL, &t.y.t), CLFER_SHAPE_MISMATCH);
   cr_assert(strstr(clfer_last_error(), "[5, 8]") != NULL, "%s", clfer_last_error());
   clfer_tensor_release(&wb);
   free(y), free(dx), free(dw), free(db), free(x), free(w), free(b), free(r);
-  guarded_t *all[] = {&gx, &gw, &gb, &gy, &gdy, &gdx, &gdw, &gdb};
-  for (int i = 0; i < 8; i++) clfer_tensor_release(&all[i]->base);
+  dense_io_release(&t);
   clfer_runtime_destroy(rt);
 }
