@@ -195,10 +195,15 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
  * transformed input each, an eighth of PoCL's 32 MiB), so the batch also runs as two chunks. */
 enum { WL_N = 4, WL_C = 128, WL_HW = 32, WL_NX = WL_N * WL_C * WL_HW * WL_HW, WL_NW = WL_C * WL_C * 9 };
 
-/* Runs one forward + fused backward of that layer with profiling; returns whether a Winograd
+/* A 3×3 stride-1 pad-1 layer of C channels each way on N images of HW × HW. */
+typedef struct square_layer {
+  int n, c, hw;
+} square_layer_t;
+
+/* Runs one forward + fused backward of such a layer with profiling; returns whether a Winograd
  * kernel ran, and the outputs and the number of batched GEMM launches. */
-static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, float *db, int *batched,
-                          int *cache_chunk) {
+static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, float *dx, float *dw, float *db,
+                          int *batched, int *cache_chunk) {
   if (algo) setenv("CLFER_CONV_ALGO", algo, 1);
   clfer_runtime_options_t opt = {.profiling = 1};
   clfer_runtime_t *rt = test_runtime_with(&opt);
@@ -206,12 +211,14 @@ static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, floa
   const clfer_device_info_t *dev = clfer_runtime_device(rt);
   const char *gpu_paths = getenv("CLFER_GPU_PATHS");
   int cpu_forms = dev->is_cpu && !(gpu_paths && *gpu_paths == '1');
-  *cache_chunk = cpu_forms ? (int)(dev->global_mem_cache_bytes / 8 / (36 * WL_C * 64 * sizeof(float))) : WL_N;
-  int xs[4] = {WL_N, WL_C, WL_HW, WL_HW}, ws[4] = {WL_C, WL_C, 3, 3}, bs[1] = {WL_C};
+  size_t tiles = (size_t)((L->hw + 3) / 4) * ((L->hw + 3) / 4);
+  *cache_chunk = cpu_forms ? (int)(dev->global_mem_cache_bytes / 8 / (36 * L->c * tiles * sizeof(float))) : L->n;
+  int xs[4] = {L->n, L->c, L->hw, L->hw}, ws[4] = {L->c, L->c, 3, 3}, bs[1] = {L->c};
+  size_t nx = (size_t)L->n * L->c * L->hw * L->hw, nw = (size_t)L->c * L->c * 9;
   clfer_tensor_t x = {0}, w = {0}, b = {0}, t_y = {0}, dy = {0}, t_dx = {0}, t_dw = {0}, t_db = {0};
-  float *hx = malloc(WL_NX * sizeof *hx), *hdy = malloc(WL_NX * sizeof *hdy), *hw = malloc(WL_NW * sizeof *hw);
-  test_fill_uniform(hx, WL_NX, 11, -1, 1), test_fill_uniform(hdy, WL_NX, 13, -0.1f, 0.1f);
-  test_fill_uniform(hw, WL_NW, 12, -0.05f, 0.05f);
+  float *hx = malloc(nx * sizeof *hx), *hdy = malloc(nx * sizeof *hdy), *hw = malloc(nw * sizeof *hw);
+  test_fill_uniform(hx, nx, 11, -1, 1), test_fill_uniform(hdy, nx, 13, -0.1f, 0.1f);
+  test_fill_uniform(hw, nw, 12, -0.05f, 0.05f);
   cr_assert_eq(clfer_tensor_create(rt, 4, xs, &x), CLFER_OK);
   cr_assert_eq(clfer_tensor_create(rt, 4, ws, &w), CLFER_OK);
   cr_assert_eq(clfer_tensor_create(rt, 1, bs, &b), CLFER_OK);
@@ -247,9 +254,10 @@ static int conv_layer_run(const char *algo, float *y, float *dx, float *dw, floa
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   static float y[2][WL_NX], dx[2][WL_NX], dw[2][WL_NW], db[2][WL_C];
   int batched, chunk, ignored;
-  cr_assert(conv_layer_run(NULL, y[0], dx[0], dw[0], db[0], &batched, &chunk),
+  const square_layer_t L = {WL_N, WL_C, WL_HW};
+  cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &batched, &chunk),
             "the automatic choice did not run Winograd");
-  cr_assert_not(conv_layer_run("im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
+  cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
                 "CLFER_CONV_ALGO=im2col ran Winograd");
   if (chunk < WL_N) /* a CPU's cache-sized chunks: more than one per direction */
     cr_assert_gt(batched, 3, "%d batched GEMM launches for chunks of %d of %d images", batched, chunk, WL_N);
@@ -257,6 +265,25 @@ Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   TEST_ASSERT_CLOSE(dx[0], dx[1], WL_NX, 1e-4, 1e-4, "backward data");
   TEST_ASSERT_CLOSE(dw[0], dw[1], WL_NW, 1e-4, 1e-4, "backward weights");
   TEST_ASSERT_CLOSE(db[0], db[1], WL_C, 1e-4, 1e-4, "bias gradient");
+}
+
+/* ResNet-18's 28×28 layers at 112² (here two images of 64 channels): 2 · 7 · 7 = 98 tiles, off
+ * CLBlast's 64-wide tiles. The products run in place on ξ-planes padded to 128 tiles (the weight
+ * gradient's padding rows zeroed), so the automatic choice takes Winograd, and agrees with
+ * im2col. */
+Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
+  enum { N = 2, C = 64, HW = 28, NX = N * C * HW * HW, NW = C * C * 9 };
+  static float y[2][NX], dx[2][NX], dw[2][NW], db[2][C];
+  int ignored;
+  const square_layer_t L = {N, C, HW};
+  cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &ignored, &ignored),
+            "the automatic choice did not run Winograd");
+  cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
+                "CLFER_CONV_ALGO=im2col ran Winograd");
+  TEST_ASSERT_CLOSE(y[0], y[1], NX, 1e-4, 1e-4, "forward");
+  TEST_ASSERT_CLOSE(dx[0], dx[1], NX, 1e-4, 1e-4, "backward data");
+  TEST_ASSERT_CLOSE(dw[0], dw[1], NW, 1e-4, 1e-4, "backward weights");
+  TEST_ASSERT_CLOSE(db[0], db[1], C, 1e-4, 1e-4, "bias gradient");
 }
 
 /* clfer_conv2d_relu_forward gives conv then ReLU to the bit, on every path (direct and im2col on

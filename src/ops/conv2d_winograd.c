@@ -7,7 +7,8 @@
  *   backward weights  dU_ξ[K, C] (+)= D_ξᵀ · V_ξ,  D_ξ [T, K] from dY, V_ξ [T, C] from x; then
  *                     dW = Gᵀ dU G, and db from D's plane ξ = (1, 1) (each tile's sum of dY).
  * 36 multiplications per 4×4 output tile and channel pair instead of 144 (F(2×2): 16 for 36), and
- * the transformed input is 2.25× the input (F(2×2): 4×) where im2col's columns are 9×. */
+ * the transformed input is 2.25× the input (F(2×2): 4×) where im2col's columns are 9×. A tile
+ * count T off CLBlast's tiles is padded to them in the ξ-planes (planes_tiles). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,22 +41,60 @@ typedef struct wino_tiles {
   size_t buffer;       /* floats per image of the larger transformed buffer (either direction) */
 } wino_tiles_t;
 
+typedef enum { WINO_FORWARD, WINO_WEIGHTS, WINO_DATA } wino_product_t;
+
+/* Whether that product of a chunk runs in place when its ξ-planes hold tp tiles. */
+static int product_in_place(clfer_runtime_t *rt, const conv_geom_t *g, wino_product_t which, size_t tp) {
+  size_t C = (size_t)g->c, K = (size_t)g->o;
+  return which == WINO_FORWARD   ? clfer__sgemm_in_place(rt, 1, 0, tp, K, C, tp, K, K)
+         : which == WINO_WEIGHTS ? clfer__sgemm_in_place(rt, 1, 0, K, C, tp, K, C, C)
+                                 : clfer__sgemm_in_place(rt, 1, 0, tp, C, K, tp, C, C);
+}
+
+/* The tile count of a product's ξ-planes for T tiles: T where the product runs in place with it,
+ * else T rounded up to the first multiple of 32, 64, 128 or 256 with which it does, padding by
+ * at most half; else T (off CLBlast's tiles: see clfer__conv2d_winograd_applies). The products
+ * never read the padding's results (forward, data), or the padding's rows are zeroed (weights).
+ * ResNet-18 at 112² and batch 8 has 392 tiles on its 28×28 layers: 448 in place. */
+static size_t planes_tiles(clfer_runtime_t *rt, const conv_geom_t *g, wino_product_t which, size_t T) {
+  if (product_in_place(rt, g, which, T)) return T;
+  for (size_t q = 32; q <= 256; q *= 2) {
+    size_t tp = (T + q - 1) / q * q;
+    if (2 * tp > 3 * T) break;
+    if (product_in_place(rt, g, which, tp)) return tp;
+  }
+  return T;
+}
+
 /* Whether every product of a chunk of `count` images runs in place (forward, weight gradient,
- * data gradient, as asked). */
-static int products_in_place(clfer_runtime_t *rt, const conv_geom_t *g, const wino_tiles_t *t, int count, int forward,
-                             int want_dx, int want_dw) {
-  size_t C = (size_t)g->c, K = (size_t)g->o, t_out = (size_t)count * t->th * t->tw;
-  size_t t_in = (size_t)count * t->dth * t->dtw;
-  return (!forward || clfer__sgemm_in_place(rt, 1, 0, t_out, K, C, t_out, K, K)) &&
-         (!want_dw || clfer__sgemm_in_place(rt, 1, 0, K, C, t_out, K, C, C)) &&
-         (!want_dx || clfer__sgemm_in_place(rt, 1, 0, t_in, C, K, t_in, C, C));
+ * data gradient, as asked), with its ξ-planes padded as planes_tiles says (pad) or not. */
+static int products_in_place(clfer_runtime_t *rt, const conv_geom_t *g, const wino_tiles_t *t, int count, int pad,
+                             int forward, int want_dx, int want_dw) {
+  size_t t_out = (size_t)count * t->th * t->tw, t_in = (size_t)count * t->dth * t->dtw;
+#define WINO_TILES(which, T) (pad ? planes_tiles(rt, g, which, T) : (T))
+  return (!forward || product_in_place(rt, g, WINO_FORWARD, WINO_TILES(WINO_FORWARD, t_out))) &&
+         (!want_dw || product_in_place(rt, g, WINO_WEIGHTS, WINO_TILES(WINO_WEIGHTS, t_out))) &&
+         (!want_dx || product_in_place(rt, g, WINO_DATA, WINO_TILES(WINO_DATA, t_in)));
+#undef WINO_TILES
+}
+
+/* Floats of the larger transformed buffer of a chunk of `count` images, over the passes asked. */
+static size_t chunk_buffer(clfer_runtime_t *rt, const conv_geom_t *g, const wino_tiles_t *t, int count, int forward,
+                           int want_dx, int want_dw) {
+  size_t t_out = (size_t)count * t->th * t->tw, t_in = (size_t)count * t->dth * t->dtw, most = 0, tp;
+  if (forward && (tp = planes_tiles(rt, g, WINO_FORWARD, t_out)) > most) most = tp;
+  if (want_dw && (tp = planes_tiles(rt, g, WINO_WEIGHTS, t_out)) > most) most = tp;
+  if (want_dx && (tp = planes_tiles(rt, g, WINO_DATA, t_in)) > most) most = tp;
+  return (size_t)t->xi * (g->c > g->o ? g->c : g->o) * most;
 }
 
 /* Images per chunk: as many as the scratch cap holds on GPUs. On CPUs the fewest from which each
  * transformed buffer is an eighth of the device's cache (CL_DEVICE_GLOBAL_MEM_CACHE_SIZE: PoCL
- * reports the last level, 32 MiB here) and the products run in place: the transforms and products
- * then pass V and M through the cache rather than memory (PoCL, VGG13-FER+'s 64-channel 64×64
- * layer at batch 32, forward and backward: 154 → 116 ms, the products alone 75 → 54 ms). */
+ * reports the last level, 32 MiB here) and the products run in place without padding: the
+ * transforms and products then pass V and M through the cache rather than memory (PoCL,
+ * VGG13-FER+'s 64-channel 64×64 layer at batch 32, forward and backward: 154 → 116 ms, the
+ * products alone 75 → 54 ms). Taking a smaller padded chunk instead (16 × 16 layers: 6 images
+ * padded to 128 tiles rather than 8 on them) made VGG13-FER+'s step 15 % slower. */
 static wino_tiles_t tiles_of(clfer_runtime_t *rt, const conv_geom_t *g) {
   int m = winograd_tile();
   wino_tiles_t t = {m, (m + 2) * (m + 2), m == 4 ? "-DWINO_M=4" : "-DWINO_M=2", (g->oh + m - 1) / m,
@@ -69,7 +108,7 @@ static wino_tiles_t tiles_of(clfer_runtime_t *rt, const conv_geom_t *g) {
   if (clfer__cpu_paths(rt) && cache > 0) {
     size_t fit = (size_t)(cache / 8) / per_buffer;
     for (int count = fit < 1 ? 1 : (int)fit; count < t.chunk; count++)
-      if (products_in_place(rt, g, &t, count, 1, 1, 1)) {
+      if (products_in_place(rt, g, &t, count, 0, 1, 1, 1)) {
         t.chunk = count;
         break;
       }
@@ -88,7 +127,7 @@ int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *g, in
    * training step 165 → 567 ms). So only layers whose products, over a full chunk, run in place
    * (a last, smaller chunk may copy). */
   wino_tiles_t t = tiles_of(rt, g);
-  return products_in_place(rt, g, &t, t.chunk, forward, forward ? 0 : want_dx, forward ? 0 : want_dw);
+  return products_in_place(rt, g, &t, t.chunk, 1, forward, forward ? 0 : want_dx, forward ? 0 : want_dw);
 }
 
 /* Work-groups of the CPU forms: up to 64 items (whole rows of tiles or channel blocks each, tens
@@ -112,9 +151,9 @@ static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, con
 }
 
 /* V = Bᵀ d B of every tile of `channels` planes of src (images n0 .. n0+count of [N, channels, h,
- * w]; th × tw tiles each), each ξ-plane [channels, T]. */
+ * w]; th × tw tiles each), each ξ-plane [channels, tp] (tp ≥ T: planes_tiles). */
 static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *src, int n0,
-                                    int count, int channels, int h, int w, int ph, int pw, int th, int tw,
+                                    int count, int channels, int h, int w, int ph, int pw, int th, int tw, size_t tp,
                                     clfer_tensor_t *v) {
   size_t T = (size_t)count * th * tw;
   clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
@@ -126,12 +165,12 @@ static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt,
                    cpu ? 2 : 3, gs, rows_local(rt, cpu, 2, gs, ls), cost, CLFER_ARG_MEM(src->buf),
                    CLFER_ARG_INT(src->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(h), CLFER_ARG_INT(w), CLFER_ARG_INT(ph), CLFER_ARG_INT(pw),
-                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw));
+                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(tp));
 }
 
-/* The same of x with each ξ-plane [T, C], for the weight-gradient product. */
+/* The same of x with each ξ-plane [tp, C], for the weight-gradient product. */
 static clfer_status input_transform_t(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
-                                      const clfer_tensor_t *x, int n0, int count, clfer_tensor_t *v) {
+                                      const clfer_tensor_t *x, int n0, int count, size_t tp, clfer_tensor_t *v) {
   size_t T = (size_t)count * wt->th * wt->tw;
   clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * g->c * T, 4.0 * g->c * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -141,7 +180,7 @@ static clfer_status input_transform_t(clfer_runtime_t *rt, const wino_tiles_t *w
                    2, gs, rows_local(rt, cpu, 2, gs, ls), cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(g->c),
                    CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw),
-                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp));
 }
 
 /* The range of the CPU forms that take sixteen channels per item along a row of tiles. */
@@ -164,10 +203,10 @@ static clfer_status weight_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
 }
 
 /* out = Aᵀ m A (+ bias) for `channels` output planes of oh × ow (th × tw tiles) from m's ξ-planes
- * [T, channels] */
+ * [tp, channels] */
 static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *m, int n0,
-                                     int count, int channels, int oh, int ow, int th, int tw, const clfer_tensor_t *b,
-                                     int relu, float relu_slope, clfer_tensor_t *out) {
+                                     int count, int channels, int oh, int ow, int th, int tw, size_t tp,
+                                     const clfer_tensor_t *b, int relu, float relu_slope, clfer_tensor_t *out) {
   size_t T = (size_t)count * th * tw, gs[3] = {(size_t)channels, T, 1};
   clfer_cost_t cost = {2.0 * wt->xi * wt->m * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -178,12 +217,12 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_MEM(out->buf), CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
                    CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL),
-                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope));
+                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope), CLFER_ARG_INT(tp));
 }
 
-/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [T, K] */
+/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K] */
 static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
-                                          const clfer_tensor_t *dy, int n0, int count, clfer_tensor_t *d) {
+                                          const clfer_tensor_t *dy, int n0, int count, size_t tp, clfer_tensor_t *d) {
   size_t T = (size_t)count * wt->th * wt->tw, gs[3] = {(size_t)g->o, T, 1};
   int cpu = clfer__cpu_paths(rt);
   size_t ls[3];
@@ -194,7 +233,17 @@ static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_
                    ((clfer_cost_t){2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(d->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
-                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp));
+}
+
+/* Zeroes rows T .. tp − 1 of each ξ-plane [tp, width] (nothing when tp = T). */
+static clfer_status zero_pad_rows(clfer_runtime_t *rt, const wino_tiles_t *wt, size_t T, size_t tp, int width,
+                                  clfer_tensor_t *buf) {
+  if (tp == T) return CLFER_OK;
+  size_t gs[2] = {(tp - T) * (size_t)width, (size_t)wt->xi};
+  return CLFER_RUN(rt, "winograd", wt->options, "winograd_zero_pad_rows", 2, gs, NULL,
+                   ((clfer_cost_t){0, 4.0 * gs[0] * gs[1]}), CLFER_ARG_MEM(buf->buf), CLFER_ARG_INT(T),
+                   CLFER_ARG_INT(tp), CLFER_ARG_INT(width));
 }
 
 /* The products of one chunk in one strided-batched GEMM: C_ξ = op(A_ξ)·op(B_ξ) (+ beta·C_ξ),
@@ -209,21 +258,21 @@ static clfer_status products(clfer_runtime_t *rt, const wino_tiles_t *wt, int ta
 clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
                                             const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
   wino_tiles_t t = tiles_of(rt, g);
-  size_t max_t = (size_t)t.chunk * t.th * t.tw;
+  size_t max_tp = planes_tiles(rt, g, WINO_FORWARD, (size_t)t.chunk * t.th * t.tw);
   clfer_tensor_t u = {0}, v = {0}, m = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * g->c, &u)) ||
-      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->c * max_t, &v)) ||
-      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * max_t, &m)) || (st = weight_transform(rt, &t, g, w, 0, &u)))
+      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->c * max_tp, &v)) ||
+      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * max_tp, &m)) || (st = weight_transform(rt, &t, g, w, 0, &u)))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
-    size_t T = (size_t)count * t.th * t.tw;
-    /* M_ξ[T, K] = V_ξᵀ · U_ξ with V_ξ [C, T] and U_ξ [C, K] */
-    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->h, g->w, g->ph, g->pw, t.th, t.tw, &v)) ||
-        (st = products(rt, &t, 1, 0, T, g->o, g->c, v.buf, T, u.buf, g->o, 0.0f, m.buf, g->o)))
+    size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_FORWARD, T);
+    /* M_ξ[tp, K] = V_ξᵀ · U_ξ with V_ξ [C, tp] and U_ξ [C, K]; the output transform reads T rows */
+    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp, &v)) ||
+        (st = products(rt, &t, 1, 0, tp, g->o, g->c, v.buf, tp, u.buf, g->o, 0.0f, m.buf, g->o)))
       break;
-    st = output_transform(rt, &t, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, b, g->relu, g->relu_slope, y);
+    st = output_transform(rt, &t, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, tp, b, g->relu, g->relu_slope, y);
   }
 done:
   clfer_tensor_release(&u);
@@ -236,7 +285,7 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
                                              const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                              clfer_tensor_t *dw, clfer_tensor_t *db) {
   wino_tiles_t t = tiles_of(rt, g);
-  size_t big = t.buffer * t.chunk, kc = (size_t)t.xi * g->o * g->c;
+  size_t big = chunk_buffer(rt, g, &t, t.chunk, 0, dx != NULL, dw != NULL), kc = (size_t)t.xi * g->o * g->c;
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, big, &a)) || (st = clfer__conv_scratch(rt, big, &b)) ||
@@ -246,26 +295,28 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
     if (dw) {
-      /* dU_ξ[K, C] (+)= D_ξᵀ · V_ξ with D_ξ [T, K] and V_ξ [T, C] */
-      size_t T = (size_t)count * t.th * t.tw;
-      if ((st = output_grad_transform(rt, &t, g, dy, n0, count, &a)) ||
-          (st = input_transform_t(rt, &t, g, x, n0, count, &b)) ||
-          (st = products(rt, &t, 1, 0, g->o, g->c, T, a.buf, g->o, b.buf, g->c, n0 ? 1.0f : 0.0f, du.buf, g->c)))
+      /* dU_ξ[K, C] (+)= D_ξᵀ · V_ξ with D_ξ [tp, K] and V_ξ [tp, C], their padding rows zero */
+      size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_WEIGHTS, T);
+      if ((st = output_grad_transform(rt, &t, g, dy, n0, count, tp, &a)) ||
+          (st = zero_pad_rows(rt, &t, T, tp, g->o, &a)) || (st = input_transform_t(rt, &t, g, x, n0, count, tp, &b)) ||
+          (st = zero_pad_rows(rt, &t, T, tp, g->c, &b)) ||
+          (st = products(rt, &t, 1, 0, g->o, g->c, tp, a.buf, g->o, b.buf, g->c, n0 ? 1.0f : 0.0f, du.buf, g->c)))
         break;
       if (db) { /* D's plane ξ = (1, 1) holds each tile's sum of dY (row 1 of A is all ones) */
         size_t gr[1] = {(size_t)g->o};
         st = CLFER_RUN(rt, "conv", NULL, "reduce_cols", 1, gr, NULL, ((clfer_cost_t){(double)g->o * T, 4.0 * g->o * T}),
-                       CLFER_ARG_MEM(a.buf), CLFER_ARG_INT((size_t)(t.m + 3) * g->o * T), CLFER_ARG_INT(T),
+                       CLFER_ARG_MEM(a.buf), CLFER_ARG_INT((size_t)(t.m + 3) * g->o * tp), CLFER_ARG_INT(T),
                        CLFER_ARG_INT(g->o), CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset), CLFER_ARG_INT(n0 != 0));
         if (st) break;
       }
     }
     if (dx) {
-      /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[T', C] */
-      size_t T = (size_t)count * t.dth * t.dtw;
-      if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, &a)) ||
-          (st = products(rt, &t, 1, 0, T, g->c, g->o, a.buf, T, u.buf, g->c, 0.0f, b.buf, g->c)) ||
-          (st = output_transform(rt, &t, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, NULL, 0, 0.0f, dx)))
+      /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[tp, C] */
+      size_t T = (size_t)count * t.dth * t.dtw, tp = planes_tiles(rt, g, WINO_DATA, T);
+      if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, tp,
+                                &a)) ||
+          (st = products(rt, &t, 1, 0, tp, g->c, g->o, a.buf, tp, u.buf, g->c, 0.0f, b.buf, g->c)) ||
+          (st = output_transform(rt, &t, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, tp, NULL, 0, 0.0f, dx)))
         break;
     }
   }
