@@ -10,7 +10,8 @@
  * outputs past OH × OW are not written, so odd sizes need no padding copy. Each plane holds TP ≥
  * count·TH·TW tiles: TP pads the tile count to CLBlast's tiles where that lets the products run
  * in place; the tiles past count·TH·TW are not written (winograd_zero_pad_rows zeroes them where
- * a product sums over them).
+ * a product sums over them). CS and KS are the channels between images of the tensor read or
+ * written (C and K, or the whole layer's for one group of a grouped layer).
  * Each transform has a GPU form (an item per tile and channel) and a CPU form (`_rows`: an item
  * per row of tiles, four tiles per float4 or sixteen channels per float16, as PoCL's per-item
  * loops want). The ξ-planes are packed back to back (CLBlast's batched kernel reads them so), and
@@ -194,12 +195,12 @@ inline void wino_input_tile(__global const float *plane, const int H, const int 
  * in dimension 2. */
 __kernel void winograd_input_transform(__global const float *x, const int x_off, __global float *v, const int n0,
                                        const int count, const int C, const int H, const int W, const int PH,
-                                       const int PW, const int TH, const int TW, const int TP) {
+                                       const int PW, const int TH, const int TW, const int TP, const int CS) {
   const int tw = get_global_id(0), th = get_global_id(1), z = get_global_id(2);
   if (tw >= TW || th >= TH || z >= count * C) return;
   const int n = z % count, c = z / count;
   float r[WINO_XI];
-  wino_input_tile(x + x_off + (size_t)((n0 + n) * C + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
+  wino_input_tile(x + x_off + (size_t)((n0 + n) * CS + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
   const size_t plane_size = (size_t)TP * C, at = (size_t)c * TP + (size_t)n * TH * TW + (size_t)th * TW + tw;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
 }
@@ -209,12 +210,13 @@ __kernel void winograd_input_transform(__global const float *x, const int x_off,
  * (TH, count·C), n fastest in dimension 1. */
 __kernel void winograd_input_transform_rows(__global const float *x, const int x_off, __global float *v,
                                             const int n0, const int count, const int C, const int H, const int W,
-                                            const int PH, const int PW, const int TH, const int TW, const int TP) {
+                                            const int PH, const int PW, const int TH, const int TW, const int TP,
+                                            const int CS) {
   const int th = get_global_id(0), z = get_global_id(1);
   if (th >= TH || z >= count * C) return;
   const int n = z % count, c = z / count;
   enum { STRETCH = 3 * WINO_M + WINO_A };
-  __global const float *plane = x + x_off + (size_t)((n0 + n) * C + c) * H * W;
+  __global const float *plane = x + x_off + (size_t)((n0 + n) * CS + c) * H * W;
   const size_t plane_size = (size_t)TP * C;
   __global float *out = v + (size_t)c * TP + (size_t)n * TH * TW + (size_t)th * TW;
   for (int tw = 0; tw < TW; tw += 4) {
@@ -243,25 +245,26 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
  * per float16, 2-D range (TH, count). */
 __kernel void winograd_input_transform_t(__global const float *x, const int x_off, __global float *v, const int n0,
                                          const int count, const int C, const int H, const int W, const int PH,
-                                         const int PW, const int TH, const int TW, const int TP) {
+                                         const int PW, const int TH, const int TW, const int TP, const int CS) {
   const int c = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (c >= C || t >= count * tiles) return;
   const int n = t / tiles, th = (t % tiles) / TW, tw = t % TW;
   float r[WINO_XI];
-  wino_input_tile(x + x_off + (size_t)((n0 + n) * C + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
+  wino_input_tile(x + x_off + (size_t)((n0 + n) * CS + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
   const size_t plane_size = (size_t)TP * C, at = (size_t)t * C + c;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
 }
 
 __kernel void winograd_input_transform_t_rows(__global const float *x, const int x_off, __global float *v,
                                               const int n0, const int count, const int C, const int H, const int W,
-                                              const int PH, const int PW, const int TH, const int TW, const int TP) {
+                                              const int PH, const int PW, const int TH, const int TW, const int TP,
+                                              const int CS) {
   const int th = get_global_id(0), n = get_global_id(1);
   if (th >= TH || n >= count) return;
   const size_t plane_size = (size_t)TP * C;
   const size_t hw = (size_t)H * W;
-  __global const float *image = x + x_off + (size_t)(n0 + n) * C * hw;
+  __global const float *image = x + x_off + (size_t)(n0 + n) * CS * hw;
   for (int tw = 0; tw < TW; tw++) {
     const int y0 = WINO_M * th - PH, x0 = WINO_M * tw - PW;
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * C;
@@ -324,7 +327,7 @@ __kernel void winograd_weight_transform_rows(__global const float *w, const int 
 __kernel void winograd_output_transform(__global const float *m, __global float *y, const int y_off, const int n0,
                                         const int count, const int K, const int OH, const int OW, const int TH,
                                         const int TW, __global const float *bias, const int b_off, const int has_bias,
-                                        const int relu, const float slope, const int TP) {
+                                        const int relu, const float slope, const int TP, const int KS) {
   const int k = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (k >= K || t >= count * tiles) return;
@@ -335,7 +338,7 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
   const float b = has_bias ? bias[b_off + k] : 0.0f;
   const int n = t / tiles, th = (t % tiles) / TW, tw = t % TW;
   const int oy = WINO_M * th, ox = WINO_M * tw;
-  __global float *out = y + y_off + (size_t)((n0 + n) * K + k) * OH * OW;
+  __global float *out = y + y_off + (size_t)((n0 + n) * KS + k) * OH * OW;
   for (int a = 0; a < WINO_M && oy + a < OH; a++)
     for (int q = 0; q < WINO_M && ox + q < OW; q++) {
       const float v = r[WINO_M * a + q] + b;
@@ -348,13 +351,14 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
 __kernel void winograd_output_transform_rows(__global const float *m, __global float *y, const int y_off,
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
-                                             const int has_bias, const int relu, const float slope, const int TP) {
+                                             const int has_bias, const int relu, const float slope, const int TP,
+                                             const int KS) {
   const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(16, K - k0), oy = WINO_M * th;
   const size_t plane_size = (size_t)TP * K, hw = (size_t)OH * OW;
   const float16 b = has_bias ? wino_load16(bias + b_off + k0, 1, lanes) : 0.0f;
-  __global float *out = y + y_off + ((size_t)(n0 + n) * K + k0) * hw;
+  __global float *out = y + y_off + ((size_t)(n0 + n) * KS + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
     const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
     float16 s[WINO_XI], r[WINO_M * WINO_M];
@@ -376,12 +380,12 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
  * D's plane ξ = (1, 1) (index A + 1) is Σ e and also gives the bias gradient. 2-D range (K, T). */
 __kernel void winograd_output_grad_transform(__global const float *dy, const int dy_off, __global float *dmat,
                                              const int n0, const int count, const int K, const int OH, const int OW,
-                                             const int TH, const int TW, const int TP) {
+                                             const int TH, const int TW, const int TP, const int KS) {
   const int k = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (k >= K || t >= count * tiles) return;
   const int n = t / tiles, th = (t % tiles) / TW, tw = t % TW;
-  __global const float *plane = dy + dy_off + (size_t)((n0 + n) * K + k) * OH * OW;
+  __global const float *plane = dy + dy_off + (size_t)((n0 + n) * KS + k) * OH * OW;
   float e[WINO_M * WINO_M], r[WINO_XI];
   for (int a = 0; a < WINO_M; a++)
     for (int b = 0; b < WINO_M; b++) {
@@ -398,13 +402,14 @@ __kernel void winograd_output_grad_transform(__global const float *dy, const int
  * float16 lanes (D's rows hold neighbouring channels). 3-D range (⌈K/16⌉, TH, count). */
 __kernel void winograd_output_grad_transform_rows(__global const float *dy, const int dy_off, __global float *dmat,
                                                   const int n0, const int count, const int K, const int OH,
-                                                  const int OW, const int TH, const int TW, const int TP) {
+                                                  const int OW, const int TH, const int TW, const int TP,
+                                                  const int KS) {
   const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(16, K - k0);
   const size_t plane_size = (size_t)TP * K;
   const size_t hw = (size_t)OH * OW;
-  __global const float *planes = dy + dy_off + ((size_t)(n0 + n) * K + k0) * hw;
+  __global const float *planes = dy + dy_off + ((size_t)(n0 + n) * KS + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
     float16 e[WINO_M * WINO_M], r[WINO_XI];
     for (int a = 0; a < WINO_M; a++)

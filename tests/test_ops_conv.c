@@ -172,7 +172,7 @@ Test(conv2d, chunked_batches_give_the_same_result) {
 
 /* Winograd forced, with 4×4 and with 2×2 output tiles, on every 3×3 stride-1 shape it serves (the
  * cases above are too small for the automatic choice): few channels, pad 0, 1 and 2, odd sizes
- * (partial tiles), chunks of one image. */
+ * (partial tiles), two groups (run as layers of their own on views), chunks of one image. */
 Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
   static const conv_case_t pad2 = {"3x3_pad2", 2, 3, 5, 6, 2, 3, 1, 2, 1, 1};
   static const char *const algos[] = {"winograd4", "winograd2"};
@@ -182,8 +182,10 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
     check_case(&pad2);
     check_case(&cases[6]);
     check_case(&cases[7]);
+    check_case(&cases[3]);
     setenv("CLFER_CONV_SCRATCH_BYTES", "6000", 1);
     check_case(&cases[6]);
+    check_case(&cases[3]);
     unsetenv("CLFER_CONV_SCRATCH_BYTES");
   }
   unsetenv("CLFER_CONV_ALGO");
@@ -195,9 +197,9 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
  * transformed input each, an eighth of PoCL's 32 MiB), so the batch also runs as two chunks. */
 enum { WL_N = 4, WL_C = 128, WL_HW = 32, WL_NX = WL_N * WL_C * WL_HW * WL_HW, WL_NW = WL_C * WL_C * 9 };
 
-/* A 3×3 stride-1 pad-1 layer of C channels each way on N images of HW × HW. */
+/* A 3×3 stride-1 pad-1 layer of C channels each way (in `groups` groups) on N images of HW × HW. */
 typedef struct square_layer {
-  int n, c, hw;
+  int n, c, hw, groups;
 } square_layer_t;
 
 /* Runs one forward + fused backward of such a layer with profiling; returns whether a Winograd
@@ -213,8 +215,8 @@ static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, f
   int cpu_forms = dev->is_cpu && !(gpu_paths && *gpu_paths == '1');
   size_t tiles = (size_t)((L->hw + 3) / 4) * ((L->hw + 3) / 4);
   *cache_chunk = cpu_forms ? (int)(dev->global_mem_cache_bytes / 8 / (36 * L->c * tiles * sizeof(float))) : L->n;
-  int xs[4] = {L->n, L->c, L->hw, L->hw}, ws[4] = {L->c, L->c, 3, 3}, bs[1] = {L->c};
-  size_t nx = (size_t)L->n * L->c * L->hw * L->hw, nw = (size_t)L->c * L->c * 9;
+  int xs[4] = {L->n, L->c, L->hw, L->hw}, ws[4] = {L->c, L->c / L->groups, 3, 3}, bs[1] = {L->c};
+  size_t nx = (size_t)L->n * L->c * L->hw * L->hw, nw = (size_t)L->c * (L->c / L->groups) * 9;
   clfer_tensor_t x = {0}, w = {0}, b = {0}, t_y = {0}, dy = {0}, t_dx = {0}, t_dw = {0}, t_db = {0};
   float *hx = malloc(nx * sizeof *hx), *hdy = malloc(nx * sizeof *hdy), *hw = malloc(nw * sizeof *hw);
   test_fill_uniform(hx, nx, 11, -1, 1), test_fill_uniform(hdy, nx, 13, -0.1f, 0.1f);
@@ -229,7 +231,7 @@ static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, f
   cr_assert_eq(clfer_tensor_create(rt, 1, bs, &t_db), CLFER_OK);
   clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&dy, hdy);
   clfer_tensor_fill(&b, 0.25f);
-  clfer_conv2d_params_t p = {3, 3, 1, 1, 1, 1, 1};
+  clfer_conv2d_params_t p = {3, 3, 1, 1, 1, 1, L->groups};
   cr_assert_eq(clfer_conv2d_forward(rt, &p, &x, &w, &b, &t_y), CLFER_OK, "%s", clfer_last_error());
   cr_assert_eq(clfer_conv2d_backward(rt, &p, &x, &dy, &w, &t_dx, &t_dw, &t_db), CLFER_OK, "%s", clfer_last_error());
   clfer_tensor_download(&t_y, y), clfer_tensor_download(&t_dx, dx), clfer_tensor_download(&t_dw, dw);
@@ -254,7 +256,7 @@ static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, f
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   static float y[2][WL_NX], dx[2][WL_NX], dw[2][WL_NW], db[2][WL_C];
   int batched, chunk, ignored;
-  const square_layer_t L = {WL_N, WL_C, WL_HW};
+  const square_layer_t L = {WL_N, WL_C, WL_HW, 1};
   cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &batched, &chunk),
             "the automatic choice did not run Winograd");
   cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
@@ -275,7 +277,25 @@ Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
   enum { N = 2, C = 64, HW = 28, NX = N * C * HW * HW, NW = C * C * 9 };
   static float y[2][NX], dx[2][NX], dw[2][NW], db[2][C];
   int ignored;
-  const square_layer_t L = {N, C, HW};
+  const square_layer_t L = {N, C, HW, 1};
+  cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &ignored, &ignored),
+            "the automatic choice did not run Winograd");
+  cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
+                "CLFER_CONV_ALGO=im2col ran Winograd");
+  TEST_ASSERT_CLOSE(y[0], y[1], NX, 1e-4, 1e-4, "forward");
+  TEST_ASSERT_CLOSE(dx[0], dx[1], NX, 1e-4, 1e-4, "backward data");
+  TEST_ASSERT_CLOSE(dw[0], dw[1], NW, 1e-4, 1e-4, "backward weights");
+  TEST_ASSERT_CLOSE(db[0], db[1], C, 1e-4, 1e-4, "bias gradient");
+}
+
+/* A grouped layer as AlexNet's conv4 (groups = 2): 128 channels each way, 64 per group, on 4
+ * images of 16 × 16. The automatic choice runs each group through Winograd on views of the
+ * tensors, and agrees with im2col. */
+Test(conv2d, winograd_runs_groups_and_agrees_with_im2col) {
+  enum { N = 4, C = 128, HW = 16, NX = N * C * HW * HW, NW = C * (C / 2) * 9 };
+  static float y[2][NX], dx[2][NX], dw[2][NW], db[2][C];
+  int ignored;
+  const square_layer_t L = {N, C, HW, 2};
   cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &ignored, &ignored),
             "the automatic choice did not run Winograd");
   cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),

@@ -64,7 +64,7 @@ static clfer_status geometry(clfer_runtime_t *rt, const clfer_conv2d_params_t *p
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: output %s should be [%d, %d, %d, %d] for input %s",
                            clfer_shape_str(4, y->shape, a, sizeof a), g->n, g->o, g->oh, g->ow,
                            clfer_shape_str(4, x->shape, b, sizeof b));
-  g->cg = g->c / g->g, g->og = g->o / g->g;
+  g->cg = g->c / g->g, g->og = g->o / g->g, g->cs = g->c, g->os = g->o;
   g->ckk = g->cg * g->kh * g->kw;
   g->p = g->oh * g->ow;
   size_t per_image = (size_t)g->c * g->kh * g->kw * g->p * sizeof(float);

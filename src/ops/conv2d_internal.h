@@ -7,6 +7,8 @@
 typedef struct conv_geom {
   int n, c, h, w, o, kh, kw, sh, sw, ph, pw, g, oh, ow;
   int cg, og; /* channels per group */
+  int cs, os; /* channels between images of x and of y: c and o, or the whole layer's when this is
+               * one group of a grouped layer (the Winograd path runs groups as layers) */
   int ckk;    /* rows of the column matrix per group: cg·KH·KW */
   int p;      /* OH·OW */
   int chunk;  /* images per GEMM */
@@ -24,8 +26,8 @@ static inline clfer_status clfer__conv_scratch(clfer_runtime_t *rt, size_t eleme
  * device's largest allocation. */
 size_t clfer__conv_scratch_cap(clfer_runtime_t *rt);
 
-/* Whether this call takes the Winograd path: a 3×3, stride-1, ungrouped layer with padding of
- * at most 2, enough channels and outputs, and products CLBlast runs in place (for the forward
+/* Whether this call takes the Winograd path: a 3×3, stride-1 layer with padding of at most 2,
+ * enough channels (per group) and outputs, and products CLBlast runs in place (for the forward
  * pass when `forward`, else for the backward passes asked for), unless $CLFER_CONV_ALGO says
  * `im2col` (`winograd`, `winograd4` or `winograd2` force it, with 4×4 or 2×2 output tiles, for
  * every layer it can serve). */

@@ -116,11 +116,30 @@ static wino_tiles_t tiles_of(clfer_runtime_t *rt, const conv_geom_t *g) {
   return t;
 }
 
-int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *g, int forward, int want_dx, int want_dw) {
+/* One group of a grouped layer as a layer of its own (cg → og channels) whose images lie the whole
+ * layer's channels apart: the path runs the groups one after the other on views of the tensors
+ * (AlexNet's conv4 and conv5, groups = 2). */
+static conv_geom_t group_geometry(const conv_geom_t *g) {
+  conv_geom_t s = *g;
+  s.c = s.cg, s.o = s.og, s.g = 1;
+  return s;
+}
+
+/* t moved on by `floats` (a view; the caller keeps ownership of t's buffer). */
+static clfer_tensor_t moved(const clfer_tensor_t *t, size_t floats) {
+  clfer_tensor_t v = *t;
+  v.offset += floats;
+  v.owned = 0;
+  return v;
+}
+
+int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *layer, int forward, int want_dx,
+                                   int want_dw) {
   const char *algo = getenv("CLFER_CONV_ALGO");
   if (algo && strcmp(algo, "im2col") == 0) return 0;
-  if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->g != 1 || g->ph > 2 || g->pw > 2) return 0;
+  if (layer->kh != 3 || layer->kw != 3 || layer->sh != 1 || layer->sw != 1 || layer->ph > 2 || layer->pw > 2) return 0;
   if (algo && strncmp(algo, "winograd", 8) == 0) return 1;
+  conv_geom_t group = group_geometry(layer), *g = &group;
   if (g->c < WINO_MIN_CHANNELS || g->o < WINO_MIN_CHANNELS || (long)g->n * g->p < WINO_MIN_OUTPUTS) return 0;
   /* Products off CLBlast's tiles would run one by one (see clfer_sgemm_strided_batched): 36
    * calls with their copies per chunk, slower than im2col (ohlsen_cnn at batch 8 on PoCL: a
@@ -153,8 +172,8 @@ static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, con
 /* V = Bᵀ d B of every tile of `channels` planes of src (images n0 .. n0+count of [N, channels, h,
  * w]; th × tw tiles each), each ξ-plane [channels, tp] (tp ≥ T: planes_tiles). */
 static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *src, int n0,
-                                    int count, int channels, int h, int w, int ph, int pw, int th, int tw, size_t tp,
-                                    clfer_tensor_t *v) {
+                                    int count, int channels, int stride, int h, int w, int ph, int pw, int th, int tw,
+                                    size_t tp, clfer_tensor_t *v) {
   size_t T = (size_t)count * th * tw;
   clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -165,7 +184,7 @@ static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt,
                    cpu ? 2 : 3, gs, rows_local(rt, cpu, 2, gs, ls), cost, CLFER_ARG_MEM(src->buf),
                    CLFER_ARG_INT(src->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(h), CLFER_ARG_INT(w), CLFER_ARG_INT(ph), CLFER_ARG_INT(pw),
-                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(tp));
+                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride));
 }
 
 /* The same of x with each ξ-plane [tp, C], for the weight-gradient product. */
@@ -180,7 +199,7 @@ static clfer_status input_transform_t(clfer_runtime_t *rt, const wino_tiles_t *w
                    2, gs, rows_local(rt, cpu, 2, gs, ls), cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(g->c),
                    CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw),
-                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->cs));
 }
 
 /* The range of the CPU forms that take sixteen channels per item along a row of tiles. */
@@ -205,7 +224,7 @@ static clfer_status weight_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
 /* out = Aᵀ m A (+ bias) for `channels` output planes of oh × ow (th × tw tiles) from m's ξ-planes
  * [tp, channels] */
 static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *m, int n0,
-                                     int count, int channels, int oh, int ow, int th, int tw, size_t tp,
+                                     int count, int channels, int stride, int oh, int ow, int th, int tw, size_t tp,
                                      const clfer_tensor_t *b, int relu, float relu_slope, clfer_tensor_t *out) {
   size_t T = (size_t)count * th * tw, gs[3] = {(size_t)channels, T, 1};
   clfer_cost_t cost = {2.0 * wt->xi * wt->m * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
@@ -217,7 +236,7 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_MEM(out->buf), CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
                    CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL),
-                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope), CLFER_ARG_INT(tp));
+                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride));
 }
 
 /* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K] */
@@ -233,7 +252,7 @@ static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_
                    ((clfer_cost_t){2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(d->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
-                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->os));
 }
 
 /* Zeroes rows T .. tp − 1 of each ξ-plane [tp, width] (nothing when tp = T). */
@@ -255,8 +274,8 @@ static clfer_status products(clfer_runtime_t *rt, const wino_tiles_t *wt, int ta
                                      m * n, (size_t)wt->xi);
 }
 
-clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
-                                            const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
+static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
+                                  const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
   wino_tiles_t t = tiles_of(rt, g);
   size_t max_tp = planes_tiles(rt, g, WINO_FORWARD, (size_t)t.chunk * t.th * t.tw);
   clfer_tensor_t u = {0}, v = {0}, m = {0};
@@ -269,10 +288,11 @@ clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
     size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_FORWARD, T);
     /* M_ξ[tp, K] = V_ξᵀ · U_ξ with V_ξ [C, tp] and U_ξ [C, K]; the output transform reads T rows */
-    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp, &v)) ||
+    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp, &v)) ||
         (st = products(rt, &t, 1, 0, tp, g->o, g->c, v.buf, tp, u.buf, g->o, 0.0f, m.buf, g->o)))
       break;
-    st = output_transform(rt, &t, &m, n0, count, g->o, g->oh, g->ow, t.th, t.tw, tp, b, g->relu, g->relu_slope, y);
+    st = output_transform(rt, &t, &m, n0, count, g->o, g->os, g->oh, g->ow, t.th, t.tw, tp, b, g->relu, g->relu_slope,
+                          y);
   }
 done:
   clfer_tensor_release(&u);
@@ -281,9 +301,9 @@ done:
   return st;
 }
 
-clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
-                                             const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
-                                             clfer_tensor_t *dw, clfer_tensor_t *db) {
+static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
+                                   const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
+                                   clfer_tensor_t *dw, clfer_tensor_t *db) {
   wino_tiles_t t = tiles_of(rt, g);
   size_t big = chunk_buffer(rt, g, &t, t.chunk, 0, dx != NULL, dw != NULL), kc = (size_t)t.xi * g->o * g->c;
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
@@ -313,10 +333,10 @@ clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geo
     if (dx) {
       /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[tp, C] */
       size_t T = (size_t)count * t.dth * t.dtw, tp = planes_tiles(rt, g, WINO_DATA, T);
-      if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, tp,
-                                &a)) ||
+      if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->os, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw,
+                                tp, &a)) ||
           (st = products(rt, &t, 1, 0, tp, g->c, g->o, a.buf, tp, u.buf, g->c, 0.0f, b.buf, g->c)) ||
-          (st = output_transform(rt, &t, &b, n0, count, g->c, g->h, g->w, t.dth, t.dtw, tp, NULL, 0, 0.0f, dx)))
+          (st = output_transform(rt, &t, &b, n0, count, g->c, g->cs, g->h, g->w, t.dth, t.dtw, tp, NULL, 0, 0.0f, dx)))
         break;
     }
   }
@@ -334,5 +354,45 @@ done:
   clfer_tensor_release(&b);
   clfer_tensor_release(&du);
   clfer_tensor_release(&u);
+  return st;
+}
+
+/* Offsets of group gi's planes and parameters in the layer's tensors. */
+typedef struct group_offsets {
+  size_t x, y, w, b;
+} group_offsets_t;
+
+static group_offsets_t group_offsets(const conv_geom_t *g, int gi) {
+  group_offsets_t o = {(size_t)gi * g->cg * g->h * g->w, (size_t)gi * g->og * g->oh * g->ow,
+                       (size_t)gi * g->og * g->cg * 9, (size_t)gi * g->og};
+  return o;
+}
+
+clfer_status clfer__conv2d_winograd_forward(clfer_runtime_t *rt, const conv_geom_t *layer, const clfer_tensor_t *x,
+                                            const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
+  conv_geom_t g = group_geometry(layer);
+  clfer_status st = CLFER_OK;
+  for (int gi = 0; gi < layer->g && !st; gi++) {
+    group_offsets_t o = group_offsets(layer, gi);
+    clfer_tensor_t xg = moved(x, o.x), wg = moved(w, o.w), bg = b ? moved(b, o.b) : (clfer_tensor_t){0},
+                   yg = moved(y, o.y);
+    st = forward_group(rt, &g, &xg, &wg, b ? &bg : NULL, &yg);
+  }
+  return st;
+}
+
+clfer_status clfer__conv2d_winograd_backward(clfer_runtime_t *rt, const conv_geom_t *layer, const clfer_tensor_t *x,
+                                             const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
+                                             clfer_tensor_t *dw, clfer_tensor_t *db) {
+  conv_geom_t g = group_geometry(layer);
+  clfer_status st = CLFER_OK;
+  for (int gi = 0; gi < layer->g && !st; gi++) {
+    group_offsets_t o = group_offsets(layer, gi);
+    clfer_tensor_t xg = x ? moved(x, o.x) : (clfer_tensor_t){0}, dyg = moved(dy, o.y),
+                   wg = w ? moved(w, o.w) : (clfer_tensor_t){0}, dxg = dx ? moved(dx, o.x) : (clfer_tensor_t){0},
+                   dwg = dw ? moved(dw, o.w) : (clfer_tensor_t){0}, dbg = db ? moved(db, o.b) : (clfer_tensor_t){0};
+    st = backward_group(rt, &g, x ? &xg : NULL, &dyg, w ? &wg : NULL, dx ? &dxg : NULL, dw ? &dwg : NULL,
+                        db ? &dbg : NULL);
+  }
   return st;
 }
