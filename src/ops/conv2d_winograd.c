@@ -8,7 +8,8 @@
  *                     dW = Gᵀ dU G, and db from D's plane ξ = (1, 1) (each tile's sum of dY).
  * 36 multiplications per 4×4 output tile and channel pair instead of 144 (F(2×2): 16 for 36), and
  * the transformed input is 2.25× the input (F(2×2): 4×) where im2col's columns are 9×. A tile
- * count T off CLBlast's tiles is padded to them in the ξ-planes (planes_tiles). */
+ * count T off CLBlast's tiles is padded to them in the ξ-planes (planes_tiles); a grouped layer
+ * runs group by group (group_geometry). */
 #include <stdlib.h>
 #include <string.h>
 
