@@ -360,6 +360,10 @@ __kernel void lrn_forward(__global const float *x, const int x_off, __global flo
 }
 
 /* Sixteen consecutive pixels of one plane (zeros past `lanes`), and their store. */
+/* The CPU forms keep each channel's term of the window sums in a ring of this many channels (the
+ * window's size at most; larger windows load their terms per channel). */
+#define LRN_RING 8
+
 inline float16 lrn_load16(__global const float *p, const int lanes) {
   if (lanes == 16) return vload16(0, p);
   float l[16];
@@ -388,12 +392,22 @@ __kernel void lrn_forward_rows(__global const float *x, const int x_off, __globa
   if (p0 >= HW || img >= n / (C * HW)) return;
   const int lanes = min(16, HW - p0);
   const size_t base = (size_t)img * C * HW + p0;
+  float16 ring[LRN_RING]; /* x_j² of the window's channels, j mod LRN_RING, each loaded once */
+  int next = 0;
   for (int c = 0; c < C; c++) {
     const int lo = max(0, c - size / 2), hi = min(C - 1, c + (size - 1) / 2);
     float16 s = 0.0f;
-    for (int j = lo; j <= hi; j++) {
-      const float16 v = lrn_load16(x + x_off + base + (size_t)j * HW, lanes);
-      s += v * v;
+    if (size <= LRN_RING) {
+      for (; next <= hi; next++) {
+        const float16 v = lrn_load16(x + x_off + base + (size_t)next * HW, lanes);
+        ring[next % LRN_RING] = v * v;
+      }
+      for (int j = lo; j <= hi; j++) s += ring[j % LRN_RING];
+    } else {
+      for (int j = lo; j <= hi; j++) {
+        const float16 v = lrn_load16(x + x_off + base + (size_t)j * HW, lanes);
+        s += v * v;
+      }
     }
     s = k + alpha_over_size * s;
     const size_t o = base + (size_t)c * HW;
@@ -433,13 +447,24 @@ __kernel void lrn_backward_rows(__global const float *x, const int x_off, __glob
   if (p0 >= HW || img >= n / (C * HW)) return;
   const int lanes = min(16, HW - p0);
   const size_t base = (size_t)img * C * HW + p0;
+  float16 ring[LRN_RING]; /* dy_j·y_j / s_j of the window's channels, j mod LRN_RING, each once */
+  int next = 0;
   for (int c = 0; c < C; c++) {
     const int lo = max(0, c - (size - 1) / 2), hi = min(C - 1, c + size / 2);
     float16 acc = 0.0f;
-    for (int j = lo; j <= hi; j++) {
-      const size_t o = base + (size_t)j * HW;
-      acc += lrn_load16(dy + dy_off + o, lanes) * lrn_load16(y + y_off + o, lanes) /
-             lrn_load16(scale + s_off + o, lanes);
+    if (size <= LRN_RING) {
+      for (; next <= hi; next++) {
+        const size_t o = base + (size_t)next * HW;
+        ring[next % LRN_RING] = lrn_load16(dy + dy_off + o, lanes) * lrn_load16(y + y_off + o, lanes) /
+                                lrn_load16(scale + s_off + o, lanes);
+      }
+      for (int j = lo; j <= hi; j++) acc += ring[j % LRN_RING];
+    } else {
+      for (int j = lo; j <= hi; j++) {
+        const size_t o = base + (size_t)j * HW;
+        acc += lrn_load16(dy + dy_off + o, lanes) * lrn_load16(y + y_off + o, lanes) /
+               lrn_load16(scale + s_off + o, lanes);
+      }
     }
     const size_t o = base + (size_t)c * HW;
     const float16 s = lrn_load16(scale + s_off + o, lanes);
