@@ -241,6 +241,19 @@ __kernel void conv2d_nchw_to_cnp(__global const float *dy, const int dy_off, __g
   t[z * P + p] = dy[dy_off + ((n0 + n) * O + o) * P + p];
 }
 
+/* The CPU form: one item per plane (z = o·count + n), 16 floats at a time. 1-D range (O·count). */
+__kernel void conv2d_nchw_to_cnp_rows(__global const float *dy, const int dy_off, __global float *t, const int n0,
+                                      const int count, const int O, const int P) {
+  const int z = get_global_id(0);
+  if (z >= O * count) return;
+  const int n = z % count, o = z / count;
+  __global const float *src = dy + dy_off + (size_t)((n0 + n) * O + o) * P;
+  __global float *dst = t + (size_t)z * P;
+  int p = 0;
+  for (; p + 16 <= P; p += 16) vstore16(vload16(0, src + p), 0, dst + p);
+  for (; p < P; p++) dst[p] = src[p];
+}
+
 /* out[r] (+)= Σ_j m[r·cols + j]: one work-group per row. */
 __kernel void reduce_rows(__global const float *m, const int m_off, const int cols, __global float *out,
                           const int out_off, const int accumulate) {

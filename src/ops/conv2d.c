@@ -222,6 +222,12 @@ clfer_status clfer_conv2d_relu_forward(clfer_runtime_t *rt, const clfer_conv2d_p
 static clfer_status dy_to_cnp(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *dy, int n0, int count,
                               clfer_tensor_t *t) {
   size_t total = (size_t)g->o * count * g->p;
+  if (clfer__cpu_paths(rt)) { /* a plane per item, in groups of four: 5-10× the per-element form on PoCL */
+    size_t gr[1] = {(size_t)g->o * count}, lr[1] = {gr[0] < 4 ? gr[0] : 4};
+    return CLFER_RUN(rt, "conv", NULL, "conv2d_nchw_to_cnp_rows", 1, gr, lr, ((clfer_cost_t){0, 8.0 * total}),
+                     CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(t->buf), CLFER_ARG_INT(n0),
+                     CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->p));
+  }
   size_t gs[2] = {(size_t)g->p, (size_t)g->o * count}, ls[2];
   return CLFER_RUN(rt, "conv", NULL, "conv2d_nchw_to_cnp", 2, gs, clfer__cpu_local(rt, 2, gs, 0, ls), ((clfer_cost_t){0, 8.0 * total}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(t->buf), CLFER_ARG_INT(n0),
