@@ -195,7 +195,7 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
  * every product's dimension (tiles 4·8·8, channels) is a multiple of 128 and runs in place with
  * CLBlast's usual tile sizes on any device. On CPUs the cache-sized chunk is 3 images (1.2 MB of
  * transformed input each, an eighth of PoCL's 32 MiB), so the batch also runs as two chunks. */
-enum { WL_N = 4, WL_C = 128, WL_HW = 32, WL_NX = WL_N * WL_C * WL_HW * WL_HW, WL_NW = WL_C * WL_C * 9 };
+enum { WL_N = 4, WL_C = 128, WL_HW = 32 };
 
 /* A 3×3 stride-1 pad-1 layer of C channels each way (in `groups` groups) on N images of HW × HW. */
 typedef struct square_layer {
@@ -252,21 +252,34 @@ static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, f
   return winograd;
 }
 
+/* The automatic choice runs such a layer on Winograd, CLFER_CONV_ALGO=im2col does not, and the two
+ * agree in every direction. Gives the Winograd run's batched GEMM launches and CPU chunk. */
+static void winograd_agrees_with_im2col(const square_layer_t *L, int *batched, int *chunk) {
+  size_t nx = (size_t)L->n * L->c * L->hw * L->hw, nw = (size_t)L->c * (L->c / L->groups) * 9, nb = (size_t)L->c;
+  float *y[2], *dx[2], *dw[2], *db[2];
+  for (int i = 0; i < 2; i++) {
+    y[i] = malloc(nx * sizeof(float)), dx[i] = malloc(nx * sizeof(float));
+    dw[i] = malloc(nw * sizeof(float)), db[i] = malloc(nb * sizeof(float));
+  }
+  int ignored;
+  cr_assert(conv_layer_run(L, NULL, y[0], dx[0], dw[0], db[0], batched, chunk),
+            "the automatic choice did not run Winograd");
+  cr_assert_not(conv_layer_run(L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
+                "CLFER_CONV_ALGO=im2col ran Winograd");
+  TEST_ASSERT_CLOSE(y[0], y[1], nx, 1e-4, 1e-4, "forward");
+  TEST_ASSERT_CLOSE(dx[0], dx[1], nx, 1e-4, 1e-4, "backward data");
+  TEST_ASSERT_CLOSE(dw[0], dw[1], nw, 1e-4, 1e-4, "backward weights");
+  TEST_ASSERT_CLOSE(db[0], db[1], nb, 1e-4, 1e-4, "bias gradient");
+  for (int i = 0; i < 2; i++) free(y[i]), free(dx[i]), free(dw[i]), free(db[i]);
+}
+
 /* The automatic choice takes Winograd for that layer, and its results agree with im2col's. */
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
-  static float y[2][WL_NX], dx[2][WL_NX], dw[2][WL_NW], db[2][WL_C];
-  int batched, chunk, ignored;
+  int batched, chunk;
   const square_layer_t L = {WL_N, WL_C, WL_HW, 1};
-  cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &batched, &chunk),
-            "the automatic choice did not run Winograd");
-  cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
-                "CLFER_CONV_ALGO=im2col ran Winograd");
+  winograd_agrees_with_im2col(&L, &batched, &chunk);
   if (chunk < WL_N) /* a CPU's cache-sized chunks: more than one per direction */
     cr_assert_gt(batched, 3, "%d batched GEMM launches for chunks of %d of %d images", batched, chunk, WL_N);
-  TEST_ASSERT_CLOSE(y[0], y[1], WL_NX, 1e-4, 1e-4, "forward");
-  TEST_ASSERT_CLOSE(dx[0], dx[1], WL_NX, 1e-4, 1e-4, "backward data");
-  TEST_ASSERT_CLOSE(dw[0], dw[1], WL_NW, 1e-4, 1e-4, "backward weights");
-  TEST_ASSERT_CLOSE(db[0], db[1], WL_C, 1e-4, 1e-4, "bias gradient");
 }
 
 /* ResNet-18's 28×28 layers at 112² (here two images of 64 channels): 2 · 7 · 7 = 98 tiles, off
@@ -274,36 +287,18 @@ Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
  * gradient's padding rows zeroed), so the automatic choice takes Winograd, and agrees with
  * im2col. */
 Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
-  enum { N = 2, C = 64, HW = 28, NX = N * C * HW * HW, NW = C * C * 9 };
-  static float y[2][NX], dx[2][NX], dw[2][NW], db[2][C];
-  int ignored;
-  const square_layer_t L = {N, C, HW, 1};
-  cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &ignored, &ignored),
-            "the automatic choice did not run Winograd");
-  cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
-                "CLFER_CONV_ALGO=im2col ran Winograd");
-  TEST_ASSERT_CLOSE(y[0], y[1], NX, 1e-4, 1e-4, "forward");
-  TEST_ASSERT_CLOSE(dx[0], dx[1], NX, 1e-4, 1e-4, "backward data");
-  TEST_ASSERT_CLOSE(dw[0], dw[1], NW, 1e-4, 1e-4, "backward weights");
-  TEST_ASSERT_CLOSE(db[0], db[1], C, 1e-4, 1e-4, "bias gradient");
+  int batched, chunk;
+  const square_layer_t L = {2, 64, 28, 1};
+  winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
 /* A grouped layer as AlexNet's conv4 (groups = 2): 128 channels each way, 64 per group, on 4
  * images of 16 × 16. The automatic choice runs each group through Winograd on views of the
  * tensors, and agrees with im2col. */
 Test(conv2d, winograd_runs_groups_and_agrees_with_im2col) {
-  enum { N = 4, C = 128, HW = 16, NX = N * C * HW * HW, NW = C * (C / 2) * 9 };
-  static float y[2][NX], dx[2][NX], dw[2][NW], db[2][C];
-  int ignored;
-  const square_layer_t L = {N, C, HW, 2};
-  cr_assert(conv_layer_run(&L, NULL, y[0], dx[0], dw[0], db[0], &ignored, &ignored),
-            "the automatic choice did not run Winograd");
-  cr_assert_not(conv_layer_run(&L, "im2col", y[1], dx[1], dw[1], db[1], &ignored, &ignored),
-                "CLFER_CONV_ALGO=im2col ran Winograd");
-  TEST_ASSERT_CLOSE(y[0], y[1], NX, 1e-4, 1e-4, "forward");
-  TEST_ASSERT_CLOSE(dx[0], dx[1], NX, 1e-4, 1e-4, "backward data");
-  TEST_ASSERT_CLOSE(dw[0], dw[1], NW, 1e-4, 1e-4, "backward weights");
-  TEST_ASSERT_CLOSE(db[0], db[1], C, 1e-4, 1e-4, "bias gradient");
+  int batched, chunk;
+  const square_layer_t L = {4, 128, 16, 2};
+  winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
 /* clfer_conv2d_relu_forward gives conv then ReLU to the bit, on every path (direct and im2col on
