@@ -158,11 +158,9 @@ int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *layer
  * 8 MiB stack. NULL on GPUs (the driver chooses). */
 static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, const size_t *global, size_t local[3]) {
   if (!cpu) return NULL;
-  size_t items = 1, units = clfer_runtime_device(rt)->compute_units;
+  size_t items = 1;
   for (unsigned i = 0; i < dims; i++) items *= global[i];
-  size_t most = items / (8 * (units ? units : 1));
-  if (most > 64) most = 64;
-  if (most < 1) most = 1;
+  size_t most = clfer__cpu_group_items(rt, items, 64);
   local[0] = global[0] < most ? global[0] : most;
   local[1] = dims > 1 ? (most / local[0] < global[1] ? most / local[0] : global[1]) : 1;
   local[2] = 1;

@@ -29,8 +29,7 @@ static int skinny(clfer_runtime_t *rt, dense_pass_t pass, int n, int in, int out
  * per compute unit: each item streams whole weight rows (or a column stripe), so PoCL's
  * microsecond per group matters only when there are thousands of them. */
 static const size_t *skinny_local(clfer_runtime_t *rt, const size_t *global, size_t *local) {
-  size_t units = clfer_runtime_device(rt)->compute_units, most = global[0] * global[1] / (8 * (units ? units : 1));
-  local[0] = most > 16 ? 16 : most < 1 ? 1 : most;
+  local[0] = clfer__cpu_group_items(rt, global[0] * global[1], 16);
   if (local[0] > global[0]) local[0] = global[0];
   local[1] = 1;
   return local;

@@ -37,4 +37,12 @@ static inline const size_t *clfer__cpu_local(clfer_runtime_t *rt, unsigned dims,
   return local;
 }
 
+/* The size of a CPU form's work-groups for `items` items: at most `most`, fewer where that would
+ * leave under eight groups per compute unit (PoCL runs a group on one worker; small ranges would
+ * otherwise leave cores idle), and at least 1. */
+static inline size_t clfer__cpu_group_items(clfer_runtime_t *rt, size_t items, size_t most) {
+  size_t units = clfer_runtime_device(rt)->compute_units, size = items / (8 * (units ? units : 1));
+  return size > most ? most : size < 1 ? 1 : size;
+}
+
 #endif

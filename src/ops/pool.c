@@ -117,10 +117,7 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   CLFER__CHECK_SAME(op, "argmax", argmax, "dy", dy);
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
   if (clfer__cpu_paths(rt)) { /* a plane per item (pool.cl): no integer division per element for PoCL */
-    size_t units = clfer_runtime_device(rt)->compute_units, gs[1] = {(size_t)g.N * g.C};
-    size_t ls[1] = {gs[0] / (8 * (units ? units : 1))}; /* at least eight groups per compute unit */
-    if (ls[0] > 16) ls[0] = 16;
-    if (ls[0] < 1) ls[0] = 1;
+    size_t gs[1] = {(size_t)g.N * g.C}, ls[1] = {clfer__cpu_group_items(rt, gs[0], 16)};
     return CLFER_RUN(rt, "pool", NULL, "maxpool2d_backward_planes", 1, gs, ls,
                      ((clfer_cost_t){(double)ny, 4.0 * (nx + 3.0 * ny)}), CLFER_ARG_MEM(dy->buf),
                      CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset),
