@@ -1,5 +1,6 @@
-/* cmd_selftest.c — `clfer selftest`: runs a few kernels and CLBlast SGEMM on the chosen device
- * against plain-C references and prints each check; non-zero exit on any failure. */
+/* cmd_selftest.c — `clfer selftest`: runs a few kernels, CLBlast SGEMM and (on CPU devices)
+ * clfer's own SGEMM on the chosen device against plain-C references and prints each check;
+ * non-zero exit on any failure. */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -98,7 +99,8 @@ static int check_sgemm(clfer_runtime_t *rt, int ta, int tb, int m, int n, int k,
     goto fail;
   ref_gemm(ta, tb, m, n, k, a, b, ref);
   char name[96];
-  snprintf(name, sizeof name, "CLBlast SGEMM %s%s %dx%dx%d", ta ? "T" : "N", tb ? "T" : "N", m, n, k);
+  snprintf(name, sizeof name, "SGEMM (%s) %s%s %dx%dx%d", clfer_sgemm_engine(rt), ta ? "T" : "N", tb ? "T" : "N", m,
+           n, k);
   report(name, max_abs_diff(c, ref, nc), 1e-4 * k, failures);
   goto done;
 fail:
@@ -122,8 +124,9 @@ int clfer_cmd_selftest(int argc, char **argv) {
     switch (c) {
       case 'd': device = optarg; break;
       case 'h':
-        printf("usage: clfer selftest [--device D]\n\nRuns element-wise kernels and CLBlast SGEMM on the device and\n"
-               "compares them with plain-C references. Exit status 1 on any failure.\n");
+        printf("usage: clfer selftest [--device D]\n\nRuns element-wise kernels, CLBlast SGEMM and (on CPU devices) clfer's\n"
+               "own SGEMM on the device and compares them with plain-C references. Exit status 1 on any\n"
+               "failure.\n");
         return 0;
       default: return 2;
     }
@@ -139,9 +142,16 @@ int clfer_cmd_selftest(int argc, char **argv) {
   printf("selftest on %s (%s, %s)\n", d->name, d->platform_name, d->driver_version);
   int failures = 0;
   check_elementwise(rt, &failures);
-  check_sgemm(rt, 0, 0, 64, 48, 32, &failures);
-  check_sgemm(rt, 1, 0, 33, 65, 17, &failures);
-  check_sgemm(rt, 0, 1, 128, 96, 200, &failures);
+  /* the device's GEMM, then CLBlast where that is clfer's own (CPU devices) */
+  for (int engine = 0; engine < 2; engine++) {
+    if (engine == 1) {
+      if (strcmp(clfer_sgemm_engine(rt), "clblast") == 0) break;
+      setenv("CLFER_GEMM", "clblast", 1);
+    }
+    check_sgemm(rt, 0, 0, 64, 48, 32, &failures);
+    check_sgemm(rt, 1, 0, 33, 65, 17, &failures);
+    check_sgemm(rt, 0, 1, 128, 96, 200, &failures);
+  }
   clfer_program_stats_t ps = clfer_program_stats(rt);
   printf("programs: %u compiled, %u from the disk cache (%s)\n", ps.compiles, ps.disk_hits,
          *clfer_program_cache_dir(rt) ? clfer_program_cache_dir(rt) : "cache off");

@@ -1,8 +1,9 @@
 /* bench_dense.c — dense layers at small batches (docs/perf.md, "Small-batch dense layers"): each
  * pass (forward with bias, input gradient, weight and bias gradient) of a few classifier shapes,
- * through clfer_dense_* as the device runs them, and on a CPU device also with CLBlast alone
- * (CLFER_GPU_PATHS=1 for that call, which turns the CPU kernels off), with their ratio. Device
- * time from the runtime's profiler, best of --reps.
+ * through clfer_dense_* as the device runs them, and on a CPU device also on the GEMM path alone
+ * (CLFER_DENSE=gemm: clfer's own CPU GEMM) and with CLBlast alone (CLFER_GPU_PATHS=1, which turns
+ * the CPU kernels and GEMM off), with the ratios. Device time from the runtime's profiler, best of
+ * --reps.
  * usage: bench_dense [--device D] [--reps N] [N:IN:OUT ...] (default: the shapes in docs/perf.md) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -53,11 +54,16 @@ static int bench_shape(int n, int in, int out, int cpu) {
       printf("%-22s %-16s %10.3f\n", shape, names[pass], ms);
       continue;
     }
+    setenv("CLFER_DENSE", "gemm", 1);
+    double gemm = pass_ms(pass, &x, &w, &b, &y, &dx, &dw, &db);
+    unsetenv("CLFER_DENSE");
     setenv("CLFER_GPU_PATHS", "1", 1);
     double clblast = pass_ms(pass, &x, &w, &b, &y, &dx, &dw, &db);
     unsetenv("CLFER_GPU_PATHS");
-    if (clblast < 0) ok = 0;
-    else printf("%-22s %-16s %10.3f %10.3f %7.2f\n", shape, names[pass], ms, clblast, clblast / ms);
+    if (clblast < 0 || gemm < 0) ok = 0;
+    else
+      printf("%-22s %-16s %10.3f %10.3f %10.3f %7.2f %7.2f\n", shape, names[pass], ms, gemm, clblast, gemm / ms,
+             clblast / ms);
   }
   clfer_tensor_t *all[] = {&x, &w, &b, &y, &dx, &dw, &db};
   for (int i = 0; i < 7; i++) clfer_tensor_release(all[i]);
@@ -96,8 +102,9 @@ int main(int argc, char **argv) {
   }
   int cpu = clfer_runtime_device(rt)->is_cpu;
   printf("device: %s; device ms, best of %d%s\n", clfer_runtime_device(rt)->name, reps,
-         cpu ? "; ratio = CLBlast / clfer" : "");
-  printf("%-22s %-16s %10s%s\n", "batch x in -> out", "pass", "clfer", cpu ? "    CLBlast   ratio" : "");
+         cpu ? "; ratios = GEMM path / clfer, CLBlast / clfer" : "");
+  printf("%-22s %-16s %10s%s\n", "batch x in -> out", "pass", "clfer",
+         cpu ? "  GEMM path    CLBlast    gemm clblast" : "");
   int ok = 1;
   for (int i = 0; i < n_shapes && ok; i++) ok = bench_shape(shapes[i][0], shapes[i][1], shapes[i][2], cpu);
   clfer_runtime_destroy(rt);

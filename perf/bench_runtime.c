@@ -133,25 +133,31 @@ int main(int argc, char **argv) {
   clfer_tensor_release(&t);
   free(host);
 
-  /* CLBlast as it comes first (plain CLBlastSgemm), then clfer_sgemm: the tuning table's
-   * parameters and path choice and the column-major form; an override cannot be undone within a
-   * process, so this order */
-  for (int tuned = 0; tuned < 2; tuned++) {
-    printf(tuned ? "clfer_sgemm (tuning table of src/ops/gemm_tuning.c, form chosen per call; what conv and dense "
-                   "layers get):\n"
-                 : "CLBlast SGEMM (row-major NN, square), CLBlast's own parameters:\n");
+  /* CLBlast as it comes first (plain CLBlastSgemm), then clfer_sgemm on CLBlast: the tuning
+   * table's parameters and path choice and the column-major form (an override cannot be undone
+   * within a process, so this order); then, on CPU devices, clfer_sgemm on clfer's own kernels */
+  const char *engine = clfer_sgemm_engine(rt);
+  int own = strcmp(engine, "clblast") != 0;
+  for (int tuned = 0; tuned < 2 + own; tuned++) {
+    if (tuned == 1) setenv("CLFER_GEMM", "clblast", 1);
+    if (tuned == 2) unsetenv("CLFER_GEMM");
+    printf(tuned == 2   ? "clfer_sgemm on clfer's own CPU kernels (kernels/gemm.cl; what conv and dense layers get "
+                          "here):\n"
+           : tuned == 1 ? "clfer_sgemm on CLBlast (tuning table of src/ops/gemm_tuning.c, form chosen per call%s):\n"
+                        : "CLBlast SGEMM (row-major NN, square), CLBlast's own parameters:\n",
+           own ? "" : "; what conv and dense layers get");
     for (int n = 512; n <= max_gemm; n *= 2) {
       clfer_tensor_t a, b, c;
       int s[1] = {n * n};
       if (clfer_tensor_create(rt, 1, s, &a) || clfer_tensor_create(rt, 1, s, &b) || clfer_tensor_create(rt, 1, s, &c))
         return die("gemm buffers");
       clfer_tensor_fill(&a, 0.5f), clfer_tensor_fill(&b, 0.25f);
-      if (gemm(rt, tuned, n, &a, &b, &c)) return die("sgemm");
+      if (gemm(rt, tuned > 0, n, &a, &b, &c)) return die("sgemm");
       clfer_runtime_finish(rt);
       int reps = n <= 1024 ? 10 : (n <= 2048 ? 4 : 2);
       if (d->is_cpu) reps = n >= 2048 ? 1 : 3;
       t0 = now();
-      for (int r = 0; r < reps; r++) gemm(rt, tuned, n, &a, &b, &c);
+      for (int r = 0; r < reps; r++) gemm(rt, tuned > 0, n, &a, &b, &c);
       clfer_runtime_finish(rt);
       double sec = (now() - t0) / reps;
       printf("  %5d  %9.1f GFLOP/s  (%.3f ms)\n", n, 2.0 * n * n * (double)n / sec * 1e-9, sec * 1e3);

@@ -1,5 +1,8 @@
-/* test_blas.c — CLBlast SGEMM and strided-batched SGEMM through the runtime against a plain-C
- * reference, with offsets, transposes and guard zones. */
+/* test_blas.c — SGEMM and strided-batched SGEMM through the runtime against a plain-C reference,
+ * with offsets, transposes and guard zones: clfer's own kernels on PoCL, and CLBlast where ctest
+ * runs this again with CLFER_GPU_PATHS=1 (as on GPUs). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +88,7 @@ Test(sgemm, strided_batched_matches_per_batch_reference) {
  * products': A transposed): a shared B (stride 0), padded strides and offsets must still give each
  * product, though CLBlast's in-place kernel would take product i at i times the packed size. On
  * PoCL (clfer's 64×64×32 tiles) the packed case must run as one launch, so that the others are
- * known to have had that path to take. */
+ * known to have had that path to take. The own CPU kernels run every case as one launch. */
 Test(sgemm, strided_batched_honours_offsets_and_strides_on_the_in_place_path) {
   clfer_runtime_options_t opt = {.profiling = 1};
   clfer_runtime_t *rt = test_runtime_with(&opt);
@@ -121,9 +124,74 @@ Test(sgemm, strided_batched_honours_offsets_and_strides_on_the_in_place_path) {
     int n, batched = 0;
     cr_assert_eq(clfer_profile_rows(rt, &rows, &n), CLFER_OK);
     for (int r = 0; r < n; r++) batched |= strcmp(rows[r].name, "sgemm_batched") == 0;
+    if (strcmp(clfer_sgemm_engine(rt), "clblast") != 0) {
+      cr_assert(batched, "%s: the own kernels did not run it as one launch", cases[t].name);
+      continue;
+    }
     if (t == 0 && clfer_runtime_device(rt)->vendor == CLFER_VENDOR_POCL)
       cr_assert(batched, "packed operands on CLBlast's tiles did not run as one launch");
     if (t > 0) cr_assert_not(batched, "%s ran CLBlast's in-place batched kernel", cases[t].name);
+  }
+  clfer_tensor_release(&da), clfer_tensor_release(&db), clfer_tensor_release(&dc);
+  clfer_runtime_destroy(rt);
+}
+
+/* BLAS's rule: with beta = 0, C is written and never read (a NaN there must not survive), and a
+ * k of 0 gives beta·C. */
+Test(sgemm, beta_zero_overwrites_nan_and_empty_k_scales_c) {
+  clfer_runtime_t *rt = test_runtime();
+  enum { M = 9, N = 40, K = 5 };
+  float a[M * K], b[K * N], c[M * N], want[M * N];
+  test_fill_uniform(a, M * K, 8, -1, 1);
+  test_fill_uniform(b, K * N, 9, -1, 1);
+  memset(want, 0, sizeof want);
+  ref_gemm(0, 0, M, N, K, 2.0f, a, K, b, N, 0.0f, want, N);
+  clfer_tensor_t da, db, dc;
+  int sa[1] = {M * K}, sb[1] = {K * N}, sc[1] = {M * N};
+  clfer_tensor_create(rt, 1, sa, &da), clfer_tensor_create(rt, 1, sb, &db), clfer_tensor_create(rt, 1, sc, &dc);
+  clfer_tensor_upload(&da, a), clfer_tensor_upload(&db, b);
+  clfer_tensor_fill(&dc, NAN);
+  cr_assert_eq(clfer_sgemm(rt, 0, 0, M, N, K, 2.0f, da.buf, 0, K, db.buf, 0, N, 0.0f, dc.buf, 0, N), CLFER_OK, "%s",
+               clfer_last_error());
+  clfer_tensor_download(&dc, c);
+  TEST_ASSERT_CLOSE(c, want, (size_t)M * N, 1e-5, 1e-4, "beta = 0 over NaN");
+  cr_assert_eq(clfer_sgemm(rt, 0, 0, M, N, 0, 2.0f, da.buf, 0, 1, db.buf, 0, N, 0.5f, dc.buf, 0, N), CLFER_OK, "%s",
+               clfer_last_error());
+  clfer_tensor_download(&dc, c);
+  for (int i = 0; i < M * N; i++) want[i] *= 0.5f;
+  TEST_ASSERT_CLOSE(c, want, (size_t)M * N, 1e-6, 1e-6, "k = 0");
+  clfer_tensor_release(&da), clfer_tensor_release(&db), clfer_tensor_release(&dc);
+  clfer_runtime_destroy(rt);
+}
+
+/* Every transpose form batched, sizes off the own kernels' 8 × 32 blocks, a shared B (stride 0;
+ * the own kernels lay a transposed B out once) and per-product B in turn, with beta. */
+Test(sgemm, strided_batched_every_form_with_shared_and_separate_b) {
+  clfer_runtime_t *rt = test_runtime();
+  enum { M = 19, N = 45, K = 23, B = 3 };
+  float a[B * M * K], b[B * K * N], c0[B * M * N], c[B * M * N], want[B * M * N];
+  test_fill_uniform(a, sizeof a / 4, 10, -1, 1);
+  test_fill_uniform(b, sizeof b / 4, 11, -1, 1);
+  test_fill_uniform(c0, sizeof c0 / 4, 12, -1, 1);
+  clfer_tensor_t da, db, dc;
+  int sa[1] = {B * M * K}, sb[1] = {B * K * N}, sc[1] = {B * M * N};
+  clfer_tensor_create(rt, 1, sa, &da), clfer_tensor_create(rt, 1, sb, &db), clfer_tensor_create(rt, 1, sc, &dc);
+  clfer_tensor_upload(&da, a), clfer_tensor_upload(&db, b);
+  for (int form = 0; form < 8; form++) {
+    int ta = form & 1, tb = (form >> 1) & 1, shared = form >> 2;
+    int lda = ta ? M : K, ldb = tb ? K : N;
+    size_t b_stride = shared ? 0 : (size_t)K * N;
+    memcpy(want, c0, sizeof want);
+    for (int i = 0; i < B; i++)
+      ref_gemm(ta, tb, M, N, K, 1.5f, a + i * M * K, lda, b + i * b_stride, ldb, -0.5f, want + i * M * N, N);
+    clfer_tensor_upload(&dc, c0);
+    cr_assert_eq(clfer_sgemm_strided_batched(rt, ta, tb, M, N, K, 1.5f, da.buf, 0, lda, (size_t)M * K, db.buf, 0, ldb,
+                                             b_stride, -0.5f, dc.buf, 0, N, (size_t)M * N, B),
+                 CLFER_OK, "form %d: %s", form, clfer_last_error());
+    clfer_tensor_download(&dc, c);
+    char what[64];
+    snprintf(what, sizeof what, "ta %d tb %d shared B %d", ta, tb, shared);
+    TEST_ASSERT_CLOSE(c, want, (size_t)B * M * N, 1e-5, 1e-4, what);
   }
   clfer_tensor_release(&da), clfer_tensor_release(&db), clfer_tensor_release(&dc);
   clfer_runtime_destroy(rt);
@@ -136,7 +204,10 @@ Test(sgemm, too_small_buffer_is_an_error_not_a_crash) {
   clfer_tensor_create(rt, 1, s, &t);
   clfer_status st = clfer_sgemm(rt, 0, 0, 64, 64, 64, 1.0f, t.buf, 0, 64, t.buf, 0, 64, 0.0f, t.buf, 0, 64);
   cr_assert_neq(st, CLFER_OK);
-  cr_assert(strstr(clfer_last_error(), "CLBlast") != NULL, "%s", clfer_last_error());
+  const char *msg = clfer_last_error();
+  cr_assert(strstr(msg, "sgemm") || strstr(msg, "CLBlastSgemm"), "%s", msg);
+  if (strcmp(clfer_sgemm_engine(rt), "clblast") != 0)
+    cr_assert(strstr(msg, "A holds 16 floats, the product reads 4096"), "%s", msg);
   clfer_tensor_release(&t);
   clfer_runtime_destroy(rt);
 }

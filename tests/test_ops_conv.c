@@ -394,7 +394,7 @@ static void dense_io_release(dense_io_t *t) {
 
 /* Forward (with and without bias), input, weight and bias gradients of a dense layer against
  * double references: y = x·wᵀ + b, dx = r·w, dw = rᵀ·x, db = Σ r for the output gradient r. */
-static void check_dense(int N, int IN, int OUT) {
+static void check_dense_once(int N, int IN, int OUT) {
   clfer_runtime_t *rt = test_runtime();
   double *x = random_doubles((size_t)N * IN, 15), *w = random_doubles((size_t)OUT * IN, 16), *b = random_doubles(OUT, 17),
          *r = random_doubles((size_t)N * OUT, 18);
@@ -447,11 +447,21 @@ static void check_dense(int N, int IN, int OUT) {
   clfer_runtime_destroy(rt);
 }
 
-/* On CPUs these run dense.cl's kernels: 11 rows (a full block of 8 and 3), 69 inputs (16- and
- * 32-wide blocks and a remainder), 7 outputs (the pairs and fours they take, and a partial one) */
+/* With the device's GEMM, then (CPU devices) with CLBlast's: the rules that pick dense.cl's kernels
+ * differ (src/ops/dense.c), so each set of passes runs in turn. */
+static void check_dense(int N, int IN, int OUT) {
+  check_dense_once(N, IN, OUT);
+  setenv("CLFER_GEMM", "clblast", 1);
+  check_dense_once(N, IN, OUT);
+  unsetenv("CLFER_GEMM");
+}
+
+/* On CPUs these run dense.cl's kernels (with CLBlast, every pass; with clfer's GEMM, forward): 11
+ * rows (a full block of 8 and 3), 69 inputs (16- and 32-wide blocks and a remainder), 7 outputs
+ * (the pairs and fours they take, and a partial one) */
 Test(dense, narrow_layer_partial_blocks) { check_dense(11, 69, 7); }
-/* 20 rows (blocks of 8, 8, 4) and 70 outputs: forward and input gradient on the CPU kernels, the
- * weight gradient on CLBlast */
+/* 20 rows (blocks of 8, 8, 4) and 70 outputs: with CLBlast, forward and input gradient on the CPU
+ * kernels and the weight gradient on CLBlast */
 Test(dense, twenty_rows) { check_dense(20, 100, 70); }
 /* one row, as single-image inference */
 Test(dense, single_row) { check_dense(1, 40, 66); }

@@ -201,22 +201,26 @@ clfer_status clfer_run_kernel(clfer_runtime_t *rt, const char *program, const ch
                    (unsigned)(sizeof((const clfer_arg_t[]){__VA_ARGS__}) / sizeof(clfer_arg_t)), \
                    (cost))
 
-/* ---- CLBlast through the runtime ---------------------------------------------------------- */
+/* ---- GEMM: CLBlast, or clfer's own kernels on CPU devices ---------------------------------- */
 
 /* Row-major C[m×n] = alpha·op(A)·op(B) + beta·C, buffers with element offsets and leading
- * dimensions, recorded by the profiler as "sgemm". */
+ * dimensions, recorded by the profiler as "sgemm". GPUs run CLBlast; CPU devices run clfer's own
+ * kernels (kernels/gemm.cl), unless $CLFER_GEMM=clblast or $CLFER_GPU_PATHS=1. */
 clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                          float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                          size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
-/* Strided-batched row-major GEMM (one launch for `batch` products), "sgemm_batched", when the
- * operands are packed back to back from offset 0 (strides lda·rows of A, ldb·rows of B, ldc·m)
- * and CLBlast's kernel reads them in place; otherwise (a shared operand with stride 0, padded
- * strides, offsets, or copies needed) the products run one by one as clfer_sgemm. */
+/* Strided-batched row-major GEMM (one launch for `batch` products), "sgemm_batched". With CLBlast
+ * only when the operands are packed back to back from offset 0 (strides lda·rows of A, ldb·rows
+ * of B, ldc·m) and its kernel reads them in place; otherwise (a shared operand with stride 0,
+ * padded strides, offsets, or copies needed) the products run one by one as clfer_sgemm. The
+ * own CPU kernels take any strides in one launch. */
 clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m,
                                          size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
                                          size_t lda, size_t a_stride, cl_mem b, size_t b_off,
                                          size_t ldb, size_t b_stride, float beta, cl_mem c,
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch);
+/* Which GEMM the runtime's device runs: "clblast" or "clfer-cpu". */
+const char *clfer_sgemm_engine(const clfer_runtime_t *rt);
 /* Name of a CLBlast status code. */
 const char *clfer_clblast_status_name(int code);
 

@@ -18,12 +18,13 @@
 #include "runtime/runtime_internal.h"
 
 /* Below these, im2col wins or breaks even: fewer channels make thin products (a first layer's
- * C = 1; fer_small's 16 → 32 and 32 → 64 layers took the same time either way, and the demo ran
- * at 461 against 484 images/s with them on Winograd), and fewer output pixels per
- * channel over the batch (VGG13's 8×8 and 16×16 layers at batch 1) leave the transforms' launches
- * and the tiny products uncovered (single-image latency on PoCL 29-32 ms this way, 39-41 ms
- * without). */
-enum { WINO_MIN_CHANNELS = 64, WINO_MIN_OUTPUTS = 512 };
+ * C = 1), and fewer output pixels per channel over the batch (VGG13's 8×8 and 16×16 layers at
+ * batch 1) leave the transforms' launches and the tiny products uncovered (single-image latency
+ * on PoCL 29-32 ms this way, 39-41 ms without). The floor was 64 channels while CLBlast ran the
+ * products on PoCL; with clfer's own CPU GEMM the 16- and 32-channel layers gain too (two
+ * training steps, kernel time: ohlsen_cnn at batch 32 299-309 → 211-238 ms, fer_small at 64
+ * 59-64 → 41-52 ms). */
+enum { WINO_MIN_CHANNELS = 16, WINO_MIN_OUTPUTS = 512 };
 
 /* The output tile: F(4×4, 3×3) (36 multiplications for 16 outputs, against F(2×2, 3×3)'s 16 for
  * 4) unless $CLFER_CONV_ALGO is winograd2 (winograd4 and winograd force 4). */

@@ -1,20 +1,28 @@
 /* dense.c — fully connected layers with PyTorch's layout (w [out, in], y = x·wᵀ + b) as CLBlast
  * GEMMs plus a bias kernel and a column-sum for the bias gradient; on CPUs at small batches
  * kernels that stream the weights once instead (kernels/dense.cl). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "clfer/ops.h"
 #include "launch_shape.h"
 
 enum { DENSE_ROWS = 8 /* batch rows per item: dense.cl's DENSE_ROWS */ };
 typedef enum { DENSE_FORWARD, DENSE_DATA, DENSE_WEIGHTS } dense_pass_t;
 
-/* Whether a pass runs on dense.cl's CPU kernels rather than CLBlast. Measured on PoCL (2 cores,
- * 32 MiB cache; perf/bench_dense, docs/perf.md "Small-batch dense layers"): they won at every
- * batch measured (to 128) where the layer has under 64 outputs (CLBlast pads those to its tiles),
- * and otherwise up to batch 64 forward, 16 for the input gradient (32 while the weights fit in
- * half the cache, as the row blocks re-read them) and 8 for the weight gradient (16 while they do
- * not). */
+/* Whether a pass runs on dense.cl's CPU kernels rather than the GEMM path. Measured on PoCL (2
+ * cores, 32 MiB cache; perf/bench_dense, docs/perf.md). Against clfer's own CPU GEMM (the
+ * default there) they win only forward, up to batch 32 or below 64 outputs at any batch: that
+ * GEMM first lays wᵀ out, a pass over all the weights (AlexNet's fc6 at batch 8: 9.8 against 49
+ * ms), and runs both gradients as fast or faster. Against CLBlast (CLFER_GEMM=clblast) they won
+ * at every batch measured (to 128) where the layer has under 64 outputs (CLBlast pads those to
+ * its tiles), and otherwise up to batch 64 forward, 16 for the input gradient (32 while the
+ * weights fit in half the cache, as the row blocks re-read them) and 8 for the weight gradient
+ * (16 while they do not). */
 static int skinny(clfer_runtime_t *rt, dense_pass_t pass, int n, int in, int out) {
-  if (!clfer__cpu_paths(rt)) return 0;
+  const char *force = getenv("CLFER_DENSE"); /* "gemm": the GEMM path everywhere (perf/bench_dense) */
+  if (!clfer__cpu_paths(rt) || (force && strcmp(force, "gemm") == 0)) return 0;
+  if (strcmp(clfer_sgemm_engine(rt), "clblast") != 0) return pass == DENSE_FORWARD && (n <= 32 || out < 64);
   if (out < 64) return 1;
   uint64_t cache = clfer_runtime_device(rt)->global_mem_cache_bytes;
   int cached = (uint64_t)in * out * sizeof(float) <= cache / 2;

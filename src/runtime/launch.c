@@ -1,7 +1,9 @@
 /* launch.c — the one function that enqueues every kernel (checks the local size against the
  * device, sets arguments by counting indices itself, records an event when profiling) and the
- * CLBlast GEMM calls routed through the same recording path. */
+ * GEMM calls routed through the same recording path: CLBlast, or on CPU devices clfer's own
+ * kernels (kernels/gemm.cl). */
 #include <clblast_c.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,10 +247,115 @@ static clfer_status sgemm_call(clfer_runtime_t *rt, int trans_a, int trans_b, si
   return CLFER_OK;
 }
 
+/* ---- clfer's own GEMM on CPU devices (kernels/gemm.cl) ---- */
+
+/* CPU devices run clfer's own GEMM kernels (2-4× CLBlast's on PoCL, and in place at any size);
+ * $CLFER_GEMM=clblast, or the GPU paths ($CLFER_GPU_PATHS=1, as on GPUs), take CLBlast. */
+static int own_gemm(const clfer_runtime_t *rt) {
+  const char *engine = getenv("CLFER_GEMM"), *gpu_paths = getenv("CLFER_GPU_PATHS");
+  return rt->info.is_cpu && !(gpu_paths && *gpu_paths == '1') && !(engine && strcmp(engine, "clblast") == 0);
+}
+
+const char *clfer_sgemm_engine(const clfer_runtime_t *rt) { return own_gemm(rt) ? "clfer-cpu" : "clblast"; }
+
+/* Whether a `rows` × `cols` operand with leading dimension ld at off, `batch` of them `stride`
+ * apart, lies inside the buffer: the bound CLBlast checks, checked here for the own kernels. */
+static clfer_status operand_fits(const clfer_runtime_t *rt, cl_mem mem, const char *which, size_t off, size_t rows,
+                                 size_t cols, size_t ld, size_t stride, size_t batch) {
+  if (rows == 0 || cols == 0) return CLFER_OK;
+  if (ld < cols)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "sgemm on %s: leading dimension of %s is %zu, under its %zu columns",
+                           rt->info.name, which, ld, cols);
+  size_t bytes = 0, need = off + (batch - 1) * stride + (rows - 1) * ld + cols;
+  if (clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) != CL_SUCCESS)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "sgemm on %s: %s is not a valid buffer", rt->info.name, which);
+  if (need > bytes / sizeof(float))
+    return clfer_set_error(CLFER_SHAPE_MISMATCH, "sgemm on %s: %s holds %zu floats, the product reads %zu",
+                           rt->info.name, which, bytes / sizeof(float), need);
+  return CLFER_OK;
+}
+
+/* k per launch of the own kernels: the steps whose rows of B make up 1 MiB, at least 256 */
+enum { GEMM_MIN_SLICE = 256, GEMM_SLICE_FLOATS = 1 << 18 };
+
+/* The own kernels' C = alpha·op(A)·op(B) + beta·C over `batch` products, recorded as `label`. A
+ * transposed B is first laid out [k][n] in the runtime's temporary (once when it is shared). */
+static clfer_status own_sgemm(clfer_runtime_t *rt, const char *label, int trans_a, int trans_b, size_t m, size_t n,
+                              size_t k, float alpha, cl_mem a, size_t a_off, size_t lda, size_t a_stride, cl_mem b,
+                              size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c, size_t c_off,
+                              size_t ldc, size_t c_stride, size_t batch) {
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX || lda > INT_MAX || ldb > INT_MAX || ldc > INT_MAX ||
+      batch > INT_MAX || (trans_b && n * k > SIZE_MAX / sizeof(float) / batch))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "sgemm on %s: m=%zu n=%zu k=%zu (batch %zu) is past its limits",
+                           rt->info.name, m, n, k, batch);
+  clfer_status st;
+  if ((st = operand_fits(rt, a, "A", a_off, trans_a ? k : m, trans_a ? m : k, lda, a_stride, batch)) ||
+      (st = operand_fits(rt, b, "B", b_off, trans_b ? n : k, trans_b ? k : n, ldb, b_stride, batch)) ||
+      (st = operand_fits(rt, c, "C", c_off, m, n, ldc, c_stride, batch)))
+    return st;
+  if (trans_b && k > 0) {
+    size_t copies = b_stride == 0 ? 1 : batch;
+    cl_mem t = gemm_temp_buffer(rt, copies * n * k * sizeof(float), &st);
+    if (st) return st;
+    size_t gs[3] = {(k + 15) / 16, (n + 15) / 16, copies}, ls[3] = {1, 1, 1};
+    st = CLFER_RUN(rt, "gemm", NULL, "sgemm_cpu_transpose", 3, gs, ls,
+                   ((clfer_cost_t){0, 8.0 * (double)copies * n * k}), CLFER_ARG_MEM(b), CLFER_ARG_ULONG(b_off),
+                   CLFER_ARG_INT(ldb), CLFER_ARG_ULONG(b_stride), CLFER_ARG_MEM(t), CLFER_ARG_INT(n), CLFER_ARG_INT(k));
+    if (st) return st;
+    b = t, b_off = 0, ldb = n, b_stride = b_stride == 0 ? 0 : n * k;
+  }
+  clfer_launch_desc_t d = {.name = label, .dims = 3};
+  if ((st = clfer_kernel_get(rt, "gemm", NULL, trans_a ? "sgemm_cpu_tn" : "sgemm_cpu_nn", &d.kernel))) return st;
+  d.global[0] = (n + 31) / 32, d.global[1] = (m + 7) / 8, d.global[2] = batch;
+  /* a few blocks per work-group (PoCL schedules each group on one worker), along n first so a
+   * group shares its rows of A; at least eight groups per compute unit */
+  size_t units = rt->info.compute_units ? rt->info.compute_units : 1;
+  size_t items = d.global[0] * d.global[1] * batch, most = items / (8 * units);
+  most = most > 16 ? 16 : most < 1 ? 1 : most;
+  d.local[0] = d.global[0] < most ? d.global[0] : most;
+  d.local[1] = most / d.local[0] < d.global[1] ? most / d.local[0] : d.global[1];
+  d.local[2] = 1;
+  /* k in slices, one launch each adding to C, where B's rows over all of k span more than 1 MiB:
+   * every block then reads a slice of B that its neighbours read too while it is still in the
+   * cache, over few pages (weight gradients, k = the pixels: AlexNet's 128 × 1200 × 5832 took
+   * 16 ms in one launch, 5.6-6.8 in slices of 256) */
+  size_t slice = GEMM_SLICE_FLOATS / ldb / GEMM_MIN_SLICE * GEMM_MIN_SLICE;
+  if (slice < GEMM_MIN_SLICE) slice = GEMM_MIN_SLICE;
+  for (size_t k0 = 0; k0 < k || k0 == 0; k0 += slice) {
+    size_t kc = k - k0 < slice ? k - k0 : slice;
+    const clfer_arg_t args[] = {CLFER_ARG_INT(m),
+                                CLFER_ARG_INT(n),
+                                CLFER_ARG_INT(kc),
+                                CLFER_ARG_FLOAT(alpha),
+                                CLFER_ARG_MEM(a),
+                                CLFER_ARG_ULONG(a_off + k0 * (trans_a ? lda : 1)),
+                                CLFER_ARG_INT(lda),
+                                CLFER_ARG_ULONG(a_stride),
+                                CLFER_ARG_MEM(b),
+                                CLFER_ARG_ULONG(b_off + k0 * ldb),
+                                CLFER_ARG_INT(ldb),
+                                CLFER_ARG_ULONG(b_stride),
+                                CLFER_ARG_FLOAT(k0 ? 1.0f : beta),
+                                CLFER_ARG_MEM(c),
+                                CLFER_ARG_ULONG(c_off),
+                                CLFER_ARG_INT(ldc),
+                                CLFER_ARG_ULONG(c_stride)};
+    d.args = args, d.nargs = sizeof args / sizeof args[0];
+    d.cost = (clfer_cost_t){2.0 * (double)m * n * kc * (double)batch,
+                            4.0 * (double)batch * ((double)m * kc + (double)kc * n + 2.0 * (double)m * n)};
+    if ((st = clfer_launch(rt, &d))) return st;
+    if (k == 0) break;
+  }
+  return CLFER_OK;
+}
+
 clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                          cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                          cl_mem c, size_t c_off, size_t ldc) {
   if (m == 0 || n == 0) return CLFER_OK;
+  if (own_gemm(rt) || k == 0) /* CLBlast refuses k = 0, where C = beta·C */
+    return own_sgemm(rt, "sgemm", trans_a, trans_b, m, n, k, alpha, a, a_off, lda, 0, b, b_off, ldb, 0, beta, c, c_off,
+                     ldc, 0, 1);
   clfer__gemm_begin(rt, m, n, k); /* the device's GEMM settings, before CLBlast compiles its kernel */
   clfer_status st = sgemm_call(rt, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc);
   clfer__gemm_end();
@@ -267,6 +374,7 @@ static int sgemm_col_major_in_place(clfer_runtime_t *rt, int trans_a, int trans_
 
 int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, size_t lda,
                           size_t ldb, size_t ldc) {
+  if (own_gemm(rt)) return !trans_b; /* only a transposed B is copied */
   clfer__gemm_begin(rt, m, n, k);
   int in_place = sgemm_col_major_in_place(rt, trans_a, trans_b, m, n, k, 0, lda, 0, ldb, 0, ldc);
   clfer__gemm_end();
@@ -275,6 +383,7 @@ int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t 
 
 size_t clfer__sgemm_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                size_t lda, size_t ldb, size_t ldc) {
+  if (own_gemm(rt)) return trans_b ? n * k * sizeof(float) : 0;
   int row_major;
   size_t bytes;
   clfer__gemm_begin(rt, m, n, k);
@@ -288,6 +397,9 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
                                          cl_mem b, size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c,
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
+  if (own_gemm(rt) || k == 0)
+    return own_sgemm(rt, "sgemm_batched", trans_a, trans_b, m, n, k, alpha, a, a_off, lda, a_stride, b, b_off, ldb,
+                     b_stride, beta, c, c_off, ldc, c_stride, batch);
   clfer__gemm_begin(rt, m, n, k);
   /* Where the products are not in the form CLBlast's kernel takes (sizes off its tiles), its
    * batched routine copies every operand into temporaries it allocates on each call: on PoCL the

@@ -90,12 +90,13 @@ void clfer__profile_record(clfer_runtime_t *rt, cl_event event, const char *name
 void clfer__profile_record_span(clfer_runtime_t *rt, cl_event begin, cl_event event, const char *name,
                                 double flops, double bytes);
 void clfer__profile_free(clfer_runtime_t *rt);
-/* Whether CLBlast computes this row-major product (operands at offset 0) in place, without
- * copying any operand into a temporary, with the device's GEMM settings (launch.c). */
+/* Whether the device's GEMM computes this row-major product (operands at offset 0) in place,
+ * without copying any operand into a temporary: CLBlast with the device's GEMM settings, or the
+ * own CPU kernels, which copy only a transposed B (launch.c). */
 int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, size_t lda,
                           size_t ldb, size_t ldc);
-/* The temporary CLBlast needs for that product in the form clfer_sgemm runs it, in bytes (0: in
- * place; SIZE_MAX when CLBlast refuses the sizes). */
+/* The temporary the device's GEMM needs for that product in the form clfer_sgemm runs it, in
+ * bytes (0: in place; SIZE_MAX when CLBlast refuses the sizes). */
 size_t clfer__sgemm_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                size_t lda, size_t ldb, size_t ldc);
 void clfer__programs_free(clfer_runtime_t *rt);
