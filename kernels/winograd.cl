@@ -14,10 +14,11 @@
  * written (C and K, or the whole layer's for one group of a grouped layer).
  * Each transform has a GPU form (an item per tile and channel) and a CPU form (`_rows`: an item
  * per row of tiles, four tiles per float4 or sixteen channels per float16, as PoCL's per-item
- * loops want). The ξ-planes are packed back to back (CLBlast's batched kernel reads them so), and
- * their sizes are often multiples of 64 KiB, so the 36 lines a tile touches share one cache set:
- * the CPU forms that write or read a tile's values across channels take 16 of them, a whole
- * 64-byte line per plane, so that no line has to survive the other 35 to be completed. */
+ * loops want). The ξ-planes lie PS floats apart: packed back to back for CLBlast's batched kernel,
+ * which reads them so; 16 floats more with clfer's own CPU GEMM, since packed planes are often a
+ * multiple of 64 KiB apart and the 36 lines a tile touches would share one cache set. The CPU
+ * forms that write or read a tile's values across channels take 16 of them, a whole 64-byte line
+ * per plane, so that no line has to survive the other 35 to be completed. */
 
 #ifndef WINO_M
 #define WINO_M 2
@@ -195,13 +196,13 @@ inline void wino_input_tile(__global const float *plane, const int H, const int 
  * in dimension 2. */
 __kernel void winograd_input_transform(__global const float *x, const int x_off, __global float *v, const int n0,
                                        const int count, const int C, const int H, const int W, const int PH,
-                                       const int PW, const int TH, const int TW, const int TP, const int CS) {
+                                       const int PW, const int TH, const int TW, const int TP, const int CS, const int PS) {
   const int tw = get_global_id(0), th = get_global_id(1), z = get_global_id(2);
   if (tw >= TW || th >= TH || z >= count * C) return;
   const int n = z % count, c = z / count;
   float r[WINO_XI];
   wino_input_tile(x + x_off + (size_t)((n0 + n) * CS + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
-  const size_t plane_size = (size_t)TP * C, at = (size_t)c * TP + (size_t)n * TH * TW + (size_t)th * TW + tw;
+  const size_t plane_size = (size_t)PS, at = (size_t)c * TP + (size_t)n * TH * TW + (size_t)th * TW + tw;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
 }
 
@@ -211,13 +212,13 @@ __kernel void winograd_input_transform(__global const float *x, const int x_off,
 __kernel void winograd_input_transform_rows(__global const float *x, const int x_off, __global float *v,
                                             const int n0, const int count, const int C, const int H, const int W,
                                             const int PH, const int PW, const int TH, const int TW, const int TP,
-                                            const int CS) {
+                                            const int CS, const int PS) {
   const int th = get_global_id(0), z = get_global_id(1);
   if (th >= TH || z >= count * C) return;
   const int n = z % count, c = z / count;
   enum { STRETCH = 3 * WINO_M + WINO_A };
   __global const float *plane = x + x_off + (size_t)((n0 + n) * CS + c) * H * W;
-  const size_t plane_size = (size_t)TP * C;
+  const size_t plane_size = (size_t)PS;
   __global float *out = v + (size_t)c * TP + (size_t)n * TH * TW + (size_t)th * TW;
   for (int tw = 0; tw < TW; tw += 4) {
     const int x0 = WINO_M * tw - PW;
@@ -245,24 +246,24 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
  * per float16, 2-D range (TH, count). */
 __kernel void winograd_input_transform_t(__global const float *x, const int x_off, __global float *v, const int n0,
                                          const int count, const int C, const int H, const int W, const int PH,
-                                         const int PW, const int TH, const int TW, const int TP, const int CS) {
+                                         const int PW, const int TH, const int TW, const int TP, const int CS, const int PS) {
   const int c = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (c >= C || t >= count * tiles) return;
   const int n = t / tiles, th = (t % tiles) / TW, tw = t % TW;
   float r[WINO_XI];
   wino_input_tile(x + x_off + (size_t)((n0 + n) * CS + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
-  const size_t plane_size = (size_t)TP * C, at = (size_t)t * C + c;
+  const size_t plane_size = (size_t)PS, at = (size_t)t * C + c;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
 }
 
 __kernel void winograd_input_transform_t_rows(__global const float *x, const int x_off, __global float *v,
                                               const int n0, const int count, const int C, const int H, const int W,
                                               const int PH, const int PW, const int TH, const int TW, const int TP,
-                                              const int CS) {
+                                              const int CS, const int PS) {
   const int th = get_global_id(0), n = get_global_id(1);
   if (th >= TH || n >= count) return;
-  const size_t plane_size = (size_t)TP * C;
+  const size_t plane_size = (size_t)PS;
   const size_t hw = (size_t)H * W;
   __global const float *image = x + x_off + (size_t)(n0 + n) * CS * hw;
   for (int tw = 0; tw < TW; tw++) {
@@ -327,11 +328,11 @@ __kernel void winograd_weight_transform_rows(__global const float *w, const int 
 __kernel void winograd_output_transform(__global const float *m, __global float *y, const int y_off, const int n0,
                                         const int count, const int K, const int OH, const int OW, const int TH,
                                         const int TW, __global const float *bias, const int b_off, const int has_bias,
-                                        const int relu, const float slope, const int TP, const int KS) {
+                                        const int relu, const float slope, const int TP, const int KS, const int PS) {
   const int k = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (k >= K || t >= count * tiles) return;
-  const size_t plane_size = (size_t)TP * K;
+  const size_t plane_size = (size_t)PS;
   float s[WINO_XI], r[WINO_M * WINO_M];
   for (int e = 0; e < WINO_XI; e++) s[e] = m[e * plane_size + (size_t)t * K + k];
   WINO_2D(float, WINO_OUT_1D, WINO_A, WINO_M, s, r)
@@ -352,11 +353,11 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
                                              const int has_bias, const int relu, const float slope, const int TP,
-                                             const int KS) {
+                                             const int KS, const int PS) {
   const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(16, K - k0), oy = WINO_M * th;
-  const size_t plane_size = (size_t)TP * K, hw = (size_t)OH * OW;
+  const size_t plane_size = (size_t)PS, hw = (size_t)OH * OW;
   const float16 b = has_bias ? wino_load16(bias + b_off + k0, 1, lanes) : 0.0f;
   __global float *out = y + y_off + ((size_t)(n0 + n) * KS + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
@@ -380,7 +381,7 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
  * D's plane ξ = (1, 1) (index A + 1) is Σ e and also gives the bias gradient. 2-D range (K, T). */
 __kernel void winograd_output_grad_transform(__global const float *dy, const int dy_off, __global float *dmat,
                                              const int n0, const int count, const int K, const int OH, const int OW,
-                                             const int TH, const int TW, const int TP, const int KS) {
+                                             const int TH, const int TW, const int TP, const int KS, const int PS) {
   const int k = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (k >= K || t >= count * tiles) return;
@@ -394,7 +395,7 @@ __kernel void winograd_output_grad_transform(__global const float *dy, const int
       e[WINO_M * a + b] = iy < OH && ix < OW ? val : 0.0f;
     }
   WINO_2D(float, WINO_OG_1D, WINO_M, WINO_A, e, r)
-  const size_t plane_size = (size_t)TP * K, at = (size_t)t * K + k;
+  const size_t plane_size = (size_t)PS, at = (size_t)t * K + k;
   for (int i = 0; i < WINO_XI; i++) dmat[i * plane_size + at] = r[i];
 }
 
@@ -403,11 +404,11 @@ __kernel void winograd_output_grad_transform(__global const float *dy, const int
 __kernel void winograd_output_grad_transform_rows(__global const float *dy, const int dy_off, __global float *dmat,
                                                   const int n0, const int count, const int K, const int OH,
                                                   const int OW, const int TH, const int TW, const int TP,
-                                                  const int KS) {
+                                                  const int KS, const int PS) {
   const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(16, K - k0);
-  const size_t plane_size = (size_t)TP * K;
+  const size_t plane_size = (size_t)PS;
   const size_t hw = (size_t)OH * OW;
   __global const float *planes = dy + dy_off + ((size_t)(n0 + n) * KS + k0) * hw;
   for (int tw = 0; tw < TW; tw++) {
@@ -426,10 +427,10 @@ __kernel void winograd_output_grad_transform_rows(__global const float *dy, cons
 /* Zeroes rows T .. TP − 1 of every ξ-plane [TP, width] of a buffer: the weight-gradient product
  * sums over the tiles, so the rows that pad T to CLBlast's tiles must add nothing. 2-D range
  * ((TP − T)·width, ξ). */
-__kernel void winograd_zero_pad_rows(__global float *buf, const int T, const int TP, const int width) {
+__kernel void winograd_zero_pad_rows(__global float *buf, const int T, const int TP, const int width, const int PS) {
   const int i = get_global_id(0), e = get_global_id(1);
   if (i >= (TP - T) * width) return;
-  buf[(size_t)e * TP * width + (size_t)T * width + i] = 0.0f;
+  buf[(size_t)e * PS + (size_t)T * width + i] = 0.0f;
 }
 
 /* dw[k][c] = Gᵀ dU G (A×A → 3×3) from dU[ξ][k][c] = ∂L/∂U. One item per (k, c). */

@@ -283,9 +283,10 @@ Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
 }
 
 /* ResNet-18's 28×28 layers at 112² (here two images of 64 channels): 2 · 7 · 7 = 98 tiles, off
- * CLBlast's 64-wide tiles. The products run in place on ξ-planes padded to 128 tiles (the weight
- * gradient's padding rows zeroed), so the automatic choice takes Winograd, and agrees with
- * im2col. */
+ * CLBlast's 64-wide tiles. With CLBlast (the _gpu_paths run) the products run in place on
+ * ξ-planes padded to 128 tiles (the weight gradient's padding rows zeroed); clfer's own CPU GEMM
+ * takes the 98 rows as they are, on planes 16 floats apart. Either way the automatic choice takes
+ * Winograd, and agrees with im2col. */
 Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
   int batched, chunk;
   const square_layer_t L = {2, 64, 28, 1};

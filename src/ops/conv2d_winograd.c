@@ -25,6 +25,7 @@
  * training steps, kernel time: ohlsen_cnn at batch 32 299-309 → 211-238 ms, fer_small at 64
  * 59-64 → 41-52 ms). */
 enum { WINO_MIN_CHANNELS = 16, WINO_MIN_OUTPUTS = 512 };
+enum { WINO_PLANE_PAD = 16 }; /* floats between ξ-planes beyond their values: plane_stride */
 
 /* The output tile: F(4×4, 3×3) (36 multiplications for 16 outputs, against F(2×2, 3×3)'s 16 for
  * 4) unless $CLFER_CONV_ALGO is winograd2 (winograd4 and winograd force 4). */
@@ -68,6 +69,16 @@ static size_t planes_tiles(clfer_runtime_t *rt, const conv_geom_t *g, wino_produ
   return T;
 }
 
+/* Floats between neighbouring ξ-planes of tp × width (or width × tp) values. With clfer's own CPU
+ * GEMM, which takes any strides, 16 more: packed, the planes often lie a multiple of 64 KiB apart,
+ * the 36 lines of one tile fall into one set of the L1 and L2 caches, and the input transform's
+ * four 16-byte stores per line each found it evicted (VGG13-FER+'s 64-channel 64×64 layer: 456-477
+ * → 286-295 µs an image; a training step at batch 32 −13 %). CLBlast's batched kernel wants them
+ * packed. */
+static size_t plane_stride(clfer_runtime_t *rt, size_t tp, int width) {
+  return tp * (size_t)width + (strcmp(clfer_sgemm_engine(rt), "clblast") != 0 ? WINO_PLANE_PAD : 0);
+}
+
 /* Whether every product of a chunk of `count` images runs in place (forward, weight gradient,
  * data gradient, as asked), with its ξ-planes padded as planes_tiles says (pad) or not. */
 static int products_in_place(clfer_runtime_t *rt, const conv_geom_t *g, const wino_tiles_t *t, int count, int pad,
@@ -87,7 +98,7 @@ static size_t chunk_buffer(clfer_runtime_t *rt, const conv_geom_t *g, const wino
   if (forward && (tp = planes_tiles(rt, g, WINO_FORWARD, t_out)) > most) most = tp;
   if (want_dw && (tp = planes_tiles(rt, g, WINO_WEIGHTS, t_out)) > most) most = tp;
   if (want_dx && (tp = planes_tiles(rt, g, WINO_DATA, t_in)) > most) most = tp;
-  return (size_t)t->xi * (g->c > g->o ? g->c : g->o) * most;
+  return (size_t)t->xi * plane_stride(rt, most, g->c > g->o ? g->c : g->o);
 }
 
 /* Images per chunk: as many as the scratch cap holds on GPUs. On CPUs the fewest from which each
@@ -173,7 +184,7 @@ static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, con
  * w]; th × tw tiles each), each ξ-plane [channels, tp] (tp ≥ T: planes_tiles). */
 static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *src, int n0,
                                     int count, int channels, int stride, int h, int w, int ph, int pw, int th, int tw,
-                                    size_t tp, clfer_tensor_t *v) {
+                                    size_t tp, size_t ps, clfer_tensor_t *v) {
   size_t T = (size_t)count * th * tw;
   clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -184,12 +195,13 @@ static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt,
                    cpu ? 2 : 3, gs, rows_local(rt, cpu, 2, gs, ls), cost, CLFER_ARG_MEM(src->buf),
                    CLFER_ARG_INT(src->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(h), CLFER_ARG_INT(w), CLFER_ARG_INT(ph), CLFER_ARG_INT(pw),
-                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride));
+                   CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride), CLFER_ARG_INT(ps));
 }
 
 /* The same of x with each ξ-plane [tp, C], for the weight-gradient product. */
 static clfer_status input_transform_t(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
-                                      const clfer_tensor_t *x, int n0, int count, size_t tp, clfer_tensor_t *v) {
+                                      const clfer_tensor_t *x, int n0, int count, size_t tp, size_t ps,
+                                      clfer_tensor_t *v) {
   size_t T = (size_t)count * wt->th * wt->tw;
   clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * g->c * T, 4.0 * g->c * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -199,7 +211,8 @@ static clfer_status input_transform_t(clfer_runtime_t *rt, const wino_tiles_t *w
                    2, gs, rows_local(rt, cpu, 2, gs, ls), cost, CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(n0), CLFER_ARG_INT(count), CLFER_ARG_INT(g->c),
                    CLFER_ARG_INT(g->h), CLFER_ARG_INT(g->w), CLFER_ARG_INT(g->ph), CLFER_ARG_INT(g->pw),
-                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->cs));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->cs),
+                   CLFER_ARG_INT(ps));
 }
 
 /* The range of the CPU forms that take sixteen channels per item along a row of tiles. */
@@ -225,7 +238,8 @@ static clfer_status weight_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
  * [tp, channels] */
 static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *m, int n0,
                                      int count, int channels, int stride, int oh, int ow, int th, int tw, size_t tp,
-                                     const clfer_tensor_t *b, int relu, float relu_slope, clfer_tensor_t *out) {
+                                     size_t ps, const clfer_tensor_t *b, int relu, float relu_slope,
+                                     clfer_tensor_t *out) {
   size_t T = (size_t)count * th * tw, gs[3] = {(size_t)channels, T, 1};
   clfer_cost_t cost = {2.0 * wt->xi * wt->m * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -236,12 +250,14 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_MEM(out->buf), CLFER_ARG_INT(out->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
                    CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL),
-                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride));
+                   CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride),
+                   CLFER_ARG_INT(ps));
 }
 
 /* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K] */
 static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
-                                          const clfer_tensor_t *dy, int n0, int count, size_t tp, clfer_tensor_t *d) {
+                                          const clfer_tensor_t *dy, int n0, int count, size_t tp, size_t ps,
+                                          clfer_tensor_t *d) {
   size_t T = (size_t)count * wt->th * wt->tw, gs[3] = {(size_t)g->o, T, 1};
   int cpu = clfer__cpu_paths(rt);
   size_t ls[3];
@@ -252,47 +268,51 @@ static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_
                    ((clfer_cost_t){2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(d->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
-                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->os));
+                   CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->os),
+                   CLFER_ARG_INT(ps));
 }
 
 /* Zeroes rows T .. tp − 1 of each ξ-plane [tp, width] (nothing when tp = T). */
 static clfer_status zero_pad_rows(clfer_runtime_t *rt, const wino_tiles_t *wt, size_t T, size_t tp, int width,
-                                  clfer_tensor_t *buf) {
+                                  size_t ps, clfer_tensor_t *buf) {
   if (tp == T) return CLFER_OK;
   size_t gs[2] = {(tp - T) * (size_t)width, (size_t)wt->xi};
   return CLFER_RUN(rt, "winograd", wt->options, "winograd_zero_pad_rows", 2, gs, NULL,
                    ((clfer_cost_t){0, 4.0 * gs[0] * gs[1]}), CLFER_ARG_MEM(buf->buf), CLFER_ARG_INT(T),
-                   CLFER_ARG_INT(tp), CLFER_ARG_INT(width));
+                   CLFER_ARG_INT(tp), CLFER_ARG_INT(width), CLFER_ARG_INT(ps));
 }
 
 /* The products of one chunk in one strided-batched GEMM: C_ξ = op(A_ξ)·op(B_ξ) (+ beta·C_ξ),
- * ξ-planes back to back. One launch, and as many work-groups as separate calls (a weight
- * gradient's 64×64 product alone is one work-group of CLBlast's kernel). */
+ * ξ-planes sa, sb and sc floats apart. One launch, and as many work-groups as separate calls (a
+ * weight gradient's 64×64 product alone is one work-group of CLBlast's kernel). */
 static clfer_status products(clfer_runtime_t *rt, const wino_tiles_t *wt, int ta, int tb, size_t m, size_t n,
-                             size_t k, cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc) {
-  return clfer_sgemm_strided_batched(rt, ta, tb, m, n, k, 1.0f, a, 0, lda, m * k, b, 0, ldb, n * k, beta, c, 0, ldc,
-                                     m * n, (size_t)wt->xi);
+                             size_t k, cl_mem a, size_t lda, size_t sa, cl_mem b, size_t ldb, size_t sb, float beta,
+                             cl_mem c, size_t ldc, size_t sc) {
+  return clfer_sgemm_strided_batched(rt, ta, tb, m, n, k, 1.0f, a, 0, lda, sa, b, 0, ldb, sb, beta, c, 0, ldc, sc,
+                                     (size_t)wt->xi);
 }
 
 static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *x,
                                   const clfer_tensor_t *w, const clfer_tensor_t *b, clfer_tensor_t *y) {
   wino_tiles_t t = tiles_of(rt, g);
-  size_t max_tp = planes_tiles(rt, g, WINO_FORWARD, (size_t)t.chunk * t.th * t.tw);
+  size_t max_tp = planes_tiles(rt, g, WINO_FORWARD, (size_t)t.chunk * t.th * t.tw), kc = (size_t)g->o * g->c;
   clfer_tensor_t u = {0}, v = {0}, m = {0};
   clfer_status st;
-  if ((st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * g->c, &u)) ||
-      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->c * max_tp, &v)) ||
-      (st = clfer__conv_scratch(rt, (size_t)t.xi * g->o * max_tp, &m)) || (st = weight_transform(rt, &t, g, w, 0, &u)))
+  if ((st = clfer__conv_scratch(rt, (size_t)t.xi * kc, &u)) ||
+      (st = clfer__conv_scratch(rt, (size_t)t.xi * plane_stride(rt, max_tp, g->c), &v)) ||
+      (st = clfer__conv_scratch(rt, (size_t)t.xi * plane_stride(rt, max_tp, g->o), &m)) ||
+      (st = weight_transform(rt, &t, g, w, 0, &u)))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
     size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_FORWARD, T);
+    size_t vs = plane_stride(rt, tp, g->c), ms = plane_stride(rt, tp, g->o);
     /* M_ξ[tp, K] = V_ξᵀ · U_ξ with V_ξ [C, tp] and U_ξ [C, K]; the output transform reads T rows */
-    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp, &v)) ||
-        (st = products(rt, &t, 1, 0, tp, g->o, g->c, v.buf, tp, u.buf, g->o, 0.0f, m.buf, g->o)))
+    if ((st = input_transform(rt, &t, x, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp, vs, &v)) ||
+        (st = products(rt, &t, 1, 0, tp, g->o, g->c, v.buf, tp, vs, u.buf, g->o, kc, 0.0f, m.buf, g->o, ms)))
       break;
-    st = output_transform(rt, &t, &m, n0, count, g->o, g->os, g->oh, g->ow, t.th, t.tw, tp, b, g->relu, g->relu_slope,
-                          y);
+    st = output_transform(rt, &t, &m, n0, count, g->o, g->os, g->oh, g->ow, t.th, t.tw, tp, ms, b, g->relu,
+                          g->relu_slope, y);
   }
 done:
   clfer_tensor_release(&u);
@@ -305,7 +325,8 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
                                    const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                    clfer_tensor_t *dw, clfer_tensor_t *db) {
   wino_tiles_t t = tiles_of(rt, g);
-  size_t big = chunk_buffer(rt, g, &t, t.chunk, 0, dx != NULL, dw != NULL), kc = (size_t)t.xi * g->o * g->c;
+  size_t big = chunk_buffer(rt, g, &t, t.chunk, 0, dx != NULL, dw != NULL), uc = (size_t)g->o * g->c,
+         kc = (size_t)t.xi * uc;
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, big, &a)) || (st = clfer__conv_scratch(rt, big, &b)) ||
@@ -317,15 +338,18 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
     if (dw) {
       /* dU_ξ[K, C] (+)= D_ξᵀ · V_ξ with D_ξ [tp, K] and V_ξ [tp, C], their padding rows zero */
       size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_WEIGHTS, T);
-      if ((st = output_grad_transform(rt, &t, g, dy, n0, count, tp, &a)) ||
-          (st = zero_pad_rows(rt, &t, T, tp, g->o, &a)) || (st = input_transform_t(rt, &t, g, x, n0, count, tp, &b)) ||
-          (st = zero_pad_rows(rt, &t, T, tp, g->c, &b)) ||
-          (st = products(rt, &t, 1, 0, g->o, g->c, tp, a.buf, g->o, b.buf, g->c, n0 ? 1.0f : 0.0f, du.buf, g->c)))
+      size_t ds = plane_stride(rt, tp, g->o), vs = plane_stride(rt, tp, g->c);
+      if ((st = output_grad_transform(rt, &t, g, dy, n0, count, tp, ds, &a)) ||
+          (st = zero_pad_rows(rt, &t, T, tp, g->o, ds, &a)) ||
+          (st = input_transform_t(rt, &t, g, x, n0, count, tp, vs, &b)) ||
+          (st = zero_pad_rows(rt, &t, T, tp, g->c, vs, &b)) ||
+          (st = products(rt, &t, 1, 0, g->o, g->c, tp, a.buf, g->o, ds, b.buf, g->c, vs, n0 ? 1.0f : 0.0f, du.buf, g->c,
+                         uc)))
         break;
       if (db) { /* D's plane ξ = (1, 1) holds each tile's sum of dY (row 1 of A is all ones) */
         size_t gr[1] = {(size_t)g->o};
         st = CLFER_RUN(rt, "conv", NULL, "reduce_cols", 1, gr, NULL, ((clfer_cost_t){(double)g->o * T, 4.0 * g->o * T}),
-                       CLFER_ARG_MEM(a.buf), CLFER_ARG_INT((size_t)(t.m + 3) * g->o * tp), CLFER_ARG_INT(T),
+                       CLFER_ARG_MEM(a.buf), CLFER_ARG_INT((size_t)(t.m + 3) * ds), CLFER_ARG_INT(T),
                        CLFER_ARG_INT(g->o), CLFER_ARG_MEM(db->buf), CLFER_ARG_INT(db->offset), CLFER_ARG_INT(n0 != 0));
         if (st) break;
       }
@@ -333,10 +357,12 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
     if (dx) {
       /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[tp, C] */
       size_t T = (size_t)count * t.dth * t.dtw, tp = planes_tiles(rt, g, WINO_DATA, T);
+      size_t es = plane_stride(rt, tp, g->o), ms = plane_stride(rt, tp, g->c);
       if ((st = input_transform(rt, &t, dy, n0, count, g->o, g->os, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw,
-                                tp, &a)) ||
-          (st = products(rt, &t, 1, 0, tp, g->c, g->o, a.buf, tp, u.buf, g->c, 0.0f, b.buf, g->c)) ||
-          (st = output_transform(rt, &t, &b, n0, count, g->c, g->cs, g->h, g->w, t.dth, t.dtw, tp, NULL, 0, 0.0f, dx)))
+                                tp, es, &a)) ||
+          (st = products(rt, &t, 1, 0, tp, g->c, g->o, a.buf, tp, es, u.buf, g->c, uc, 0.0f, b.buf, g->c, ms)) ||
+          (st = output_transform(rt, &t, &b, n0, count, g->c, g->cs, g->h, g->w, t.dth, t.dtw, tp, ms, NULL, 0, 0.0f,
+                                 dx)))
         break;
     }
   }
