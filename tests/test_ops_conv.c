@@ -293,6 +293,15 @@ Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
   winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
+/* 20 channels (blocks of 16 and 4) on 37 × 37 images: on CPUs the output transform stages four
+ * tiles at a time (planes 32 or more wide), here with a last run of 5 columns and a last group of
+ * 2 tiles; 20 channels now take Winograd (from 16), and agree with im2col. */
+Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
+  int batched, chunk;
+  const square_layer_t L = {2, 20, 37, 1};
+  winograd_agrees_with_im2col(&L, &batched, &chunk);
+}
+
 /* A grouped layer as AlexNet's conv4 (groups = 2): 128 channels each way, 64 per group, on 4
  * images of 16 × 16. The automatic choice runs each group through Winograd on views of the
  * tensors, and agrees with im2col. */
