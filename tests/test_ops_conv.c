@@ -282,6 +282,17 @@ Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
     cr_assert_gt(batched, 3, "%d batched GEMM launches for chunks of %d of %d images", batched, chunk, WL_N);
 }
 
+/* The same layer with CLBlast's products (CLFER_GEMM=clblast): on CPUs the channels-major
+ * transforms, four tiles per item, that CLBlast's kernel reads in place (clfer's own GEMM takes the
+ * tiles-major ones). */
+Test(conv2d, winograd_with_clblast_products_agrees_with_im2col) {
+  int batched, chunk;
+  const square_layer_t L = {WL_N, WL_C, WL_HW, 1};
+  setenv("CLFER_GEMM", "clblast", 1);
+  winograd_agrees_with_im2col(&L, &batched, &chunk);
+  unsetenv("CLFER_GEMM");
+}
+
 /* ResNet-18's 28×28 layers at 112² (here two images of 64 channels): 2 · 7 · 7 = 98 tiles, off
  * CLBlast's 64-wide tiles. With CLBlast (the _gpu_paths run) the products run in place on
  * ξ-planes padded to 128 tiles (the weight gradient's padding rows zeroed); clfer's own CPU GEMM
