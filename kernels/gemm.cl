@@ -83,7 +83,8 @@ SGEMM_CPU_KERNEL(sgemm_cpu_tn, 1, lda)
 SGEMM_CPU_KERNEL(sgemm_cpu_nn, lda, 1)
 
 /* dst[z][l][j] = src[z][j·ld + l]: B stored [n][k] (trans_b) laid out [k][n] for the kernels above,
- * a 16 × 16 block per item through private memory. 3-D range (⌈k/16⌉, ⌈n/16⌉, batch). */
+ * a 16 × 16 block per item through private memory, whole rows of it loaded and stored as float16
+ * where the block is full. 3-D range (⌈k/16⌉, ⌈n/16⌉, batch). */
 __kernel void sgemm_cpu_transpose(__global const float *src, const ulong src_off, const int ld, const ulong src_stride,
                                   __global float *dst, const int n, const int k) {
   const int l0 = 16 * get_global_id(0), j0 = 16 * get_global_id(1);
@@ -93,6 +94,14 @@ __kernel void sgemm_cpu_transpose(__global const float *src, const ulong src_off
   __global const float *s = src + src_off + z * src_stride + (size_t)j0 * ld + l0;
   __global float *d = dst + z * (size_t)n * k + (size_t)l0 * n + j0;
   float t[16][16];
+  if (ls == 16 && js == 16) {
+    for (int j = 0; j < 16; j++) {
+      const float16 row = vload16(0, s + (size_t)j * ld);
+      for (int l = 0; l < 16; l++) t[l][j] = row[l];
+    }
+    for (int l = 0; l < 16; l++) vstore16(vload16(0, t[l]), 0, d + (size_t)l * n);
+    return;
+  }
   for (int j = 0; j < js; j++)
     for (int l = 0; l < ls; l++) t[l][j] = s[(size_t)j * ld + l];
   for (int l = 0; l < ls; l++)
