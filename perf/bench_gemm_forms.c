@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* bench_gemm_forms.c — the measurements behind clfer_sgemm's form choice and the conv layouts
  * (docs/perf.md, "GEMM forms and path choice"), on one device:
  *  1. the GEMMs of VGG13-FER+ conv layers at batch 32, in the row-major [O, n·P] layouts clfer used
@@ -5,6 +6,8 @@
  *  2. single products through CLBlast's indirect and its direct kernel (forced through the
  *     XGEMM_MIN_INDIRECT_SIZE override, column-major as clfer_sgemm runs them), next to what
  *     clfer_sgemm's per-call choice gives.
+ * On CPU devices each also runs on clfer's own GEMM kernels (the "own" column; the others take
+ * CLBlast through CLFER_GEMM=clblast).
  * usage: bench_gemm_forms [--device D] [--reps N] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,8 +88,11 @@ int main(int argc, char **argv) {
   clEnqueueFillBuffer(q, A, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
   clEnqueueFillBuffer(q, B, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
   clfer_runtime_finish(rt);
-  /* one clfer_sgemm first, so that clfer's tuning table (a process-wide CLBlast override) holds
-   * for the plain CLBlast calls too: the comparison is of layouts and forms, not parameters */
+  /* one clfer_sgemm on CLBlast first, so that clfer's tuning table (a process-wide CLBlast
+   * override) holds for the plain CLBlast calls too: the comparison is of layouts and forms, not
+   * parameters */
+  int own = strcmp(clfer_sgemm_engine(rt), "clblast") != 0;
+  setenv("CLFER_GEMM", "clblast", 1);
   clfer_sgemm(rt, 0, 0, 64, 64, 64, 1.0f, A, 0, 64, B, 0, 64, 0.0f, C, 0, 64);
   const clfer_device_info_t *d = clfer_runtime_device(rt);
   printf("device: %s | %s | driver %s; best of %d, ms\n\n", d->name, d->platform_name, d->driver_version, reps);
@@ -95,8 +101,9 @@ int main(int argc, char **argv) {
   struct { const char *layer; size_t o, ckk, cols; } layers[] = {
       {"features.2", 64, 576, 27 * 4096}, {"features.8", 128, 1152, 32 * 1024},
       {"features.14", 256, 2304, 32 * 256}, {"features.22", 256, 2304, 32 * 64}};
-  printf("VGG13-FER+ conv GEMMs, batch 32: before (row-major [O, n·P] layouts, plain CLBlastSgemm) / now (clfer_sgemm)\n");
-  printf("%-12s %-17s %10s %10s %7s\n", "layer", "direction", "before", "now", "ratio");
+  printf("VGG13-FER+ conv GEMMs, batch 32: before (row-major [O, n·P] layouts, plain CLBlastSgemm) / now "
+         "(clfer_sgemm on CLBlast%s)\n", own ? "; own: on clfer's CPU kernels" : "");
+  printf("%-12s %-17s %10s %10s %7s%s\n", "layer", "direction", "before", "now", "ratio", own ? "        own   ratio" : "");
   for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
     size_t o = layers[i].o, kk = layers[i].ckk, n = layers[i].cols;
     const char *dir[3] = {"forward", "backward data", "backward weights"};
@@ -112,7 +119,14 @@ int main(int argc, char **argv) {
     };
     for (int j = 0; j < 3; j++) {
       double t0 = best_ms(&before[j]), t1 = best_ms(&after[j]);
-      printf("%-12s %-17s %10.2f %10.2f %6.2fx\n", j ? "" : layers[i].layer, dir[j], t0, t1, t1 > 0 ? t0 / t1 : 0);
+      printf("%-12s %-17s %10.2f %10.2f %6.2fx", j ? "" : layers[i].layer, dir[j], t0, t1, t1 > 0 ? t0 / t1 : 0);
+      if (own) {
+        unsetenv("CLFER_GEMM");
+        double t2 = best_ms(&after[j]);
+        setenv("CLFER_GEMM", "clblast", 1);
+        printf(" %10.2f %6.2fx", t2, t2 > 0 ? t0 / t2 : 0);
+      }
+      printf("\n");
     }
   }
 
@@ -124,14 +138,20 @@ int main(int argc, char **argv) {
       {"VGG13 8x8 block, batch 1", 1, 1, 64, 256, 2304}, {"VGG13 16x16 block, batch 1", 1, 1, 256, 256, 2304},
       {"dense 1024 -> 1024, batch 32", 0, 1, 32, 1024, 1024}};
   enum { NP = sizeof prods / sizeof prods[0] };
-  double chosen[NP];
+  double chosen[NP], own_ms[NP];
   for (int i = 0; i < NP; i++) {
     call_t c = {0, 0, prods[i].ta, prods[i].tb, prods[i].m, prods[i].n, prods[i].k,
                 prods[i].ta ? prods[i].m : prods[i].k, prods[i].tb ? prods[i].k : prods[i].n, prods[i].n};
     chosen[i] = best_ms(&c);
+    if (own) {
+      unsetenv("CLFER_GEMM");
+      own_ms[i] = best_ms(&c);
+      setenv("CLFER_GEMM", "clblast", 1);
+    }
   }
-  printf("\nsingle products (row-major m x n x k): CLBlast's indirect and direct kernels forced, and clfer_sgemm\n");
-  printf("%-28s %22s %10s %10s %10s\n", "product", "m x n x k", "indirect", "direct", "clfer");
+  printf("\nsingle products (row-major m x n x k): CLBlast's indirect and direct kernels forced, and clfer_sgemm on "
+         "CLBlast%s\n", own ? " and on clfer's own CPU kernels" : "");
+  printf("%-28s %22s %10s %10s %10s%s\n", "product", "m x n x k", "indirect", "direct", "clfer", own ? "        own" : "");
   for (int i = 0; i < NP; i++) {
     /* the column-major form clfer_sgemm runs when it needs no copy of C */
     call_t c = {1, 1, prods[i].tb, prods[i].ta, prods[i].n, prods[i].m, prods[i].k,
@@ -142,7 +162,9 @@ int main(int argc, char **argv) {
     double dir = best_ms(&c);
     char dims[48];
     snprintf(dims, sizeof dims, "%zu x %zu x %zu", prods[i].m, prods[i].n, prods[i].k);
-    printf("%-28s %22s %10.2f %10.2f %10.2f\n", prods[i].what, dims, ind, dir, chosen[i]);
+    printf("%-28s %22s %10.2f %10.2f %10.2f", prods[i].what, dims, ind, dir, chosen[i]);
+    if (own) printf(" %10.2f", own_ms[i]);
+    printf("\n");
   }
   clfer_device_free(rt, A, bytes), clfer_device_free(rt, B, bytes), clfer_device_free(rt, C, bytes);
   clfer_runtime_destroy(rt);
