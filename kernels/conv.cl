@@ -129,17 +129,21 @@ inline float col2im_t_sum(__global const float *base, const int xx, const int yy
 }
 
 /* dx[n0 + n][c][y][x] = Σ over the windows covering (y, x) of colT (the layout above); a gather,
- * so no atomics. 3-D range (W, H, count·C), no division along dimensions 0 and 1. */
+ * so no atomics. With `has_mask` (x, laid out as dx: a conv whose input is a ReLU's output), each
+ * sum where the mask is not > 0 times mask_slope, as relu_backward computes it. 3-D range
+ * (W, H, count·C), no division along dimensions 0 and 1. */
 __kernel void conv2d_col2im_t(__global const float *colT, __global float *dx, const int dx_off, const int n0,
                               const int count, const int C, const int H, const int W, const int KH, const int KW,
                               const int SH, const int SW, const int PH, const int PW, const int OH, const int OW,
-                              const int G) {
+                              const int G, __global const float *mask, const int mask_off, const int has_mask,
+                              const float mask_slope) {
   const int xx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
   if (xx >= W || yy >= H) return;
   const int c = z % C, n = z / C, cg = C / G, g = c / cg, cl = c - g * cg, ckk = cg * KH * KW;
   __global const float *base = colT + ((size_t)(g * count + n) * OH * OW) * ckk + cl * KH * KW;
-  dx[dx_off + ((n0 + n) * C + c) * H * W + yy * W + xx] =
-      col2im_t_sum(base, xx, yy, ckk, KH, KW, SH, SW, PH, PW, OH, OW);
+  const size_t at = ((size_t)(n0 + n) * C + c) * H * W + yy * W + xx;
+  const float v = col2im_t_sum(base, xx, yy, ckk, KH, KW, SH, SW, PH, PW, OH, OW);
+  dx[dx_off + at] = has_mask && !(mask[mask_off + at] > 0.0f) ? mask_slope * v : v;
 }
 
 /* The same for CPU devices, as a scatter: one work-item per (block of `cblock` channels, group and
@@ -149,11 +153,14 @@ __kernel void conv2d_col2im_t(__global const float *colT, __global float *dx, co
  * colT at a stride of ckk floats per output pixel instead, one cache line per value: on PoCL the
  * scatter ran 2.5–16× faster (AlexNet's, VGG-CNN-M's, ResNet-18's, ohlsen_cnn's and baseDCNN's
  * layers). Each dx element gets its sum in a fixed order (output pixels in row order), so results
- * repeat exactly. 2-D range (⌈C/G / cblock⌉, G·count). */
+ * repeat exactly. The mask, as above, is applied to the block once its sums are complete. 2-D range
+ * (⌈C/G / cblock⌉, G·count). */
 __kernel void conv2d_col2im_scatter_rows(__global const float *colT, __global float *dx, const int dx_off,
                                          const int n0, const int count, const int C, const int H, const int W,
                                          const int KH, const int KW, const int SH, const int SW, const int PH,
-                                         const int PW, const int OH, const int OW, const int G, const int cblock) {
+                                         const int PW, const int OH, const int OW, const int G, const int cblock,
+                                         __global const float *mask, const int mask_off, const int has_mask,
+                                         const float mask_slope) {
   const int b = get_global_id(0), z = get_global_id(1);
   const int cg = C / G, KK = KH * KW, ckk = cg * KK, hw = H * W;
   if (z >= G * count || b * cblock >= cg) return;
@@ -178,6 +185,11 @@ __kernel void conv2d_col2im_scatter_rows(__global const float *colT, __global fl
         }
       }
     }
+  if (has_mask) { /* the block's planes are still in cache */
+    __global const float *mk = mask + mask_off + ((size_t)(n0 + n) * C + g * cg) * hw;
+    for (size_t i = (size_t)c0 * hw; i < (size_t)c1 * hw; i++)
+      if (!(mk[i] > 0.0f)) planes[i] *= mask_slope;
+  }
 }
 
 /* The forward GEMM writes pixel-major outputs, t[g][n·P + p][ol] for o = g·og + ol; this turns

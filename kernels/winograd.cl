@@ -324,11 +324,15 @@ __kernel void winograd_weight_transform_rows(__global const float *w, const int 
 
 /* y[n0 + n][k][M·th + a][M·tw + b] = (Aᵀ m A)ab (+ bias[k]) from m[ξ][t][k] (the forward
  * product's pixel-major output), for the outputs inside OH × OW; with `relu`, a fused ReLU after
- * it (v > 0 ? v : slope·v, as relu_forward computes it). 2-D range (K, T). */
+ * it (v > 0 ? v : slope·v, as relu_forward computes it); with `has_mask` (the data gradient of a
+ * conv whose input is a ReLU's output, laid out as y), each value where the mask is not > 0
+ * times mask_slope, as relu_backward computes it. 2-D range (K, T). */
 __kernel void winograd_output_transform(__global const float *m, __global float *y, const int y_off, const int n0,
                                         const int count, const int K, const int OH, const int OW, const int TH,
                                         const int TW, __global const float *bias, const int b_off, const int has_bias,
-                                        const int relu, const float slope, const int TP, const int KS, const int PS) {
+                                        const int relu, const float slope, const int TP, const int KS, const int PS,
+                                        __global const float *mask, const int mask_off, const int has_mask,
+                                        const float mask_slope) {
   const int k = get_global_id(0), t = get_global_id(1);
   const int tiles = TH * TW;
   if (k >= K || t >= count * tiles) return;
@@ -339,11 +343,14 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
   const float b = has_bias ? bias[b_off + k] : 0.0f;
   const int n = t / tiles, th = (t % tiles) / TW, tw = t % TW;
   const int oy = WINO_M * th, ox = WINO_M * tw;
-  __global float *out = y + y_off + (size_t)((n0 + n) * KS + k) * OH * OW;
+  const size_t plane = (size_t)((n0 + n) * KS + k) * OH * OW;
+  __global float *out = y + y_off + plane;
+  __global const float *mk = mask + mask_off + plane;
   for (int a = 0; a < WINO_M && oy + a < OH; a++)
     for (int q = 0; q < WINO_M && ox + q < OW; q++) {
       const float v = r[WINO_M * a + q] + b;
-      out[(oy + a) * OW + ox + q] = relu && !(v > 0.0f) ? slope * v : v;
+      const float o = relu && !(v > 0.0f) ? slope * v : v;
+      out[(oy + a) * OW + ox + q] = has_mask && !(mk[(oy + a) * OW + ox + q] > 0.0f) ? mask_slope * o : o;
     }
 }
 
@@ -357,13 +364,15 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
                                              const int has_bias, const int relu, const float slope, const int TP,
-                                             const int KS, const int PS) {
+                                             const int KS, const int PS, __global const float *mask,
+                                             const int mask_off, const int has_mask, const float mask_slope) {
   const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
   if (k0 >= K || th >= TH || n >= count) return;
   const int lanes = min(16, K - k0), oy = WINO_M * th;
   const size_t plane_size = (size_t)PS, hw = (size_t)OH * OW;
   const float16 b = has_bias ? wino_load16(bias + b_off + k0, 1, lanes) : 0.0f;
   __global float *out = y + y_off + ((size_t)(n0 + n) * KS + k0) * hw;
+  __global const float *mk = mask + mask_off + ((size_t)(n0 + n) * KS + k0) * hw;
   enum { RUN = 4 * WINO_M }; /* output columns of four tiles */
   if (OW < 2 * RUN) {
     for (int tw = 0; tw < TW; tw++) {
@@ -375,7 +384,11 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
       for (int a = 0; a < WINO_M && oy + a < OH; a++)
         for (int p = 0; p < WINO_M && ox + p < OW; p++) {
           const float16 v = r[WINO_M * a + p] + b;
-          const float16 o = relu ? select(slope * v, v, isgreater(v, (float16)(0.0f))) : v;
+          float16 o = relu ? select(slope * v, v, isgreater(v, (float16)(0.0f))) : v;
+          if (has_mask) {
+            const float16 mv = wino_load16(mk + (oy + a) * OW + ox + p, hw, lanes);
+            o = select(mask_slope * o, o, isgreater(mv, (float16)(0.0f)));
+          }
           wino_store16(o, out + (oy + a) * OW + ox + p, hw, lanes);
         }
     }
@@ -402,14 +415,22 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
     for (int c = 0; c < lanes; c++)
       for (int a = 0; a < WINO_M && oy + a < OH; a++) {
         __global float *row = out + c * hw + (oy + a) * OW + ox;
+        __global const float *mrow = mk + c * hw + (oy + a) * OW + ox;
         if (cols == RUN) {
 #if WINO_M == 4
-          vstore16(vload16(0, stage[c][a]), 0, row);
+          float16 o = vload16(0, stage[c][a]);
+          if (has_mask) o = select(mask_slope * o, o, isgreater(vload16(0, mrow), (float16)(0.0f)));
+          vstore16(o, 0, row);
 #else
-          vstore8(vload8(0, stage[c][a]), 0, row);
+          float8 o = vload8(0, stage[c][a]);
+          if (has_mask) o = select(mask_slope * o, o, isgreater(vload8(0, mrow), (float8)(0.0f)));
+          vstore8(o, 0, row);
 #endif
         } else {
-          for (int x = 0; x < cols; x++) row[x] = stage[c][a][x];
+          for (int x = 0; x < cols; x++) {
+            const float o = stage[c][a][x];
+            row[x] = has_mask && !(mrow[x] > 0.0f) ? mask_slope * o : o;
+          }
         }
       }
   }

@@ -242,6 +242,90 @@ Test(graph, batchnorm_relu_fusion_keeps_values_and_gradients) {
   clfer_runtime_destroy(rt);
 }
 
+/* Runs one training step of net on x with output gradient dy for each features node in turn;
+ * returns the parameter gradients of each (concatenated) and whether relu_backward ran. */
+static void step_per_features(clfer_runtime_t *rt, clfer_net_t *net, const clfer_tensor_t *x, const clfer_tensor_t *dy,
+                              const int *features, int variants, float **grads, int *relu_backward, size_t *n_grads) {
+  *n_grads = 0;
+  for (int i = 0; i < clfer_net_param_count(net); i++)
+    if (!clfer_net_param(net, i)->is_buffer) *n_grads += clfer_tensor_numel(&clfer_net_param(net, i)->grad);
+  for (int v = 0; v < variants; v++) {
+    const clfer_tensor_t *y;
+    cr_assert_eq(clfer_net_set_features(net, features[v]), CLFER_OK);
+    clfer_profile_reset(rt);
+    cr_assert_eq(clfer_net_forward(net, x, 1, 0, &y), CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(clfer_net_backward(net, dy, NULL), CLFER_OK, "%s", clfer_last_error());
+    const clfer_profile_row_t *rows;
+    int n_rows;
+    cr_assert_eq(clfer_profile_rows(rt, &rows, &n_rows), CLFER_OK);
+    relu_backward[v] = 0;
+    for (int r = 0; r < n_rows; r++) relu_backward[v] |= strcmp(rows[r].name, "relu_backward") == 0;
+    grads[v] = malloc(*n_grads * sizeof(float));
+    size_t at = 0;
+    for (int i = 0; i < clfer_net_param_count(net); i++) {
+      clfer_net_param_t *prm = clfer_net_param(net, i);
+      if (prm->is_buffer) continue;
+      cr_assert_eq(clfer_tensor_download(&prm->grad, grads[v] + at), CLFER_OK);
+      at += clfer_tensor_numel(&prm->grad);
+    }
+  }
+}
+
+/* A conv whose input is a ReLU's output read by it alone carries its input gradient through the
+ * ReLU (clfer_conv2d_backward_through_relu), and the ReLU passes its gradient on: no
+ * relu_backward runs. Chain c1 → r1 (leaky) → c2 → r2 → c3 → fc, and a residual form whose
+ * c1 also feeds a 1×1 conv added to c2 (r1 then adds its gradient into c1's). A ReLU that is the
+ * features node keeps its own backward; every parameter gradient is the same to the bit. */
+Test(graph, conv_backward_through_relu_keeps_gradients) {
+  clfer_runtime_options_t opt = {.profiling = 1};
+  clfer_runtime_t *rt = test_runtime_with(&opt);
+  clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1}, c1x1 = {1, 1, 1, 1, 0, 0, 1};
+  for (int form = 0; form < 2; form++) {
+    clfer_net_t *net;
+    cr_assert_eq(clfer_net_create(rt, form ? "residual" : "chain", 2, 8, 8, &net), CLFER_OK);
+    int c1, r1, c2, r2, cc, side, sum, out;
+    cr_assert_eq(clfer_net_conv2d(net, "c1", 0, 4, &c3, 1, &c1), CLFER_OK);
+    cr_assert_eq(clfer_net_relu(net, "r1", c1, 0.1f, &r1), CLFER_OK);
+    cr_assert_eq(clfer_net_conv2d(net, "c2", r1, 4, &c3, 1, &c2), CLFER_OK);
+    if (form) {
+      cr_assert_eq(clfer_net_conv2d(net, "side", c1, 4, &c1x1, 0, &side), CLFER_OK);
+      cr_assert_eq(clfer_net_add(net, "sum", c2, side, &sum), CLFER_OK);
+      cr_assert_eq(clfer_net_relu(net, "r2", sum, 0.0f, &r2), CLFER_OK);
+    } else {
+      cr_assert_eq(clfer_net_relu(net, "r2", c2, 0.0f, &r2), CLFER_OK);
+    }
+    cr_assert_eq(clfer_net_conv2d(net, "c3", r2, 3, &c3, 1, &cc), CLFER_OK);
+    cr_assert_eq(clfer_net_dense(net, "fc", cc, 5, 1, &out), CLFER_OK);
+    cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 5), CLFER_OK);
+    int shape[4] = {3, 2, 8, 8}, ds[2] = {3, 5};
+    clfer_tensor_t x, dy;
+    cr_assert_eq(clfer_tensor_create(rt, 4, shape, &x), CLFER_OK);
+    cr_assert_eq(clfer_tensor_create(rt, 2, ds, &dy), CLFER_OK);
+    float in[3 * 2 * 64], g[3 * 5];
+    test_fill_uniform(in, 3 * 2 * 64, 31, -1, 1);
+    test_fill_uniform(g, 3 * 5, 32, -1, 1);
+    clfer_tensor_upload(&x, in), clfer_tensor_upload(&dy, g);
+    /* cc as features: both ReLUs fused into the convs reading them; r1, r2: each keeps its own */
+    const int features[3] = {cc, r1, r2};
+    float *grads[3];
+    int relu_backward[3];
+    size_t n_grads;
+    step_per_features(rt, net, &x, &dy, features, 3, grads, relu_backward, &n_grads);
+    cr_assert_not(relu_backward[0], "%s: a relu_backward ran though both ReLUs feed convs alone", form ? "residual" : "chain");
+    cr_assert(relu_backward[1] && relu_backward[2], "a features ReLU did not run its own backward");
+    for (int v = 1; v < 3; v++)
+      cr_assert(memcmp(grads[0], grads[v], n_grads * sizeof(float)) == 0, "%s: parameter gradients differ (%d)",
+                form ? "residual" : "chain", v);
+    int nonzero = 0;
+    for (size_t i = 0; i < n_grads; i++) nonzero += grads[0][i] != 0.0f;
+    cr_assert_gt(nonzero, (int)(n_grads / 2), "most gradients are zero");
+    for (int v = 0; v < 3; v++) free(grads[v]);
+    clfer_tensor_release(&x), clfer_tensor_release(&dy);
+    clfer_net_destroy(net);
+  }
+  clfer_runtime_destroy(rt);
+}
+
 /* A branch that no gradient reaches (here a features node given no gradient) gets zero
  * parameter gradients, whatever its gradient buffers held; the others get theirs, the same on a
  * second pass (overwritten, not accumulated). */

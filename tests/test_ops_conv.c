@@ -373,6 +373,60 @@ Test(conv2d, fused_relu_equals_conv_then_relu) {
   }
 }
 
+/* clfer_conv2d_backward_through_relu gives conv backward then ReLU backward (at x, as the ReLU's
+ * output) to the bit, dw and db unchanged, on every path (direct, im2col and both Winograd tiles
+ * forced; the GPU forms in the _gpu_paths run), with ReLU's and leaky ReLU's slopes; x has
+ * negative values, so the mask matters. A bad slope, or no x, is an error. */
+Test(conv2d, backward_through_relu_equals_backward_then_relu_backward) {
+  const char *algos[] = {NULL, "im2col", "winograd", "winograd2"};
+  const float slopes[] = {0.0f, 0.25f};
+  for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
+    if (algos[a]) setenv("CLFER_CONV_ALGO", algos[a], 1);
+    clfer_runtime_t *rt = test_runtime();
+    for (int ci = 0; ci < N_CASES; ci++) {
+      const conv_case_t *cc = &cases[ci];
+      int oh = ref_conv_out(cc->h, cc->k, cc->stride, cc->pad), ow = ref_conv_out(cc->w, cc->k, cc->stride, cc->pad);
+      int xs[4] = {cc->n, cc->c, cc->h, cc->w}, ws[4] = {cc->o, cc->c / cc->groups, cc->k, cc->k}, bs[1] = {cc->o},
+          ys[4] = {cc->n, cc->o, oh, ow};
+      size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws), ny = clfer_shape_numel(4, ys);
+      float *hx = malloc(nx * sizeof *hx), *hw = malloc(nw * sizeof *hw), *hdy = malloc(ny * sizeof *hdy);
+      float *two[3], *fused[3];
+      size_t sizes[3] = {nx, nw, (size_t)cc->o};
+      for (int i = 0; i < 3; i++) two[i] = malloc(sizes[i] * sizeof(float)), fused[i] = malloc(sizes[i] * sizeof(float));
+      test_fill_uniform(hx, nx, 41, -1, 1), test_fill_uniform(hw, nw, 42, -1, 1), test_fill_uniform(hdy, ny, 43, -1, 1);
+      clfer_tensor_t x, w, dy, dx, dw, db, r;
+      clfer_tensor_create(rt, 4, xs, &x), clfer_tensor_create(rt, 4, ws, &w), clfer_tensor_create(rt, 4, ys, &dy);
+      clfer_tensor_create(rt, 4, xs, &dx), clfer_tensor_create(rt, 4, ws, &dw), clfer_tensor_create(rt, 1, bs, &db);
+      clfer_tensor_create(rt, 4, xs, &r);
+      clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&dy, hdy);
+      clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
+      for (int si = 0; si < 2; si++) {
+        cr_assert_eq(clfer_conv2d_backward(rt, &p, &x, &dy, &w, &dx, &dw, &db), CLFER_OK, "%s", clfer_last_error());
+        cr_assert_eq(clfer_relu_backward(rt, slopes[si], &x, &dx, &r), CLFER_OK, "%s", clfer_last_error());
+        clfer_tensor_download(&r, two[0]), clfer_tensor_download(&dw, two[1]), clfer_tensor_download(&db, two[2]);
+        cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, slopes[si], &x, &dy, &w, &dx, &dw, &db), CLFER_OK,
+                     "%s", clfer_last_error());
+        clfer_tensor_download(&dx, fused[0]), clfer_tensor_download(&dw, fused[1]), clfer_tensor_download(&db, fused[2]);
+        for (int i = 0; i < 3; i++)
+          cr_assert(memcmp(two[i], fused[i], sizes[i] * sizeof(float)) == 0,
+                    "%s, CLFER_CONV_ALGO=%s, slope %g: %s differs", cc->name, algos[a] ? algos[a] : "(auto)",
+                    (double)slopes[si], i == 0 ? "dx" : i == 1 ? "dw" : "db");
+      }
+      cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, -1.0f, &x, &dy, &w, &dx, &dw, &db),
+                   CLFER_INVALID_ARGUMENT);
+      cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
+      cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, 0.0f, NULL, &dy, &w, &dx, NULL, NULL),
+                   CLFER_INVALID_ARGUMENT);
+      clfer_tensor_t *all[] = {&x, &w, &dy, &dx, &dw, &db, &r};
+      for (int i = 0; i < 7; i++) clfer_tensor_release(all[i]);
+      for (int i = 0; i < 3; i++) free(two[i]), free(fused[i]);
+      free(hx), free(hw), free(hdy);
+    }
+    clfer_runtime_destroy(rt);
+    unsetenv("CLFER_CONV_ALGO");
+  }
+}
+
 Test(conv2d, bad_shapes_are_named) {
   clfer_runtime_t *rt = test_runtime();
   int xs[4] = {2, 3, 8, 8}, ws[4] = {4, 2, 3, 3}, ys[4] = {2, 4, 8, 8};

@@ -48,6 +48,13 @@ clfer_status clfer_conv2d_backward_weights(clfer_runtime_t *rt, const clfer_conv
 clfer_status clfer_conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                    const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                    clfer_tensor_t *dw, clfer_tensor_t *db);
+/* The same for a convolution whose input x is a ReLU's output (slope as that ReLU's): dx is
+ * carried through the ReLU as well, dx = x > 0 ? ∂L/∂x : slope·∂L/∂x (exactly clfer_relu_backward
+ * of clfer_conv2d_backward's dx), without the ReLU's own pass over memory. Needs x and dx. */
+clfer_status clfer_conv2d_backward_through_relu(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, float slope,
+                                                const clfer_tensor_t *x, const clfer_tensor_t *dy,
+                                                const clfer_tensor_t *w, clfer_tensor_t *dx, clfer_tensor_t *dw,
+                                                clfer_tensor_t *db);
 
 /* ---- dense: y[N,out] = x[N,in] · w[out,in]ᵀ + b[out] ------------------------------------------ */
 

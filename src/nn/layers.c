@@ -80,9 +80,12 @@ static clfer_status conv_backward(clfer_net_t *net, clfer__node_t *n) {
   int want_dx = n->inputs[0] != 0; /* no gradient for the network input */
   clfer_status st = want_dx ? clfer__grad_begin(net, n, 0, &dx) : CLFER_OK;
   if (st) return st;
-  if ((st = clfer_conv2d_backward(net->rt, &n->conv, &in0(net, n)->out, &n->grad, &clfer__node_param(net, n, 0)->value,
-                                  want_dx ? &dx : NULL, &clfer__node_param(net, n, 0)->grad,
-                                  n->has_bias ? &clfer__node_param(net, n, 1)->grad : NULL))) {
+  const clfer_tensor_t *x = &in0(net, n)->out, *w = &clfer__node_param(net, n, 0)->value;
+  clfer_tensor_t *dw = &clfer__node_param(net, n, 0)->grad, *db = n->has_bias ? &clfer__node_param(net, n, 1)->grad : NULL;
+  /* dx_through_relu: x is a ReLU's output and dx goes on through it (net.c) */
+  if ((st = want_dx && n->dx_through_relu
+                ? clfer_conv2d_backward_through_relu(net->rt, &n->conv, n->through_slope, x, &n->grad, w, &dx, dw, db)
+                : clfer_conv2d_backward(net->rt, &n->conv, x, &n->grad, w, want_dx ? &dx : NULL, dw, db))) {
     if (want_dx) clfer_tensor_release(&dx); /* a view of the input's gradient is left as it is */
     return st;
   }
@@ -144,6 +147,12 @@ static clfer_status relu_backward(clfer_net_t *net, clfer__node_t *n) {
   if (n->out_is_input && src->vt == &clfer__batchnorm_layer) {
     /* a batch norm fused with this ReLU masks the gradient itself: it takes this one as it is
      * (its only reader is this ReLU, so it has none yet) */
+    src->grad = n->grad, src->has_grad = 1;
+    n->grad = (clfer_tensor_t){0}, n->has_grad = 0;
+    return CLFER_OK;
+  }
+  if (n->grad_premasked) { /* the conv reading this ReLU carried its gradient through it (net.c) */
+    if (src->has_grad) return clfer_add(net->rt, &src->grad, &n->grad, &src->grad);
     src->grad = n->grad, src->has_grad = 1;
     n->grad = (clfer_tensor_t){0}, n->has_grad = 0;
     return CLFER_OK;

@@ -409,6 +409,26 @@ static void plan_relu_fusion(clfer_net_t *net, int out_node) {
   }
 }
 
+/* Marks each conv whose input is a ReLU's output, read by that conv alone, to carry its input
+ * gradient through the ReLU as well (clfer_conv2d_backward_through_relu: the mask applied as dx is
+ * written, one pass over memory instead of three), and the ReLU to pass its gradient on untouched.
+ * Not a ReLU that is the output or features node (callers seed gradients there), nor one fused
+ * into a batch norm (its backward masks already). Training is the same to the bit. */
+static void plan_relu_backward_fusion(clfer_net_t *net, int out_node) {
+  for (int i = 0; i < net->n_nodes; i++) net->nodes[i].dx_through_relu = net->nodes[i].grad_premasked = 0;
+  for (int i = 1; i < net->n_nodes; i++) {
+    clfer__node_t *n = &net->nodes[i];
+    if (n->vt != &clfer__conv2d_layer || n->n_inputs < 1) continue;
+    int r = n->inputs[0];
+    clfer__node_t *relu = &net->nodes[r];
+    if (r == 0 || relu->vt != &clfer__relu_layer || relu->n_inputs != 1 || relu->consumers != 1 || r == out_node ||
+        r == net->features_node)
+      continue;
+    if (relu->out_is_input && net->nodes[relu->inputs[0]].vt == &clfer__batchnorm_layer) continue;
+    n->dx_through_relu = 1, n->through_slope = relu->slope, relu->grad_premasked = 1;
+  }
+}
+
 clfer_status clfer_net_forward(clfer_net_t *net, const clfer_tensor_t *input, int train, uint64_t step,
                                const clfer_tensor_t **output) {
   clfer__node_t *in = &net->nodes[0];
@@ -427,6 +447,7 @@ clfer_status clfer_net_forward(clfer_net_t *net, const clfer_tensor_t *input, in
   in->out.owned = 0;
   for (int i = 0; i < net->n_nodes; i++) net->nodes[i].pending_consumers = net->nodes[i].consumers;
   plan_relu_fusion(net, out_node);
+  plan_relu_backward_fusion(net, out_node);
   for (int i = 1; i < net->n_nodes; i++) {
     clfer__node_t *n = &net->nodes[i];
     clfer_status st;

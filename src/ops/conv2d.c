@@ -125,9 +125,13 @@ static clfer_status im2col_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
  * memory order on CPUs, by blocks of channels so that there are at least four items per compute
  * unit. */
 static clfer_status col2im_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g, const clfer_tensor_t *col, int n0,
-                                       int count, clfer_tensor_t *dx) {
+                                       int count, const clfer_tensor_t *mask, clfer_tensor_t *dx) {
   size_t total = (size_t)count * g->c * g->h * g->w;
   clfer_cost_t cost = {(double)total * g->kh * g->kw / ((double)g->sh * g->sw), 4.0 * total * (1 + g->kh * g->kw)};
+  /* with a mask (x, as dx is laid out): dx times mask_slope where it is not > 0 */
+#define MASK_ARGS                                                                                              \
+  CLFER_ARG_MEM(mask ? mask->buf : dx->buf), CLFER_ARG_INT(mask ? mask->offset : 0), CLFER_ARG_INT(mask != NULL), \
+      CLFER_ARG_FLOAT(g->mask_slope)
   if (clfer__cpu_paths(rt)) {
     size_t units = clfer_runtime_device(rt)->compute_units, items = (size_t)count * g->g;
     size_t blocks = (4 * (units ? units : 1) + items - 1) / items;
@@ -136,12 +140,13 @@ static clfer_status col2im_pixel_major(clfer_runtime_t *rt, const conv_geom_t *g
     size_t gs[2] = {((size_t)g->cg + cblock - 1) / cblock, items}, ls[2] = {1, 1};
     return CLFER_RUN(rt, "conv", NULL, "conv2d_col2im_scatter_rows", 2, gs, ls, cost, CLFER_ARG_MEM(col->buf),
                      CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
-                     CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g), CLFER_ARG_INT(cblock));
+                     CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g), CLFER_ARG_INT(cblock), MASK_ARGS);
   }
   size_t gs[3] = {(size_t)g->w, (size_t)g->h, (size_t)count * g->c};
   return CLFER_RUN(rt, "conv", NULL, "conv2d_col2im_t", 3, gs, NULL, cost, CLFER_ARG_MEM(col->buf),
                    CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n0), CLFER_ARG_INT(count),
-                   CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g));
+                   CONV_GEOMETRY_ARGS(g), CLFER_ARG_INT(g->g), MASK_ARGS);
+#undef MASK_ARGS
 }
 
 /* y[n0 + n][o][p] = T[g][n·P + p][o − g·og] + b[o] for the chunk, then the fused ReLU if any
@@ -237,19 +242,21 @@ static clfer_status dy_to_cnp(clfer_runtime_t *rt, const conv_geom_t *g, const c
 /* Both backward passes over the same chunks, so dY is laid out [O, n·P] once per chunk:
  * dW (+)= dY_g · colT_g when dw is given (x then too), and dx by col2im of dY_gᵀ · W_g when dx is
  * given (w then too). The column buffer serves both in turn (the queue is in order). */
-static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
-                                    const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
-                                    clfer_tensor_t *dw, clfer_tensor_t *db) {
+static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, int mask_dx, float slope,
+                                    const clfer_tensor_t *x, const clfer_tensor_t *dy, const clfer_tensor_t *w,
+                                    clfer_tensor_t *dx, clfer_tensor_t *dw, clfer_tensor_t *db) {
   if ((!dw && !dx) || (dw && !x) || (dx && !w) || (db && !dw))
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "conv2d backward: give dw (with x, and optionally db) and/or "
                                                    "dx (with w)");
+  if (mask_dx && (!dx || !x || !(slope >= 0.0f) || isinf(slope)))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "conv2d backward through a ReLU: needs x and dx, and a slope "
+                                                   "(%g) finite and >= 0", (double)slope);
   conv_geom_t g;
   clfer_status st = geometry(rt, p, dw ? x : dx, dw ? dw : w, dy, &g);
   if (st) return st;
-  if (dw && dx) {
-    CLFER__CHECK_SAME("conv2d backward", "input", x, "input gradient", dx);
-    CLFER__CHECK_SAME("conv2d backward", "weight", w, "weight gradient", dw);
-  }
+  g.mask_dx = mask_dx, g.mask_slope = slope;
+  if (dx && x) CLFER__CHECK_SAME("conv2d backward", "input", x, "input gradient", dx);
+  if (dw && dx) CLFER__CHECK_SAME("conv2d backward", "weight", w, "weight gradient", dw);
   if (db && clfer_tensor_numel(db) != (size_t)g.o)
     return clfer_set_error(CLFER_SHAPE_MISMATCH, "conv2d: bias gradient of %zu elements for %d output channels",
                            clfer_tensor_numel(db), g.o);
@@ -288,7 +295,7 @@ static clfer_status conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_para
       for (int gi = 0; gi < g.g && !st; gi++)
         st = clfer_sgemm(rt, 1, 0, cols, g.ckk, g.og, 1.0f, t.buf, (size_t)gi * g.og * cols, cols, w->buf,
                          w->offset + (size_t)gi * g.og * g.ckk, g.ckk, 0.0f, col.buf, (size_t)gi * cols * g.ckk, g.ckk);
-      if (!st) st = col2im_pixel_major(rt, &g, &col, n0, count, dx);
+      if (!st) st = col2im_pixel_major(rt, &g, &col, n0, count, g.mask_dx ? x : NULL, dx);
     }
   }
 done:
@@ -299,16 +306,23 @@ done:
 
 clfer_status clfer_conv2d_backward_data(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *dy,
                                         const clfer_tensor_t *w, clfer_tensor_t *dx) {
-  return conv2d_backward(rt, p, NULL, dy, w, dx, NULL, NULL);
+  return conv2d_backward(rt, p, 0, 0.0f, NULL, dy, w, dx, NULL, NULL);
 }
 
 clfer_status clfer_conv2d_backward_weights(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                            const clfer_tensor_t *dy, clfer_tensor_t *dw, clfer_tensor_t *db) {
-  return conv2d_backward(rt, p, x, dy, NULL, NULL, dw, db);
+  return conv2d_backward(rt, p, 0, 0.0f, x, dy, NULL, NULL, dw, db);
 }
 
 clfer_status clfer_conv2d_backward(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, const clfer_tensor_t *x,
                                    const clfer_tensor_t *dy, const clfer_tensor_t *w, clfer_tensor_t *dx,
                                    clfer_tensor_t *dw, clfer_tensor_t *db) {
-  return conv2d_backward(rt, p, x, dy, w, dx, dw, db);
+  return conv2d_backward(rt, p, 0, 0.0f, x, dy, w, dx, dw, db);
+}
+
+clfer_status clfer_conv2d_backward_through_relu(clfer_runtime_t *rt, const clfer_conv2d_params_t *p, float slope,
+                                                const clfer_tensor_t *x, const clfer_tensor_t *dy,
+                                                const clfer_tensor_t *w, clfer_tensor_t *dx, clfer_tensor_t *dw,
+                                                clfer_tensor_t *db) {
+  return conv2d_backward(rt, p, 1, slope, x, dy, w, dx, dw, db);
 }

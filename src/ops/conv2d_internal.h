@@ -14,6 +14,9 @@ typedef struct conv_geom {
   int chunk;  /* images per GEMM */
   int relu;   /* forward: a fused ReLU (clfer_conv2d_relu_forward) with this slope */
   float relu_slope;
+  int mask_dx; /* backward: dx times the derivative at x of the ReLU that made x, whose slope this
+                * is (clfer_conv2d_backward_through_relu) */
+  float mask_slope;
 } conv_geom_t;
 
 /* A 1-D scratch tensor from the runtime's pool (both paths' column and transform buffers). */

@@ -237,12 +237,13 @@ static clfer_status weight_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_INT(flip));
 }
 
-/* out = Aᵀ m A (+ bias) for `channels` output planes of oh × ow (th × tw tiles) from m's ξ-planes
- * [tp, channels] */
+/* out = Aᵀ m A (+ bias, then the fused ReLU if `relu`) for `channels` output planes of oh × ow
+ * (th × tw tiles) from m's ξ-planes [tp, channels]; with a mask (laid out as out), each value
+ * where the mask is not > 0 times mask_slope. */
 static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *m, int n0,
                                      int count, int channels, int stride, int oh, int ow, int th, int tw, size_t tp,
                                      size_t ps, const clfer_tensor_t *b, int relu, float relu_slope,
-                                     clfer_tensor_t *out) {
+                                     const clfer_tensor_t *mask, float mask_slope, clfer_tensor_t *out) {
   size_t T = (size_t)count * th * tw, gs[3] = {(size_t)channels, T, 1};
   clfer_cost_t cost = {2.0 * wt->xi * wt->m * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
@@ -254,7 +255,8 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_INT(channels), CLFER_ARG_INT(oh), CLFER_ARG_INT(ow), CLFER_ARG_INT(th), CLFER_ARG_INT(tw),
                    CLFER_ARG_MEM(b ? b->buf : m->buf), CLFER_ARG_INT(b ? b->offset : 0), CLFER_ARG_INT(b != NULL),
                    CLFER_ARG_INT(relu), CLFER_ARG_FLOAT(relu_slope), CLFER_ARG_INT(tp), CLFER_ARG_INT(stride),
-                   CLFER_ARG_INT(ps));
+                   CLFER_ARG_INT(ps), CLFER_ARG_MEM(mask ? mask->buf : m->buf), CLFER_ARG_INT(mask ? mask->offset : 0),
+                   CLFER_ARG_INT(mask != NULL), CLFER_ARG_FLOAT(mask_slope));
 }
 
 /* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K] */
@@ -319,7 +321,7 @@ static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, con
                        g->o, kc, 0.0f, m.buf, g->o, ms)))
       break;
     st = output_transform(rt, &t, &m, n0, count, g->o, g->os, g->oh, g->ow, t.th, t.tw, tp, ms, b, g->relu,
-                          g->relu_slope, y);
+                          g->relu_slope, NULL, 0.0f, y);
   }
 done:
   clfer_tensor_release(&u);
@@ -372,7 +374,7 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
           (st = products(rt, &t, !tiles_major, 0, tp, g->c, g->o, a.buf, tiles_major ? (size_t)g->o : tp, es, u.buf,
                          g->c, uc, 0.0f, b.buf, g->c, ms)) ||
           (st = output_transform(rt, &t, &b, n0, count, g->c, g->cs, g->h, g->w, t.dth, t.dtw, tp, ms, NULL, 0, 0.0f,
-                                 dx)))
+                                 g->mask_dx ? x : NULL, g->mask_slope, dx)))
         break;
     }
   }
