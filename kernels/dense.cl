@@ -3,8 +3,13 @@
  * bound by reading (or writing) the weights once: CLBlast pads the rows to its 64-row tiles or
  * runs its direct kernel, at a few GFLOP/s. These kernels stream each weight row once per block of
  * DENSE_ROWS batch rows, 16 floats at a time, with the rows' partial sums in float16 registers.
- * Each kernel calls its body with the constant DENSE_ROWS for a full block, so that the compiler
- * unrolls the row loops and keeps the sums in registers, and with the count for the last block. */
+ * Each kernel calls its body with the constant DENSE_ROWS for a full block and with the count for
+ * the last block. That alone did not keep the sums in registers: PoCL's compiler merged the two
+ * calls into one with a variable count and spilled them (perf showed the accumulators on the
+ * stack). So the bodies loop over the constant DENSE_ROWS and skip the rows past the count
+ * (perf/bench_dense): forward, AlexNet's fc6 at batch 8 9.3-10.4 → 6.4-8.3 ms, baseDCNN's
+ * 36864 → 2000 at batch 8 20-25 → 14-18 ms, VGG13-FER+'s 4096 → 1024 at batch 32 4-6 → 1.5-3.7
+ * ms; input gradient (with CLFER_GEMM=clblast), fc6 at batch 8 12-13 → 7.6 ms. */
 
 #define DENSE_ROWS 8
 
@@ -20,15 +25,18 @@ inline void dense_forward_block(__global const float *restrict xr, __global cons
                                 const int rows, const int in, const int out) {
   float16 acc0[DENSE_ROWS], acc1[DENSE_ROWS];
   float t0[DENSE_ROWS], t1[DENSE_ROWS];
-  for (int i = 0; i < rows; i++) acc0[i] = 0.0f, acc1[i] = 0.0f, t0[i] = 0.0f, t1[i] = 0.0f;
+  for (int i = 0; i < DENSE_ROWS; i++) acc0[i] = 0.0f, acc1[i] = 0.0f, t0[i] = 0.0f, t1[i] = 0.0f;
   __global const float *wr1 = two ? wr + in : wr;
   int j = 0;
   for (; j + 16 <= in; j += 16) {
     const float16 w0 = vload16(0, wr + j), w1 = vload16(0, wr1 + j);
-    for (int i = 0; i < rows; i++) {
-      const float16 xv = vload16(0, xr + (size_t)i * in + j);
-      acc0[i] = fma(w0, xv, acc0[i]);
-      acc1[i] = fma(w1, xv, acc1[i]);
+    /* a constant trip count, rows past `rows` skipped: the sums stay in registers (see below) */
+    _Pragma("unroll") for (int i = 0; i < DENSE_ROWS; i++) {
+      if (i < rows) {
+        const float16 xv = vload16(0, xr + (size_t)i * in + j);
+        acc0[i] = fma(w0, xv, acc0[i]);
+        acc1[i] = fma(w1, xv, acc1[i]);
+      }
     }
   }
   for (; j < in; j++)
@@ -60,13 +68,15 @@ __kernel void dense_forward_rows(__global const float *restrict x, const int x_o
 inline void dense_backward_data_block(__global const float *restrict g, __global const float *restrict wc,
                                       __global float *restrict d, const int rows, const int in, const int out) {
   float16 acc0[DENSE_ROWS], acc1[DENSE_ROWS];
-  for (int i = 0; i < rows; i++) acc0[i] = 0.0f, acc1[i] = 0.0f;
+  for (int i = 0; i < DENSE_ROWS; i++) acc0[i] = 0.0f, acc1[i] = 0.0f;
   for (int o = 0; o < out; o++) {
     const float16 w0 = vload16(0, wc + (size_t)o * in), w1 = vload16(1, wc + (size_t)o * in);
-    for (int i = 0; i < rows; i++) {
-      const float16 gv = (float16)g[(size_t)i * out + o];
-      acc0[i] = fma(gv, w0, acc0[i]);
-      acc1[i] = fma(gv, w1, acc1[i]);
+    _Pragma("unroll") for (int i = 0; i < DENSE_ROWS; i++) {
+      if (i < rows) {
+        const float16 gv = (float16)g[(size_t)i * out + o];
+        acc0[i] = fma(gv, w0, acc0[i]);
+        acc1[i] = fma(gv, w1, acc1[i]);
+      }
     }
   }
   for (int i = 0; i < rows; i++) vstore16(acc0[i], 0, d + (size_t)i * in), vstore16(acc1[i], 1, d + (size_t)i * in);
@@ -103,15 +113,17 @@ inline void dense_backward_weights_block(__global const float *restrict xr, __gl
                                          __global float *restrict d, const int first, const int rows, const int outs,
                                          const int in, const int out) {
   float gv[DENSE_ROWS][4];
-  for (int i = 0; i < rows; i++)
-    for (int k = 0; k < 4; k++) gv[i][k] = k < outs ? g[(size_t)i * out + k] : 0.0f;
+  for (int i = 0; i < DENSE_ROWS; i++)
+    for (int k = 0; k < 4; k++) gv[i][k] = i < rows && k < outs ? g[(size_t)i * out + k] : 0.0f;
   int j = 0;
   for (; j + 16 <= in; j += 16) {
     float16 acc[4];
     for (int k = 0; k < 4; k++) acc[k] = first || k >= outs ? (float16)0.0f : vload16(0, d + (size_t)k * in + j);
-    for (int i = 0; i < rows; i++) {
-      const float16 xv = vload16(0, xr + (size_t)i * in + j);
-      for (int k = 0; k < 4; k++) acc[k] = fma((float16)gv[i][k], xv, acc[k]);
+    _Pragma("unroll") for (int i = 0; i < DENSE_ROWS; i++) {
+      if (i < rows) {
+        const float16 xv = vload16(0, xr + (size_t)i * in + j);
+        for (int k = 0; k < 4; k++) acc[k] = fma((float16)gv[i][k], xv, acc[k]);
+      }
     }
     for (int k = 0; k < outs; k++) vstore16(acc[k], 0, d + (size_t)k * in + j);
   }
