@@ -53,7 +53,7 @@ inline void gemm_store_lanes(float16 v, __global float *p, const int lanes, cons
       for (int l = 0; l < k; l++) {                                                                    \
         const float16 v0 = vload16(0, bp), v1 = vload16(1, bp);                                        \
         _Pragma("unroll") for (int r = 0; r < GEMM_ROWS; r++) {                                        \
-          const float s = ap[r * (ROW_STRIDE)];                                                        \
+          const float s = ap[(size_t)r * (ROW_STRIDE)];                                                \
           acc0[r] = fma((float16)s, v0, acc0[r]);                                                      \
           acc1[r] = fma((float16)s, v1, acc1[r]);                                                      \
         }                                                                                              \
@@ -65,7 +65,7 @@ inline void gemm_store_lanes(float16 v, __global float *p, const int lanes, cons
       for (int l = 0; l < k; l++) {                                                                    \
         const float16 v0 = gemm_load_lanes(bp, lanes), v1 = gemm_load_lanes(bp + 16, lanes - 16);      \
         _Pragma("unroll") for (int r = 0; r < GEMM_ROWS; r++) {                                        \
-          const float s = ap[min(r, rows - 1) * (ROW_STRIDE)];                                         \
+          const float s = ap[(size_t)min(r, rows - 1) * (ROW_STRIDE)];                                 \
           acc0[r] = fma((float16)s, v0, acc0[r]);                                                      \
           acc1[r] = fma((float16)s, v1, acc1[r]);                                                      \
         }                                                                                              \

@@ -9,7 +9,9 @@
  * 36 multiplications per 4×4 output tile and channel pair instead of 144 (F(2×2): 16 for 36), and
  * the transformed input is 2.25× the input (F(2×2): 4×) where im2col's columns are 9×. A tile
  * count T off CLBlast's tiles is padded to them in the ξ-planes (planes_tiles); a grouped layer
- * runs group by group (group_geometry). */
+ * runs group by group (group_geometry). With clfer's own CPU GEMM (any size, stride and form) the
+ * forward and data products read V_ξ [T, C] instead (M_ξ = V_ξ · U_ξ, transforms_tiles_major),
+ * and the ξ-planes lie a little further apart than packed (plane_stride). */
 #include <stdlib.h>
 #include <string.h>
 
