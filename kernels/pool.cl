@@ -95,12 +95,18 @@ __kernel void maxpool2d_forward_2x2_rows(__global const float *x, const int x_of
   }
 }
 
+/* The max-pool backward kernels take, with `has_mask`, the pool's output y (laid out as dy) of a
+ * pool whose input is a ReLU's output: a window's gradient goes on through that ReLU too, times
+ * mask_slope where the window's maximum, the ReLU's output at its argmax, is not > 0. */
+#define POOL_MASKED(v, o) (has_mask && !(y[y_off + (o)] > 0.0f) ? mask_slope * (v) : (v))
+
 /* One work-item per input element over a (W, H, N·C) range: sums dy of every window containing it
  * whose argmax it is. */
 __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __global const float *argmax,
                                  const int am_off, __global float *dx, const int dx_off, const int NC, const int H,
                                  const int W, const int OH, const int OW, const int KH, const int KW, const int SH,
-                                 const int SW, const int PH, const int PW) {
+                                 const int SW, const int PH, const int PW, __global const float *y, const int y_off,
+                                 const int has_mask, const float mask_slope) {
   int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
   if (w >= W || h >= H) return;
   int i = (nc * H + h) * W + w;
@@ -112,7 +118,7 @@ __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __g
   for (int ph = ph0; ph < ph1; ph++)
     for (int pw = pw0; pw < pw1; pw++) {
       int o = base + ph * OW + pw;
-      if ((int)argmax[am_off + o] == self) g += dy[dy_off + o];
+      if ((int)argmax[am_off + o] == self) g += POOL_MASKED(dy[dy_off + o], o);
     }
   dx[dx_off + i] = g;
 }
@@ -122,11 +128,12 @@ __kernel void maxpool2d_backward(__global const float *dy, const int dy_off, __g
  * windows and no conflicts (still deterministic). (OW, OH, N·C) range. */
 __kernel void maxpool2d_backward_scatter(__global const float *dy, const int dy_off, __global const float *argmax,
                                          const int am_off, __global float *dx, const int dx_off, const int H,
-                                         const int W, const int OH, const int OW) {
+                                         const int W, const int OH, const int OW, __global const float *y,
+                                         const int y_off, const int has_mask, const float mask_slope) {
   int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
   if (ow >= OW || oh >= OH) return;
   int o = (nc * OH + oh) * OW + ow;
-  dx[dx_off + nc * H * W + (int)argmax[am_off + o]] = dy[dy_off + o];
+  dx[dx_off + nc * H * W + (int)argmax[am_off + o]] = POOL_MASKED(dy[dy_off + o], o);
 }
 
 /* The CPU form of both: one item per plane, which zeroes its dx plane and adds each window's
@@ -135,7 +142,8 @@ __kernel void maxpool2d_backward_scatter(__global const float *dy, const int dy_
  * element, and with no zeroing pass of its own. 1-D range (N·C). */
 __kernel void maxpool2d_backward_planes(__global const float *dy, const int dy_off, __global const float *argmax,
                                         const int am_off, __global float *dx, const int dx_off, const int NC,
-                                        const int HW, const int OHW) {
+                                        const int HW, const int OHW, __global const float *y, const int y_off,
+                                        const int has_mask, const float mask_slope) {
   const int nc = get_global_id(0);
   if (nc >= NC) return;
   __global float *d = dx + dx_off + (size_t)nc * HW;
@@ -143,7 +151,7 @@ __kernel void maxpool2d_backward_planes(__global const float *dy, const int dy_o
   int i = 0;
   for (; i + 16 <= HW; i += 16) vstore16((float16)0.0f, 0, d + i);
   for (; i < HW; i++) d[i] = 0.0f;
-  for (int o = 0; o < OHW; o++) d[(int)a[o]] += g[o];
+  for (int o = 0; o < OHW; o++) d[(int)a[o]] += POOL_MASKED(g[o], (size_t)nc * OHW + o);
 }
 
 __kernel void avgpool2d_forward(__global const float *x, const int x_off, __global float *y, const int y_off,

@@ -271,23 +271,28 @@ static void step_per_features(clfer_runtime_t *rt, clfer_net_t *net, const clfer
   }
 }
 
-/* A conv whose input is a ReLU's output read by it alone carries its input gradient through the
- * ReLU (clfer_conv2d_backward_through_relu), and the ReLU passes its gradient on: no
- * relu_backward runs. Chain c1 → r1 (leaky) → c2 → r2 → c3 → fc, and a residual form whose
- * c1 also feeds a 1×1 conv added to c2 (r1 then adds its gradient into c1's). A ReLU that is the
- * features node keeps its own backward; every parameter gradient is the same to the bit. */
-Test(graph, conv_backward_through_relu_keeps_gradients) {
+/* A conv or max pool whose input is a ReLU's output read by it alone carries its input gradient
+ * through the ReLU (clfer_conv2d_backward_through_relu, clfer_maxpool2d_backward_through_relu),
+ * and the ReLU passes its gradient on: no relu_backward runs. Chain c1 → r1 (leaky) → c2 → r2 →
+ * c3 → fc; a residual form whose c1 also feeds a 1×1 conv added to c2 (r1 then adds its gradient
+ * into c1's); and the chain with a 2×2 max pool between r1 and c2. A ReLU that is the features
+ * node keeps its own backward; every parameter gradient is the same (to the bit but for the
+ * pool's zeros, which may change sign). */
+Test(graph, conv_and_pool_backward_through_relu_keep_gradients) {
   clfer_runtime_options_t opt = {.profiling = 1};
   clfer_runtime_t *rt = test_runtime_with(&opt);
   clfer_conv2d_params_t c3 = {3, 3, 1, 1, 1, 1, 1}, c1x1 = {1, 1, 1, 1, 0, 0, 1};
-  for (int form = 0; form < 2; form++) {
+  clfer_pool2d_params_t p2 = {2, 2, 2, 2, 0, 0, 0, 1};
+  const char *names[3] = {"chain", "residual", "pooled"};
+  for (int form = 0; form < 3; form++) {
     clfer_net_t *net;
-    cr_assert_eq(clfer_net_create(rt, form ? "residual" : "chain", 2, 8, 8, &net), CLFER_OK);
-    int c1, r1, c2, r2, cc, side, sum, out;
+    cr_assert_eq(clfer_net_create(rt, names[form], 2, 8, 8, &net), CLFER_OK);
+    int c1, r1, pool, c2, r2, cc, side, sum, out;
     cr_assert_eq(clfer_net_conv2d(net, "c1", 0, 4, &c3, 1, &c1), CLFER_OK);
     cr_assert_eq(clfer_net_relu(net, "r1", c1, 0.1f, &r1), CLFER_OK);
-    cr_assert_eq(clfer_net_conv2d(net, "c2", r1, 4, &c3, 1, &c2), CLFER_OK);
-    if (form) {
+    if (form == 2) cr_assert_eq(clfer_net_maxpool(net, "pool", r1, &p2, &pool), CLFER_OK);
+    cr_assert_eq(clfer_net_conv2d(net, "c2", form == 2 ? pool : r1, 4, &c3, 1, &c2), CLFER_OK);
+    if (form == 1) {
       cr_assert_eq(clfer_net_conv2d(net, "side", c1, 4, &c1x1, 0, &side), CLFER_OK);
       cr_assert_eq(clfer_net_add(net, "sum", c2, side, &sum), CLFER_OK);
       cr_assert_eq(clfer_net_relu(net, "r2", sum, 0.0f, &r2), CLFER_OK);
@@ -311,11 +316,13 @@ Test(graph, conv_backward_through_relu_keeps_gradients) {
     int relu_backward[3];
     size_t n_grads;
     step_per_features(rt, net, &x, &dy, features, 3, grads, relu_backward, &n_grads);
-    cr_assert_not(relu_backward[0], "%s: a relu_backward ran though both ReLUs feed convs alone", form ? "residual" : "chain");
-    cr_assert(relu_backward[1] && relu_backward[2], "a features ReLU did not run its own backward");
+    cr_assert_not(relu_backward[0], "%s: a relu_backward ran though both ReLUs feed one reader each", names[form]);
+    cr_assert(relu_backward[1] && relu_backward[2], "%s: a features ReLU did not run its own backward", names[form]);
     for (int v = 1; v < 3; v++)
-      cr_assert(memcmp(grads[0], grads[v], n_grads * sizeof(float)) == 0, "%s: parameter gradients differ (%d)",
-                form ? "residual" : "chain", v);
+      for (size_t i = 0; i < n_grads; i++)
+        cr_assert(form == 2 ? grads[0][i] == grads[v][i] : memcmp(&grads[0][i], &grads[v][i], sizeof(float)) == 0,
+                  "%s: parameter gradient %zu differs (%d): %g against %g", names[form], i, v, (double)grads[0][i],
+                  (double)grads[v][i]);
     int nonzero = 0;
     for (size_t i = 0; i < n_grads; i++) nonzero += grads[0][i] != 0.0f;
     cr_assert_gt(nonzero, (int)(n_grads / 2), "most gradients are zero");

@@ -231,6 +231,56 @@ Test(ops_pool, maxpool_ties_and_nan_in_rows_of_windows) {
   }
 }
 
+/* clfer_maxpool2d_backward_through_relu against clfer_relu_backward (at x, as the ReLU's output) of
+ * clfer_maxpool2d_backward, on every case, slopes 0 and 0.25, the CPU per-plane form and the GPU
+ * gather and scatter forms: equal as numbers where windows do not overlap (a masked zero may come
+ * out +0 where the two passes give −0); where they do, within rounding (a leaky slope multiplies
+ * each window's share instead of their sum). Half of x is negative, so the mask matters. A bad
+ * slope is an error. */
+Test(ops_pool, maxpool_backward_through_relu_equals_backward_then_relu_backward) {
+  clfer_runtime_t *rt = test_runtime();
+  const float slopes[] = {0.0f, 0.25f};
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    const pool_case_t *c = &cases[ci];
+    int sh = c->p.stride_h ? c->p.stride_h : c->p.kernel_h, sw = c->p.stride_w ? c->p.stride_w : c->p.kernel_w;
+    int overlap = sh < c->p.kernel_h || sw < c->p.kernel_w;
+    int OH = refop_pool_out(c->H, c->p.kernel_h, sh, c->p.pad_h, c->p.ceil_mode);
+    int OW = refop_pool_out(c->W, c->p.kernel_w, sw, c->p.pad_w, c->p.ceil_mode);
+    int xs[4] = {c->N, c->C, c->H, c->W}, ys[4] = {c->N, c->C, OH, OW};
+    size_t nx = clfer_shape_numel(4, xs), ny = clfer_shape_numel(4, ys);
+    float *x = distinct_values(nx, 7), *r = lh_uniform(ny, 23, -1.0f, 1.0f);
+    float *want = malloc(nx * sizeof *want), *got = malloc(nx * sizeof *got);
+    lh_tensor_t tx, ty, tam, tdy, tdx, tr;
+    lh_make(rt, 4, xs, x, &tx), lh_make(rt, 4, ys, NULL, &ty), lh_make(rt, 4, ys, NULL, &tam);
+    lh_make(rt, 4, ys, r, &tdy), lh_make(rt, 4, xs, NULL, &tdx), lh_make(rt, 4, xs, NULL, &tr);
+    cr_assert_eq(clfer_maxpool2d_forward(rt, &c->p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
+    for (int form = 0; form < 2; form++) {
+      if (form) setenv("CLFER_GPU_PATHS", "1", 1);
+      for (int si = 0; si < 2; si++) {
+        char what[160];
+        snprintf(what, sizeof what, "%s, %s forms, slope %g", c->name, form ? "GPU" : "device", (double)slopes[si]);
+        cr_assert_eq(clfer_maxpool2d_backward(rt, &c->p, &tdy.t, &tam.t, &tdx.t), CLFER_OK, "%s", clfer_last_error());
+        cr_assert_eq(clfer_relu_backward(rt, slopes[si], &tx.t, &tdx.t, &tr.t), CLFER_OK, "%s", clfer_last_error());
+        lh_read(&tr, want, what);
+        cr_assert_eq(clfer_maxpool2d_backward_through_relu(rt, &c->p, slopes[si], &ty.t, &tdy.t, &tam.t, &tdx.t),
+                     CLFER_OK, "%s: %s", what, clfer_last_error());
+        lh_read(&tdx, got, what);
+        for (size_t i = 0; i < nx; i++)
+          cr_assert(overlap ? fabsf(got[i] - want[i]) <= 1e-6f * (1.0f + fabsf(want[i])) : got[i] == want[i],
+                    "%s: element %zu is %g, pool then ReLU backward gives %g", what, i, (double)got[i],
+                    (double)want[i]);
+      }
+      if (form) unsetenv("CLFER_GPU_PATHS");
+    }
+    cr_assert_eq(clfer_maxpool2d_backward_through_relu(rt, &c->p, NAN, &ty.t, &tdy.t, &tam.t, &tdx.t),
+                 CLFER_INVALID_ARGUMENT);
+    cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
+    lh_free(&tx), lh_free(&ty), lh_free(&tam), lh_free(&tdy), lh_free(&tdx), lh_free(&tr);
+    free(x), free(r), free(want), free(got);
+  }
+  clfer_runtime_destroy(rt);
+}
+
 /* ---- global average pooling ---- */
 
 typedef struct gap_ctx {

@@ -89,6 +89,15 @@ clfer_status clfer_maxpool2d_forward(clfer_runtime_t *rt, const clfer_pool2d_par
                                      clfer_tensor_t *y, clfer_tensor_t *argmax);
 clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, const clfer_tensor_t *dy,
                                       const clfer_tensor_t *argmax, clfer_tensor_t *dx);
+/* The same for a max pool whose input is a ReLU's output (slope as that ReLU's): dx is carried
+ * through the ReLU as well, each window's gradient times slope where its maximum y (the pool's
+ * forward output, the ReLU's output at the argmax) is not > 0, without the ReLU's own pass. The
+ * same numbers as clfer_relu_backward of clfer_maxpool2d_backward's dx where windows do not
+ * overlap (a masked zero may be +0 where that gives −0); overlapping windows under a leaky slope
+ * may round differently (the slope multiplies each window's share instead of their sum). */
+clfer_status clfer_maxpool2d_backward_through_relu(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, float slope,
+                                                   const clfer_tensor_t *y, const clfer_tensor_t *dy,
+                                                   const clfer_tensor_t *argmax, clfer_tensor_t *dx);
 clfer_status clfer_avgpool2d_forward(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, const clfer_tensor_t *x,
                                      clfer_tensor_t *y);
 clfer_status clfer_avgpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, const clfer_tensor_t *dy,

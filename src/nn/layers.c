@@ -192,7 +192,11 @@ static clfer_status maxpool_forward(clfer_net_t *net, clfer__node_t *n, int trai
 static clfer_status maxpool_backward(clfer_net_t *net, clfer__node_t *n) {
   clfer_tensor_t dx;
   clfer_status st = clfer__grad_begin(net, n, 0, &dx);
-  if (!st) st = clfer_maxpool2d_backward(net->rt, &n->pool, &n->grad, &n->aux[0], &dx);
+  /* dx_through_relu: x is a ReLU's output and dx goes on through it (net.c) */
+  if (!st)
+    st = n->dx_through_relu ? clfer_maxpool2d_backward_through_relu(net->rt, &n->pool, n->through_slope, &n->out,
+                                                                    &n->grad, &n->aux[0], &dx)
+                            : clfer_maxpool2d_backward(net->rt, &n->pool, &n->grad, &n->aux[0], &dx);
   return st ? st : clfer__grad_commit(net, n, 0, &dx);
 }
 static double pool_flops(const clfer_net_t *net, const clfer__node_t *n) {

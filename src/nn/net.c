@@ -409,16 +409,18 @@ static void plan_relu_fusion(clfer_net_t *net, int out_node) {
   }
 }
 
-/* Marks each conv whose input is a ReLU's output, read by that conv alone, to carry its input
- * gradient through the ReLU as well (clfer_conv2d_backward_through_relu: the mask applied as dx is
- * written, one pass over memory instead of three), and the ReLU to pass its gradient on untouched.
- * Not a ReLU that is the output or features node (callers seed gradients there), nor one fused
- * into a batch norm (its backward masks already). Training is the same to the bit. */
+/* Marks each conv or max pool whose input is a ReLU's output, read by it alone, to carry its input
+ * gradient through the ReLU as well (clfer_conv2d_backward_through_relu,
+ * clfer_maxpool2d_backward_through_relu: the mask applied as dx is written, one pass over memory
+ * instead of three), and the ReLU to pass its gradient on untouched. Not a ReLU that is the output
+ * or features node (callers seed gradients there), nor one fused into a batch norm (its backward
+ * masks already). Training gives the same numbers (but for overlapping max-pool windows under a
+ * leaky ReLU, which may round differently: ops.h). */
 static void plan_relu_backward_fusion(clfer_net_t *net, int out_node) {
   for (int i = 0; i < net->n_nodes; i++) net->nodes[i].dx_through_relu = net->nodes[i].grad_premasked = 0;
   for (int i = 1; i < net->n_nodes; i++) {
     clfer__node_t *n = &net->nodes[i];
-    if (n->vt != &clfer__conv2d_layer || n->n_inputs < 1) continue;
+    if ((n->vt != &clfer__conv2d_layer && n->vt != &clfer__maxpool_layer) || n->n_inputs < 1) continue;
     int r = n->inputs[0];
     clfer__node_t *relu = &net->nodes[r];
     if (r == 0 || relu->vt != &clfer__relu_layer || relu->n_inputs != 1 || relu->consumers != 1 || r == out_node ||

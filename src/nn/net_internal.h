@@ -51,9 +51,9 @@ struct clfer__node {
    * a fused batch norm also runs the ReLU's backward */
   int fused_relu, out_is_input;
   float fused_slope;
-  /* per forward: a conv whose input is a ReLU read by it alone carries its input gradient through
-   * that ReLU too (dx_through_relu, with the ReLU's slope), and the ReLU passes its gradient on
-   * untouched (grad_premasked) */
+  /* per forward: a conv or max pool whose input is a ReLU read by it alone carries its input
+   * gradient through that ReLU too (dx_through_relu, with the ReLU's slope), and the ReLU passes
+   * its gradient on untouched (grad_premasked) */
   int dx_through_relu, grad_premasked;
   float through_slope;
   int consumers;         /* nodes reading this one */

@@ -1,6 +1,8 @@
 /* pool.c — max / average / global-average pooling (kernels/pool.cl). Output sizes follow Caffe
  * and PyTorch: ceil mode rounds up but drops a last window that would start in the right/bottom
  * padding, and padding must be smaller than the window, so every window overlaps the input. */
+#include <math.h>
+
 #include "ops/layer_ops_util.h"
 #include "launch_shape.h"
 
@@ -103,9 +105,10 @@ clfer_status clfer_maxpool2d_forward(clfer_runtime_t *rt, const clfer_pool2d_par
                    CLFER_ARG_INT(g.SH), CLFER_ARG_INT(g.SW), CLFER_ARG_INT(g.PH), CLFER_ARG_INT(g.PW));
 }
 
-clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, const clfer_tensor_t *dy,
-                                      const clfer_tensor_t *argmax, clfer_tensor_t *dx) {
-  static const char op[] = "maxpool2d_backward";
+/* With y (the pool's output), dx goes on through the ReLU that made x (see pool.cl). */
+static clfer_status maxpool2d_backward(clfer_runtime_t *rt, const char *op, const clfer_pool2d_params_t *p,
+                                       const clfer_tensor_t *y, float slope, const clfer_tensor_t *dy,
+                                       const clfer_tensor_t *argmax, clfer_tensor_t *dx) {
   CLFER__CHECK_RT(op, rt);
   CLFER__CHECK_TENSOR(op, "dy", dy);
   CLFER__CHECK_TENSOR(op, "argmax (from the forward pass)", argmax);
@@ -115,6 +118,15 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
   if (st) return st;
   if ((st = check_nchw(op, "dy", dy, g.N, g.C, g.OH, g.OW, "dx", dx))) return st;
   CLFER__CHECK_SAME(op, "argmax", argmax, "dy", dy);
+  if (y) {
+    CLFER__CHECK_TENSOR(op, "y (the forward output)", y);
+    CLFER__CHECK_SAME(op, "y", y, "dy", dy);
+    if (!(slope >= 0.0f) || isinf(slope))
+      return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: ReLU slope %g must be finite and >= 0", op, (double)slope);
+  }
+#define MASK_ARGS                                                                                              \
+  CLFER_ARG_MEM(y ? y->buf : dy->buf), CLFER_ARG_INT(y ? y->offset : 0), CLFER_ARG_INT(y != NULL),             \
+      CLFER_ARG_FLOAT(slope)
   size_t ny = clfer_tensor_numel(dy), nx = clfer_tensor_numel(dx);
   if (clfer__cpu_paths(rt)) { /* a plane per item (pool.cl): no integer division per element for PoCL */
     size_t gs[1] = {(size_t)g.N * g.C}, ls[1] = {clfer__cpu_group_items(rt, gs[0], 16)};
@@ -122,7 +134,7 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
                      ((clfer_cost_t){(double)ny, 4.0 * (nx + 3.0 * ny)}), CLFER_ARG_MEM(dy->buf),
                      CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset),
                      CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.N * g.C),
-                     CLFER_ARG_INT(g.H * g.W), CLFER_ARG_INT(g.OH * g.OW));
+                     CLFER_ARG_INT(g.H * g.W), CLFER_ARG_INT(g.OH * g.OW), MASK_ARGS);
   }
   if (g.SH >= g.KH && g.SW >= g.KW) { /* windows do not overlap: scatter (see pool.cl) */
     if ((st = clfer_tensor_fill(dx, 0.0f))) return st;
@@ -131,7 +143,7 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
                      ((clfer_cost_t){0, 4.0 * (2.0 * ny + ny)}), CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset),
                      CLFER_ARG_MEM(argmax->buf), CLFER_ARG_INT(argmax->offset), CLFER_ARG_MEM(dx->buf),
                      CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W), CLFER_ARG_INT(g.OH),
-                     CLFER_ARG_INT(g.OW));
+                     CLFER_ARG_INT(g.OW), MASK_ARGS);
   }
   size_t gl[3] = {(size_t)g.W, (size_t)g.H, (size_t)g.N * g.C}, lo3[3];
   double overlap = (double)((g.KH + g.SH - 1) / g.SH) * ((g.KW + g.SW - 1) / g.SW);
@@ -141,7 +153,19 @@ clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_pa
                    CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(g.N * g.C), CLFER_ARG_INT(g.H),
                    CLFER_ARG_INT(g.W), CLFER_ARG_INT(g.OH), CLFER_ARG_INT(g.OW), CLFER_ARG_INT(g.KH),
                    CLFER_ARG_INT(g.KW), CLFER_ARG_INT(g.SH), CLFER_ARG_INT(g.SW), CLFER_ARG_INT(g.PH),
-                   CLFER_ARG_INT(g.PW));
+                   CLFER_ARG_INT(g.PW), MASK_ARGS);
+#undef MASK_ARGS
+}
+
+clfer_status clfer_maxpool2d_backward(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, const clfer_tensor_t *dy,
+                                      const clfer_tensor_t *argmax, clfer_tensor_t *dx) {
+  return maxpool2d_backward(rt, "maxpool2d_backward", p, NULL, 0.0f, dy, argmax, dx);
+}
+
+clfer_status clfer_maxpool2d_backward_through_relu(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, float slope,
+                                                   const clfer_tensor_t *y, const clfer_tensor_t *dy,
+                                                   const clfer_tensor_t *argmax, clfer_tensor_t *dx) {
+  return maxpool2d_backward(rt, "maxpool2d_backward_through_relu", p, y, slope, dy, argmax, dx);
 }
 
 clfer_status clfer_avgpool2d_forward(clfer_runtime_t *rt, const clfer_pool2d_params_t *p, const clfer_tensor_t *x,
