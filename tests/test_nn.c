@@ -14,6 +14,22 @@ static float *download(const clfer_tensor_t *t) {
   return h;
 }
 
+/* Every trainable parameter's gradient, concatenated in parameter order (free() it); *n its
+ * length. */
+static float *download_param_grads(clfer_net_t *net, size_t *n) {
+  *n = 0;
+  for (int i = 0; i < clfer_net_param_count(net); i++)
+    if (!clfer_net_param(net, i)->is_buffer) *n += clfer_tensor_numel(&clfer_net_param(net, i)->grad);
+  float *g = malloc(*n * sizeof *g), *at = g;
+  for (int i = 0; i < clfer_net_param_count(net); i++) {
+    clfer_net_param_t *prm = clfer_net_param(net, i);
+    if (prm->is_buffer) continue;
+    cr_assert_eq(clfer_tensor_download(&prm->grad, at), CLFER_OK, "%s", clfer_last_error());
+    at += clfer_tensor_numel(&prm->grad);
+  }
+  return g;
+}
+
 static void check_zoo_model(const char *name, int c, int h, int w, int classes) {
   clfer_runtime_t *rt = test_runtime();
   clfer_net_t *net;
@@ -206,8 +222,6 @@ Test(graph, batchnorm_relu_fusion_keeps_values_and_gradients) {
   const int features[3] = {c1, b1, b2}; /* c1 (no ReLU reads it): both fused */
   float *eval[3], *train[3], *grads[3];
   size_t n_grads = 0;
-  for (int i = 0; i < clfer_net_param_count(net); i++)
-    if (!clfer_net_param(net, i)->is_buffer) n_grads += clfer_tensor_numel(&clfer_net_param(net, i)->grad);
   const clfer_tensor_t *y;
   for (int v = 0; v < 3; v++) { /* evaluation first: training forwards move the running statistics */
     cr_assert_eq(clfer_net_set_features(net, features[v]), CLFER_OK);
@@ -219,14 +233,7 @@ Test(graph, batchnorm_relu_fusion_keeps_values_and_gradients) {
     cr_assert_eq(clfer_net_forward(net, &x, 1, 0, &y), CLFER_OK, "%s", clfer_last_error());
     train[v] = download(y);
     cr_assert_eq(clfer_net_backward(net, &dy, NULL), CLFER_OK, "%s", clfer_last_error());
-    grads[v] = malloc(n_grads * sizeof(float));
-    size_t at = 0;
-    for (int i = 0; i < clfer_net_param_count(net); i++) {
-      clfer_net_param_t *prm = clfer_net_param(net, i);
-      if (prm->is_buffer) continue;
-      cr_assert_eq(clfer_tensor_download(&prm->grad, grads[v] + at), CLFER_OK);
-      at += clfer_tensor_numel(&prm->grad);
-    }
+    grads[v] = download_param_grads(net, &n_grads);
   }
   for (int v = 1; v < 3; v++) {
     cr_assert(memcmp(eval[0], eval[v], 4 * 5 * sizeof(float)) == 0, "evaluation output differs (features %d)", v);
@@ -246,9 +253,6 @@ Test(graph, batchnorm_relu_fusion_keeps_values_and_gradients) {
  * returns the parameter gradients of each (concatenated) and whether relu_backward ran. */
 static void step_per_features(clfer_runtime_t *rt, clfer_net_t *net, const clfer_tensor_t *x, const clfer_tensor_t *dy,
                               const int *features, int variants, float **grads, int *relu_backward, size_t *n_grads) {
-  *n_grads = 0;
-  for (int i = 0; i < clfer_net_param_count(net); i++)
-    if (!clfer_net_param(net, i)->is_buffer) *n_grads += clfer_tensor_numel(&clfer_net_param(net, i)->grad);
   for (int v = 0; v < variants; v++) {
     const clfer_tensor_t *y;
     cr_assert_eq(clfer_net_set_features(net, features[v]), CLFER_OK);
@@ -260,14 +264,7 @@ static void step_per_features(clfer_runtime_t *rt, clfer_net_t *net, const clfer
     cr_assert_eq(clfer_profile_rows(rt, &rows, &n_rows), CLFER_OK);
     relu_backward[v] = 0;
     for (int r = 0; r < n_rows; r++) relu_backward[v] |= strcmp(rows[r].name, "relu_backward") == 0;
-    grads[v] = malloc(*n_grads * sizeof(float));
-    size_t at = 0;
-    for (int i = 0; i < clfer_net_param_count(net); i++) {
-      clfer_net_param_t *prm = clfer_net_param(net, i);
-      if (prm->is_buffer) continue;
-      cr_assert_eq(clfer_tensor_download(&prm->grad, grads[v] + at), CLFER_OK);
-      at += clfer_tensor_numel(&prm->grad);
-    }
+    grads[v] = download_param_grads(net, n_grads);
   }
 }
 

@@ -327,50 +327,106 @@ Test(conv2d, winograd_runs_groups_and_agrees_with_im2col) {
   winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
-/* clfer_conv2d_relu_forward gives conv then ReLU to the bit, on every path (direct and im2col on
- * CPUs, Winograd with both tiles when forced; the GPU forms in the _gpu_paths run), with ReLU's
- * and leaky ReLU's slopes; a bad slope is an error. */
-Test(conv2d, fused_relu_equals_conv_then_relu) {
+/* A case's tensor shapes: x, w, y (the bias is [O]). */
+typedef struct case_shapes {
+  int x[4], w[4], y[4];
+  size_t nx, nw, ny;
+} case_shapes_t;
+
+static case_shapes_t shapes_of(const conv_case_t *cc) {
+  int oh = ref_conv_out(cc->h, cc->k, cc->stride, cc->pad), ow = ref_conv_out(cc->w, cc->k, cc->stride, cc->pad);
+  case_shapes_t s = {{cc->n, cc->c, cc->h, cc->w}, {cc->o, cc->c / cc->groups, cc->k, cc->k}, {cc->n, cc->o, oh, ow},
+                     0, 0, 0};
+  s.nx = clfer_shape_numel(4, s.x), s.nw = clfer_shape_numel(4, s.w), s.ny = clfer_shape_numel(4, s.y);
+  return s;
+}
+
+/* Runs check(rt, case, path) on every case for each path the ReLU fusions serve: the automatic
+ * choice (direct and im2col on CPUs), im2col, and both Winograd tiles forced (the GPU forms in the
+ * _gpu_paths run). */
+typedef void (*relu_fusion_check_fn)(clfer_runtime_t *rt, const conv_case_t *cc, const char *path);
+static void each_path_and_case(relu_fusion_check_fn check) {
   const char *algos[] = {NULL, "im2col", "winograd", "winograd2"};
-  const float slopes[] = {0.0f, 0.25f};
   for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
     if (algos[a]) setenv("CLFER_CONV_ALGO", algos[a], 1);
     clfer_runtime_t *rt = test_runtime();
-    for (int ci = 0; ci < N_CASES; ci++) {
-      const conv_case_t *cc = &cases[ci];
-      int oh = ref_conv_out(cc->h, cc->k, cc->stride, cc->pad), ow = ref_conv_out(cc->w, cc->k, cc->stride, cc->pad);
-      int xs[4] = {cc->n, cc->c, cc->h, cc->w}, ws[4] = {cc->o, cc->c / cc->groups, cc->k, cc->k}, bs[1] = {cc->o},
-          ys[4] = {cc->n, cc->o, oh, ow};
-      size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws), ny = clfer_shape_numel(4, ys);
-      float *hx = malloc(nx * sizeof *hx), *hw = malloc(nw * sizeof *hw), *hb = malloc((size_t)cc->o * sizeof *hb);
-      float *two = malloc(ny * sizeof *two), *fused = malloc(ny * sizeof *fused);
-      test_fill_uniform(hx, nx, 31, -1, 1), test_fill_uniform(hw, nw, 32, -1, 1);
-      test_fill_uniform(hb, (size_t)cc->o, 33, -1, 1);
-      clfer_tensor_t x, w, b, y, r;
-      clfer_tensor_create(rt, 4, xs, &x), clfer_tensor_create(rt, 4, ws, &w), clfer_tensor_create(rt, 1, bs, &b);
-      clfer_tensor_create(rt, 4, ys, &y), clfer_tensor_create(rt, 4, ys, &r);
-      clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&b, hb);
-      clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
-      const clfer_tensor_t *bias = cc->bias ? &b : NULL;
-      for (int si = 0; si < 2; si++) {
-        cr_assert_eq(clfer_conv2d_forward(rt, &p, &x, &w, bias, &y), CLFER_OK, "%s", clfer_last_error());
-        cr_assert_eq(clfer_relu_forward(rt, slopes[si], &y, &r), CLFER_OK, "%s", clfer_last_error());
-        clfer_tensor_download(&r, two);
-        cr_assert_eq(clfer_conv2d_relu_forward(rt, &p, slopes[si], &x, &w, bias, &y), CLFER_OK, "%s",
-                     clfer_last_error());
-        clfer_tensor_download(&y, fused);
-        cr_assert(memcmp(two, fused, ny * sizeof *two) == 0, "%s, CLFER_CONV_ALGO=%s, slope %g: fused differs",
-                  cc->name, algos[a] ? algos[a] : "(auto)", (double)slopes[si]);
-      }
-      cr_assert_eq(clfer_conv2d_relu_forward(rt, &p, NAN, &x, &w, bias, &y), CLFER_INVALID_ARGUMENT);
-      cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
-      clfer_tensor_t *all[] = {&x, &w, &b, &y, &r};
-      for (int i = 0; i < 5; i++) clfer_tensor_release(all[i]);
-      free(hx), free(hw), free(hb), free(two), free(fused);
-    }
+    for (int ci = 0; ci < N_CASES; ci++) check(rt, &cases[ci], algos[a] ? algos[a] : "(auto)");
     clfer_runtime_destroy(rt);
     unsetenv("CLFER_CONV_ALGO");
   }
+}
+
+static const float relu_slopes[2] = {0.0f, 0.25f}; /* ReLU's and a leaky ReLU's */
+
+static void check_fused_relu_forward(clfer_runtime_t *rt, const conv_case_t *cc, const char *path) {
+  case_shapes_t sh = shapes_of(cc);
+  int bs[1] = {cc->o};
+  float *hx = malloc(sh.nx * sizeof *hx), *hw = malloc(sh.nw * sizeof *hw), *hb = malloc((size_t)cc->o * sizeof *hb);
+  float *two = malloc(sh.ny * sizeof *two), *fused = malloc(sh.ny * sizeof *fused);
+  test_fill_uniform(hx, sh.nx, 31, -1, 1), test_fill_uniform(hw, sh.nw, 32, -1, 1);
+  test_fill_uniform(hb, (size_t)cc->o, 33, -1, 1);
+  clfer_tensor_t x, w, b, y, r;
+  clfer_tensor_create(rt, 4, sh.x, &x), clfer_tensor_create(rt, 4, sh.w, &w), clfer_tensor_create(rt, 1, bs, &b);
+  clfer_tensor_create(rt, 4, sh.y, &y), clfer_tensor_create(rt, 4, sh.y, &r);
+  clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&b, hb);
+  clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
+  const clfer_tensor_t *bias = cc->bias ? &b : NULL;
+  for (int si = 0; si < 2; si++) {
+    cr_assert_eq(clfer_conv2d_forward(rt, &p, &x, &w, bias, &y), CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(clfer_relu_forward(rt, relu_slopes[si], &y, &r), CLFER_OK, "%s", clfer_last_error());
+    clfer_tensor_download(&r, two);
+    cr_assert_eq(clfer_conv2d_relu_forward(rt, &p, relu_slopes[si], &x, &w, bias, &y), CLFER_OK, "%s",
+                 clfer_last_error());
+    clfer_tensor_download(&y, fused);
+    cr_assert(memcmp(two, fused, sh.ny * sizeof *two) == 0, "%s, CLFER_CONV_ALGO=%s, slope %g: fused differs",
+              cc->name, path, (double)relu_slopes[si]);
+  }
+  cr_assert_eq(clfer_conv2d_relu_forward(rt, &p, NAN, &x, &w, bias, &y), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
+  clfer_tensor_t *all[] = {&x, &w, &b, &y, &r};
+  for (int i = 0; i < 5; i++) clfer_tensor_release(all[i]);
+  free(hx), free(hw), free(hb), free(two), free(fused);
+}
+
+/* clfer_conv2d_relu_forward gives conv then ReLU to the bit, on every path (direct and im2col on
+ * CPUs, Winograd with both tiles when forced; the GPU forms in the _gpu_paths run), with ReLU's
+ * and leaky ReLU's slopes; a bad slope is an error. */
+Test(conv2d, fused_relu_equals_conv_then_relu) { each_path_and_case(check_fused_relu_forward); }
+
+static void check_backward_through_relu(clfer_runtime_t *rt, const conv_case_t *cc, const char *path) {
+  case_shapes_t sh = shapes_of(cc);
+  int bs[1] = {cc->o};
+  float *hx = malloc(sh.nx * sizeof *hx), *hw = malloc(sh.nw * sizeof *hw), *hdy = malloc(sh.ny * sizeof *hdy);
+  float *two[3], *fused[3];
+  size_t sizes[3] = {sh.nx, sh.nw, (size_t)cc->o};
+  for (int i = 0; i < 3; i++) two[i] = malloc(sizes[i] * sizeof(float)), fused[i] = malloc(sizes[i] * sizeof(float));
+  test_fill_uniform(hx, sh.nx, 41, -1, 1), test_fill_uniform(hw, sh.nw, 42, -1, 1);
+  test_fill_uniform(hdy, sh.ny, 43, -1, 1);
+  clfer_tensor_t x, w, dy, dx, dw, db, r;
+  clfer_tensor_create(rt, 4, sh.x, &x), clfer_tensor_create(rt, 4, sh.w, &w), clfer_tensor_create(rt, 4, sh.y, &dy);
+  clfer_tensor_create(rt, 4, sh.x, &dx), clfer_tensor_create(rt, 4, sh.w, &dw), clfer_tensor_create(rt, 1, bs, &db);
+  clfer_tensor_create(rt, 4, sh.x, &r);
+  clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&dy, hdy);
+  clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
+  for (int si = 0; si < 2; si++) {
+    cr_assert_eq(clfer_conv2d_backward(rt, &p, &x, &dy, &w, &dx, &dw, &db), CLFER_OK, "%s", clfer_last_error());
+    cr_assert_eq(clfer_relu_backward(rt, relu_slopes[si], &x, &dx, &r), CLFER_OK, "%s", clfer_last_error());
+    clfer_tensor_download(&r, two[0]), clfer_tensor_download(&dw, two[1]), clfer_tensor_download(&db, two[2]);
+    cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, relu_slopes[si], &x, &dy, &w, &dx, &dw, &db), CLFER_OK,
+                 "%s", clfer_last_error());
+    clfer_tensor_download(&dx, fused[0]), clfer_tensor_download(&dw, fused[1]), clfer_tensor_download(&db, fused[2]);
+    for (int i = 0; i < 3; i++)
+      cr_assert(memcmp(two[i], fused[i], sizes[i] * sizeof(float)) == 0, "%s, CLFER_CONV_ALGO=%s, slope %g: %s differs",
+                cc->name, path, (double)relu_slopes[si], i == 0 ? "dx" : i == 1 ? "dw" : "db");
+  }
+  cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, -1.0f, &x, &dy, &w, &dx, &dw, &db), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
+  cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, 0.0f, NULL, &dy, &w, &dx, NULL, NULL),
+               CLFER_INVALID_ARGUMENT);
+  clfer_tensor_t *all[] = {&x, &w, &dy, &dx, &dw, &db, &r};
+  for (int i = 0; i < 7; i++) clfer_tensor_release(all[i]);
+  for (int i = 0; i < 3; i++) free(two[i]), free(fused[i]);
+  free(hx), free(hw), free(hdy);
 }
 
 /* clfer_conv2d_backward_through_relu gives conv backward then ReLU backward (at x, as the ReLU's
@@ -378,53 +434,7 @@ Test(conv2d, fused_relu_equals_conv_then_relu) {
  * forced; the GPU forms in the _gpu_paths run), with ReLU's and leaky ReLU's slopes; x has
  * negative values, so the mask matters. A bad slope, or no x, is an error. */
 Test(conv2d, backward_through_relu_equals_backward_then_relu_backward) {
-  const char *algos[] = {NULL, "im2col", "winograd", "winograd2"};
-  const float slopes[] = {0.0f, 0.25f};
-  for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
-    if (algos[a]) setenv("CLFER_CONV_ALGO", algos[a], 1);
-    clfer_runtime_t *rt = test_runtime();
-    for (int ci = 0; ci < N_CASES; ci++) {
-      const conv_case_t *cc = &cases[ci];
-      int oh = ref_conv_out(cc->h, cc->k, cc->stride, cc->pad), ow = ref_conv_out(cc->w, cc->k, cc->stride, cc->pad);
-      int xs[4] = {cc->n, cc->c, cc->h, cc->w}, ws[4] = {cc->o, cc->c / cc->groups, cc->k, cc->k}, bs[1] = {cc->o},
-          ys[4] = {cc->n, cc->o, oh, ow};
-      size_t nx = clfer_shape_numel(4, xs), nw = clfer_shape_numel(4, ws), ny = clfer_shape_numel(4, ys);
-      float *hx = malloc(nx * sizeof *hx), *hw = malloc(nw * sizeof *hw), *hdy = malloc(ny * sizeof *hdy);
-      float *two[3], *fused[3];
-      size_t sizes[3] = {nx, nw, (size_t)cc->o};
-      for (int i = 0; i < 3; i++) two[i] = malloc(sizes[i] * sizeof(float)), fused[i] = malloc(sizes[i] * sizeof(float));
-      test_fill_uniform(hx, nx, 41, -1, 1), test_fill_uniform(hw, nw, 42, -1, 1), test_fill_uniform(hdy, ny, 43, -1, 1);
-      clfer_tensor_t x, w, dy, dx, dw, db, r;
-      clfer_tensor_create(rt, 4, xs, &x), clfer_tensor_create(rt, 4, ws, &w), clfer_tensor_create(rt, 4, ys, &dy);
-      clfer_tensor_create(rt, 4, xs, &dx), clfer_tensor_create(rt, 4, ws, &dw), clfer_tensor_create(rt, 1, bs, &db);
-      clfer_tensor_create(rt, 4, xs, &r);
-      clfer_tensor_upload(&x, hx), clfer_tensor_upload(&w, hw), clfer_tensor_upload(&dy, hdy);
-      clfer_conv2d_params_t p = {cc->k, cc->k, cc->stride, cc->stride, cc->pad, cc->pad, cc->groups};
-      for (int si = 0; si < 2; si++) {
-        cr_assert_eq(clfer_conv2d_backward(rt, &p, &x, &dy, &w, &dx, &dw, &db), CLFER_OK, "%s", clfer_last_error());
-        cr_assert_eq(clfer_relu_backward(rt, slopes[si], &x, &dx, &r), CLFER_OK, "%s", clfer_last_error());
-        clfer_tensor_download(&r, two[0]), clfer_tensor_download(&dw, two[1]), clfer_tensor_download(&db, two[2]);
-        cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, slopes[si], &x, &dy, &w, &dx, &dw, &db), CLFER_OK,
-                     "%s", clfer_last_error());
-        clfer_tensor_download(&dx, fused[0]), clfer_tensor_download(&dw, fused[1]), clfer_tensor_download(&db, fused[2]);
-        for (int i = 0; i < 3; i++)
-          cr_assert(memcmp(two[i], fused[i], sizes[i] * sizeof(float)) == 0,
-                    "%s, CLFER_CONV_ALGO=%s, slope %g: %s differs", cc->name, algos[a] ? algos[a] : "(auto)",
-                    (double)slopes[si], i == 0 ? "dx" : i == 1 ? "dw" : "db");
-      }
-      cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, -1.0f, &x, &dy, &w, &dx, &dw, &db),
-                   CLFER_INVALID_ARGUMENT);
-      cr_assert(strstr(clfer_last_error(), "slope") != NULL, "%s", clfer_last_error());
-      cr_assert_eq(clfer_conv2d_backward_through_relu(rt, &p, 0.0f, NULL, &dy, &w, &dx, NULL, NULL),
-                   CLFER_INVALID_ARGUMENT);
-      clfer_tensor_t *all[] = {&x, &w, &dy, &dx, &dw, &db, &r};
-      for (int i = 0; i < 7; i++) clfer_tensor_release(all[i]);
-      for (int i = 0; i < 3; i++) free(two[i]), free(fused[i]);
-      free(hx), free(hw), free(hdy);
-    }
-    clfer_runtime_destroy(rt);
-    unsetenv("CLFER_CONV_ALGO");
-  }
+  each_path_and_case(check_backward_through_relu);
 }
 
 Test(conv2d, bad_shapes_are_named) {
