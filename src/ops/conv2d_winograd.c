@@ -71,10 +71,6 @@ static size_t planes_tiles(clfer_runtime_t *rt, const conv_geom_t *g, wino_produ
   return T;
 }
 
-/* Whether the products run on clfer's own CPU GEMM (any size, stride and form in place) rather
- * than CLBlast's. */
-static int own_gemm(clfer_runtime_t *rt) { return strcmp(clfer_sgemm_engine(rt), "clblast") != 0; }
-
 /* Floats between neighbouring ξ-planes of tp × width (or width × tp) values. With clfer's own CPU
  * GEMM, which takes any strides, 16 more: packed, the planes often lie a multiple of 64 KiB apart,
  * the 36 lines of one tile fall into one set of the L1 and L2 caches, and the input transform's
@@ -82,14 +78,14 @@ static int own_gemm(clfer_runtime_t *rt) { return strcmp(clfer_sgemm_engine(rt),
  * → 286-295 µs an image; a training step at batch 32 −13 %). CLBlast's batched kernel wants them
  * packed. */
 static size_t plane_stride(clfer_runtime_t *rt, size_t tp, int width) {
-  return tp * (size_t)width + (own_gemm(rt) ? WINO_PLANE_PAD : 0);
+  return tp * (size_t)width + (clfer__own_gemm(rt) ? WINO_PLANE_PAD : 0);
 }
 
 /* Whether the forward and data-gradient products read the transformed input tiles-major, V_ξ
  * [tp, channels], as the weight gradient's does: with clfer's own CPU GEMM, whose `nn` form takes
  * it in place, and whose CPU transform (sixteen channels per item) ran 35 % faster than the
  * channels-major one (four tiles per item). CLBlast's kernel takes the channels-major form. */
-static int transforms_tiles_major(clfer_runtime_t *rt) { return own_gemm(rt); }
+static int transforms_tiles_major(clfer_runtime_t *rt) { return clfer__own_gemm(rt); }
 
 /* Whether every product of a chunk of `count` images runs in place (forward, weight gradient,
  * data gradient, as asked), with its ξ-planes padded as planes_tiles says (pad) or not. */
@@ -165,7 +161,7 @@ int clfer__conv2d_winograd_applies(clfer_runtime_t *rt, const conv_geom_t *layer
   if (layer->kh != 3 || layer->kw != 3 || layer->sh != 1 || layer->sw != 1 || layer->ph > 2 || layer->pw > 2) return 0;
   if (algo && strncmp(algo, "winograd", 8) == 0) return 1;
   conv_geom_t group = group_geometry(layer), *g = &group;
-  int min_channels = own_gemm(rt) ? WINO_MIN_CHANNELS_OWN_GEMM : WINO_MIN_CHANNELS_CLBLAST;
+  int min_channels = clfer__own_gemm(rt) ? WINO_MIN_CHANNELS_OWN_GEMM : WINO_MIN_CHANNELS_CLBLAST;
   if (g->c < min_channels || g->o < min_channels || (long)g->n * g->p < WINO_MIN_OUTPUTS) return 0;
   /* Products off CLBlast's tiles would run one by one (see clfer_sgemm_strided_batched): 36
    * calls with their copies per chunk, slower than im2col (ohlsen_cnn at batch 8 on PoCL: a

@@ -6,6 +6,7 @@
 
 #include "clfer/ops.h"
 #include "launch_shape.h"
+#include "runtime/runtime_internal.h"
 
 enum { DENSE_ROWS = 8 /* batch rows per item: dense.cl's DENSE_ROWS */ };
 typedef enum { DENSE_FORWARD, DENSE_DATA, DENSE_WEIGHTS } dense_pass_t;
@@ -22,7 +23,7 @@ typedef enum { DENSE_FORWARD, DENSE_DATA, DENSE_WEIGHTS } dense_pass_t;
 static int skinny(clfer_runtime_t *rt, dense_pass_t pass, int n, int in, int out) {
   const char *force = getenv("CLFER_DENSE"); /* "gemm": the GEMM path everywhere (perf/bench_dense) */
   if (!clfer__cpu_paths(rt) || (force && strcmp(force, "gemm") == 0)) return 0;
-  if (strcmp(clfer_sgemm_engine(rt), "clblast") != 0) return pass == DENSE_FORWARD && (n <= 32 || out < 64);
+  if (clfer__own_gemm(rt)) return pass == DENSE_FORWARD && (n <= 32 || out < 64);
   if (out < 64) return 1;
   uint64_t cache = clfer_runtime_device(rt)->global_mem_cache_bytes;
   int cached = (uint64_t)in * out * sizeof(float) <= cache / 2;

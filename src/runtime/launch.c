@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../ops/gemm_tuning.h"
+#include "../ops/launch_shape.h"
 #include "runtime_internal.h"
 
 static clfer_status set_args(cl_kernel kernel, const char *name, const clfer_arg_t *args, unsigned nargs) {
@@ -251,12 +252,12 @@ static clfer_status sgemm_call(clfer_runtime_t *rt, int trans_a, int trans_b, si
 
 /* CPU devices run clfer's own GEMM kernels (2-4× CLBlast's on PoCL, and in place at any size);
  * $CLFER_GEMM=clblast, or the GPU paths ($CLFER_GPU_PATHS=1, as on GPUs), take CLBlast. */
-static int own_gemm(const clfer_runtime_t *rt) {
+int clfer__own_gemm(const clfer_runtime_t *rt) {
   const char *engine = getenv("CLFER_GEMM"), *gpu_paths = getenv("CLFER_GPU_PATHS");
   return rt->info.is_cpu && !(gpu_paths && *gpu_paths == '1') && !(engine && strcmp(engine, "clblast") == 0);
 }
 
-const char *clfer_sgemm_engine(const clfer_runtime_t *rt) { return own_gemm(rt) ? "clfer-cpu" : "clblast"; }
+const char *clfer_sgemm_engine(const clfer_runtime_t *rt) { return clfer__own_gemm(rt) ? "clfer-cpu" : "clblast"; }
 
 /* Whether a `rows` × `cols` operand with leading dimension ld at off, `batch` of them `stride`
  * apart, lies inside the buffer: the bound CLBlast checks, checked here for the own kernels. */
@@ -311,9 +312,7 @@ static clfer_status own_sgemm(clfer_runtime_t *rt, const char *label, int trans_
   d.global[0] = (n + 31) / 32, d.global[1] = (m + 7) / 8, d.global[2] = batch;
   /* a few blocks per work-group (PoCL schedules each group on one worker), along n first so a
    * group shares its rows of A; at least eight groups per compute unit */
-  size_t units = rt->info.compute_units ? rt->info.compute_units : 1;
-  size_t items = d.global[0] * d.global[1] * batch, most = items / (8 * units);
-  most = most > 16 ? 16 : most < 1 ? 1 : most;
+  size_t most = clfer__cpu_group_items(rt, d.global[0] * d.global[1] * batch, 16);
   d.local[0] = d.global[0] < most ? d.global[0] : most;
   d.local[1] = most / d.local[0] < d.global[1] ? most / d.local[0] : d.global[1];
   d.local[2] = 1;
@@ -355,7 +354,7 @@ clfer_status clfer_sgemm(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m
                          cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb, float beta,
                          cl_mem c, size_t c_off, size_t ldc) {
   if (m == 0 || n == 0) return CLFER_OK;
-  if (own_gemm(rt) || k == 0) /* CLBlast refuses k = 0, where C = beta·C */
+  if (clfer__own_gemm(rt) || k == 0) /* CLBlast refuses k = 0, where C = beta·C */
     return own_sgemm(rt, "sgemm", trans_a, trans_b, m, n, k, alpha, a, a_off, lda, 0, b, b_off, ldb, 0, beta, c, c_off,
                      ldc, 0, 1);
   clfer__gemm_begin(rt, m, n, k); /* the device's GEMM settings, before CLBlast compiles its kernel */
@@ -376,7 +375,7 @@ static int sgemm_col_major_in_place(clfer_runtime_t *rt, int trans_a, int trans_
 
 int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k, size_t lda,
                           size_t ldb, size_t ldc) {
-  if (own_gemm(rt)) return !trans_b; /* only a transposed B is copied */
+  if (clfer__own_gemm(rt)) return !trans_b; /* only a transposed B is copied */
   clfer__gemm_begin(rt, m, n, k);
   int in_place = sgemm_col_major_in_place(rt, trans_a, trans_b, m, n, k, 0, lda, 0, ldb, 0, ldc);
   clfer__gemm_end();
@@ -385,7 +384,7 @@ int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t 
 
 size_t clfer__sgemm_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                size_t lda, size_t ldb, size_t ldc) {
-  if (own_gemm(rt)) return trans_b ? n * k * sizeof(float) : 0;
+  if (clfer__own_gemm(rt)) return trans_b ? n * k * sizeof(float) : 0;
   int row_major;
   size_t bytes;
   clfer__gemm_begin(rt, m, n, k);
@@ -399,7 +398,7 @@ clfer_status clfer_sgemm_strided_batched(clfer_runtime_t *rt, int trans_a, int t
                                          cl_mem b, size_t b_off, size_t ldb, size_t b_stride, float beta, cl_mem c,
                                          size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return CLFER_OK;
-  if (own_gemm(rt) || k == 0)
+  if (clfer__own_gemm(rt) || k == 0)
     return own_sgemm(rt, "sgemm_batched", trans_a, trans_b, m, n, k, alpha, a, a_off, lda, a_stride, b, b_off, ldb,
                      b_stride, beta, c, c_off, ldc, c_stride, batch);
   clfer__gemm_begin(rt, m, n, k);

@@ -90,6 +90,9 @@ void clfer__profile_record(clfer_runtime_t *rt, cl_event event, const char *name
 void clfer__profile_record_span(clfer_runtime_t *rt, cl_event begin, cl_event event, const char *name,
                                 double flops, double bytes);
 void clfer__profile_free(clfer_runtime_t *rt);
+/* Whether clfer_sgemm runs clfer's own CPU kernels (kernels/gemm.cl) rather than CLBlast: a CPU
+ * device, unless $CLFER_GEMM=clblast or $CLFER_GPU_PATHS=1 (launch.c). */
+int clfer__own_gemm(const clfer_runtime_t *rt);
 /* Whether the device's GEMM computes this row-major product (operands at offset 0) in place,
  * without copying any operand into a temporary: CLBlast with the device's GEMM settings, or the
  * own CPU kernels, which copy only a transposed B (launch.c). */
