@@ -26,7 +26,7 @@ typedef struct options {
   int steps, warmup;
   int conv_batch, conv_reps;
   int infer_batch, latency_runs;
-  int json, conv_profile;
+  int json, conv_profile, train_profile;
 } options_t;
 
 typedef struct conv_result {
@@ -65,7 +65,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: bench_ops [--device D] [--model NAME] [--size S] [--channels C] [--classes K]\n"
           "                 [--batches 32,64,256] [--steps N] [--warmup N] [--conv-batch N] [--conv-reps N]\n"
-          "                 [--infer-batch N] [--latency N] [--no-conv] [--no-train] [--quick] [--json] [--conv-profile]\n"
+          "                 [--infer-batch N] [--latency N] [--no-conv] [--no-train] [--quick] [--json] [--conv-profile] [--train-profile]\n"
           "  --batches      training batch sizes (comma-separated; empty or --no-train skips training)\n"
           "  --steps        timed training steps per batch size (default 5), after --warmup (default 1)\n"
           "  --conv-batch   batch of the per-layer conv timings (default 32; 0 or --no-conv skips them)\n"
@@ -74,7 +74,8 @@ static void usage(FILE *f) {
           "  --latency      single-image forward passes for mean/p99 latency (default 100; 0 skips)\n"
           "  --quick        --batches 32 --steps 2 --conv-batch 8 --conv-reps 1 --infer-batch 32 --latency 10\n"
           "  --json         one JSON object on stdout instead of tables\n"
-          "  --conv-profile the per-kernel profile of each conv layer and direction, on stderr\n");
+          "  --conv-profile the per-kernel profile of each conv layer and direction, on stderr\n"
+          "  --train-profile the per-kernel profile of the timed training steps at each batch size, on stderr\n");
 }
 
 static int parse_int(const char *text, int min, int *out) {
@@ -97,6 +98,7 @@ static int parse_options(int argc, char **argv, options_t *o) {
     } else if (strcmp(a, "--json") == 0) o->json = 1;
     else if (strcmp(a, "--no-conv") == 0) o->conv_batch = 0;
     else if (strcmp(a, "--conv-profile") == 0) o->conv_profile = 1;
+    else if (strcmp(a, "--train-profile") == 0) o->train_profile = 1;
     else if (strcmp(a, "--no-train") == 0) o->n_batches = 0;
     else if (strcmp(a, "--quick") == 0) {
       o->batches[0] = 32, o->n_batches = 1, o->steps = 2, o->conv_batch = 8, o->conv_reps = 1;
@@ -255,6 +257,10 @@ static clfer_status bench_train(clfer_runtime_t *rt, const options_t *o, model_t
   for (int s = 0; s < o->warmup + o->steps; s++) {
     if (s == o->warmup) {
       CHECK(clfer_runtime_finish(rt));
+      if (o->train_profile) {
+        clfer_profile_reset(rt);
+        CHECK(clfer_profile_enable(rt, 1));
+      }
       t0 = now();
     }
     const clfer_tensor_t *logits;
@@ -270,6 +276,12 @@ static clfer_status bench_train(clfer_runtime_t *rt, const options_t *o, model_t
   }
   CHECK(clfer_runtime_finish(rt));
   double sec = (now() - t0) / o->steps;
+  if (o->train_profile) {
+    CHECK(clfer_profile_enable(rt, 0));
+    fprintf(stderr, "profile of %d training steps at batch %d (step time includes profiling):\n", o->steps, batch);
+    clfer_profile_report(rt, stderr);
+    clfer_profile_reset(rt);
+  }
   r->batch = batch, r->step_ms = sec * 1e3, r->images_per_s = batch / sec;
   float value;
   CHECK(clfer_tensor_download(&loss, &value));

@@ -189,21 +189,54 @@ static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, con
   return local;
 }
 
+/* Whether the transforms read their source (x or dY) as sixteen-channel blocks: the CPU forms
+ * that take sixteen channels per float16 (the tiles-major input transform when `tiles_major`, the
+ * output-gradient transform when `output_grad`). */
+static int reads_blocks(clfer_runtime_t *rt, int tiles_major, int output_grad) {
+  return clfer__cpu_paths(rt) && (tiles_major || output_grad);
+}
+
+/* Floats of `count` images' sixteen-channel blocks of `channels` planes of h × w. */
+static size_t blocks_floats(int count, int channels, int h, int w) {
+  return (size_t)count * (size_t)((channels + 15) / 16) * 16 * (size_t)h * (size_t)w;
+}
+
+/* blocks = images n0 .. n0+count of src ([N, channels, h, w], `stride` channels apart) as
+ * [count][⌈channels/16⌉][h][w][16] (winograd_block_channels). */
+static clfer_status block_channels(clfer_runtime_t *rt, const wino_tiles_t *wt, const clfer_tensor_t *src, int n0,
+                                   int count, int channels, int stride, int h, int w, clfer_tensor_t *blocks) {
+  size_t gs[3] = {((size_t)w + 15) / 16, (size_t)h, (size_t)count * ((channels + 15) / 16)}, ls[3];
+  return CLFER_RUN(rt, "winograd", wt->options, "winograd_block_channels", 3, gs, rows_local(rt, 1, 3, gs, ls),
+                   ((clfer_cost_t){0, 4.0 * ((double)count * channels * h * w + blocks_floats(count, channels, h, w))}),
+                   CLFER_ARG_MEM(src->buf), CLFER_ARG_INT(src->offset), CLFER_ARG_MEM(blocks->buf), CLFER_ARG_INT(n0),
+                   CLFER_ARG_INT(count), CLFER_ARG_INT(channels), CLFER_ARG_INT(h), CLFER_ARG_INT(w),
+                   CLFER_ARG_INT(stride));
+}
+
 /* V = Bᵀ d B of every tile of `channels` planes of src (images n0 .. n0+count of [N, channels, h,
  * w], `stride` channels apart; th × tw tiles each), each ξ-plane [channels, tp] or, `tiles_major`,
- * [tp, channels] (tp ≥ T: planes_tiles), ps floats apart. */
+ * [tp, channels] (tp ≥ T: planes_tiles), ps floats apart. Where reads_blocks, from `blocks`, which
+ * block_channels has filled with those images. */
 static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, int tiles_major,
-                                    const clfer_tensor_t *src, int n0, int count, int channels, int stride, int h,
-                                    int w, int ph, int pw, int th, int tw, size_t tp, size_t ps, clfer_tensor_t *v) {
+                                    const clfer_tensor_t *src, const clfer_tensor_t *blocks, int n0, int count,
+                                    int channels, int stride, int h, int w, int ph, int pw, int th, int tw, size_t tp,
+                                    size_t ps, clfer_tensor_t *v) {
   size_t T = (size_t)count * th * tw;
   clfer_cost_t cost = {4.0 * wt->xi * (wt->m + 2) * channels * T, 4.0 * channels * T * (wt->xi + wt->m * wt->m)};
   int cpu = clfer__cpu_paths(rt);
   size_t ls[3], gs[3];
   const char *kernel;
   unsigned dims;
+  if (reads_blocks(rt, tiles_major, 0)) {
+    gs[0] = (size_t)th, gs[1] = (size_t)count;
+    return CLFER_RUN(rt, "winograd", wt->options, "winograd_input_transform_t_blocks", 2, gs,
+                     rows_local(rt, 1, 2, gs, ls), cost, CLFER_ARG_MEM(blocks->buf), CLFER_ARG_MEM(v->buf),
+                     CLFER_ARG_INT(count), CLFER_ARG_INT(channels), CLFER_ARG_INT(h), CLFER_ARG_INT(w),
+                     CLFER_ARG_INT(ph), CLFER_ARG_INT(pw), CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(ps));
+  }
   if (tiles_major) {
-    kernel = cpu ? "winograd_input_transform_t_rows" : "winograd_input_transform_t", dims = 2;
-    gs[0] = cpu ? (size_t)th : (size_t)channels, gs[1] = cpu ? (size_t)count : T;
+    kernel = "winograd_input_transform_t", dims = 2;
+    gs[0] = (size_t)channels, gs[1] = T;
   } else {
     kernel = cpu ? "winograd_input_transform_rows" : "winograd_input_transform", dims = cpu ? 2 : 3;
     gs[0] = cpu ? (size_t)th : (size_t)tw, gs[1] = cpu ? (size_t)count * channels : (size_t)th;
@@ -257,18 +290,21 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_INT(mask != NULL), CLFER_ARG_FLOAT(mask_slope));
 }
 
-/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K] */
+/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K]; where reads_blocks, from `blocks`,
+ * which block_channels has filled with those images of dY. */
 static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
-                                          const clfer_tensor_t *dy, int n0, int count, size_t tp, size_t ps,
-                                          clfer_tensor_t *d) {
-  size_t T = (size_t)count * wt->th * wt->tw, gs[3] = {(size_t)g->o, T, 1};
-  int cpu = clfer__cpu_paths(rt);
-  size_t ls[3];
-  if (cpu) channel_row_range(g->o, wt->th, count, gs);
-  return CLFER_RUN(rt, "winograd", wt->options,
-                   cpu ? "winograd_output_grad_transform_rows" : "winograd_output_grad_transform", cpu ? 3 : 2, gs,
-                   rows_local(rt, cpu, 3, gs, ls),
-                   ((clfer_cost_t){2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)}),
+                                          const clfer_tensor_t *dy, const clfer_tensor_t *blocks, int n0, int count,
+                                          size_t tp, size_t ps, clfer_tensor_t *d) {
+  size_t T = (size_t)count * wt->th * wt->tw, gs[3] = {(size_t)g->o, T, 1}, ls[3];
+  clfer_cost_t cost = {2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)};
+  if (reads_blocks(rt, 0, 1)) {
+    channel_row_range(g->o, wt->th, count, gs);
+    return CLFER_RUN(rt, "winograd", wt->options, "winograd_output_grad_transform_blocks", 3, gs,
+                     rows_local(rt, 1, 3, gs, ls), cost, CLFER_ARG_MEM(blocks->buf), CLFER_ARG_MEM(d->buf),
+                     CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
+                     CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(ps));
+  }
+  return CLFER_RUN(rt, "winograd", wt->options, "winograd_output_grad_transform", 2, gs, NULL, cost,
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(d->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
                    CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->os),
@@ -300,11 +336,13 @@ static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, con
   wino_tiles_t t = tiles_of(rt, g);
   int tiles_major = transforms_tiles_major(rt);
   size_t max_tp = planes_tiles(rt, g, WINO_FORWARD, (size_t)t.chunk * t.th * t.tw), kc = (size_t)g->o * g->c;
-  clfer_tensor_t u = {0}, v = {0}, m = {0};
+  int x_blocks = reads_blocks(rt, tiles_major, 0);
+  clfer_tensor_t u = {0}, v = {0}, m = {0}, xb = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, (size_t)t.xi * kc, &u)) ||
       (st = clfer__conv_scratch(rt, (size_t)t.xi * plane_stride(rt, max_tp, g->c), &v)) ||
       (st = clfer__conv_scratch(rt, (size_t)t.xi * plane_stride(rt, max_tp, g->o), &m)) ||
+      (x_blocks && (st = clfer__conv_scratch(rt, blocks_floats(t.chunk, g->c, g->h, g->w), &xb))) ||
       (st = weight_transform(rt, &t, g, w, 0, &u)))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
@@ -313,8 +351,9 @@ static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, con
     size_t vs = plane_stride(rt, tp, g->c), ms = plane_stride(rt, tp, g->o);
     /* M_ξ[tp, K] = V_ξᵀ · U_ξ with V_ξ [C, tp] and U_ξ [C, K] (V_ξ [tp, C] and V_ξ · U_ξ where the
      * GEMM is clfer's own: tiles_major); the output transform reads T rows */
-    if ((st = input_transform(rt, &t, tiles_major, x, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw,
-                              tp, vs, &v)) ||
+    if ((x_blocks && (st = block_channels(rt, &t, x, n0, count, g->c, g->cs, g->h, g->w, &xb))) ||
+        (st = input_transform(rt, &t, tiles_major, x, &xb, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th,
+                              t.tw, tp, vs, &v)) ||
         (st = products(rt, &t, !tiles_major, 0, tp, g->o, g->c, v.buf, tiles_major ? (size_t)g->c : tp, vs, u.buf,
                        g->o, kc, 0.0f, m.buf, g->o, ms)))
       break;
@@ -325,6 +364,7 @@ done:
   clfer_tensor_release(&u);
   clfer_tensor_release(&v);
   clfer_tensor_release(&m);
+  clfer_tensor_release(&xb);
   return st;
 }
 
@@ -335,22 +375,30 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
   int tiles_major = transforms_tiles_major(rt);
   size_t big = chunk_buffer(rt, g, &t, t.chunk, 0, dx != NULL, dw != NULL), uc = (size_t)g->o * g->c,
          kc = (size_t)t.xi * uc;
-  clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0};
+  /* x's blocks for the weight pass, dY's for both passes: laid out once per chunk */
+  int x_blocks = dw && reads_blocks(rt, 1, 0), dy_blocks = (dw && reads_blocks(rt, 0, 1)) ||
+                                                          (dx && reads_blocks(rt, tiles_major, 0));
+  clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0}, xb = {0}, dyb = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, big, &a)) || (st = clfer__conv_scratch(rt, big, &b)) ||
       (dw && (st = clfer__conv_scratch(rt, kc, &du))) ||
+      (x_blocks && (st = clfer__conv_scratch(rt, blocks_floats(t.chunk, g->c, g->h, g->w), &xb))) ||
+      (dy_blocks && (st = clfer__conv_scratch(rt, blocks_floats(t.chunk, g->o, g->oh, g->ow), &dyb))) ||
       (dx && ((st = clfer__conv_scratch(rt, kc, &u)) || (st = weight_transform(rt, &t, g, w, 1, &u)))))
     goto done;
   for (int n0 = 0; n0 < g->n && !st; n0 += t.chunk) {
     int count = g->n - n0 < t.chunk ? g->n - n0 : t.chunk;
+    if ((x_blocks && (st = block_channels(rt, &t, x, n0, count, g->c, g->cs, g->h, g->w, &xb))) ||
+        (dy_blocks && (st = block_channels(rt, &t, dy, n0, count, g->o, g->os, g->oh, g->ow, &dyb))))
+      break;
     if (dw) {
       /* dU_ξ[K, C] (+)= D_ξᵀ · V_ξ with D_ξ [tp, K] and V_ξ [tp, C], their padding rows zero */
       size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_WEIGHTS, T);
       size_t ds = plane_stride(rt, tp, g->o), vs = plane_stride(rt, tp, g->c);
-      if ((st = output_grad_transform(rt, &t, g, dy, n0, count, tp, ds, &a)) ||
+      if ((st = output_grad_transform(rt, &t, g, dy, &dyb, n0, count, tp, ds, &a)) ||
           (st = zero_pad_rows(rt, &t, T, tp, g->o, ds, &a)) ||
-          (st = input_transform(rt, &t, 1, x, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp, vs,
-                                &b)) ||
+          (st = input_transform(rt, &t, 1, x, &xb, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp,
+                                vs, &b)) ||
           (st = zero_pad_rows(rt, &t, T, tp, g->c, vs, &b)) ||
           (st = products(rt, &t, 1, 0, g->o, g->c, tp, a.buf, g->o, ds, b.buf, g->c, vs, n0 ? 1.0f : 0.0f, du.buf, g->c,
                          uc)))
@@ -367,8 +415,8 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
       /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[tp, C] */
       size_t T = (size_t)count * t.dth * t.dtw, tp = planes_tiles(rt, g, WINO_DATA, T);
       size_t es = plane_stride(rt, tp, g->o), ms = plane_stride(rt, tp, g->c);
-      if ((st = input_transform(rt, &t, tiles_major, dy, n0, count, g->o, g->os, g->oh, g->ow, 2 - g->ph, 2 - g->pw,
-                                t.dth, t.dtw, tp, es, &a)) ||
+      if ((st = input_transform(rt, &t, tiles_major, dy, &dyb, n0, count, g->o, g->os, g->oh, g->ow, 2 - g->ph,
+                                2 - g->pw, t.dth, t.dtw, tp, es, &a)) ||
           (st = products(rt, &t, !tiles_major, 0, tp, g->c, g->o, a.buf, tiles_major ? (size_t)g->o : tp, es, u.buf,
                          g->c, uc, 0.0f, b.buf, g->c, ms)) ||
           (st = output_transform(rt, &t, &b, n0, count, g->c, g->cs, g->h, g->w, t.dth, t.dtw, tp, ms, NULL, 0, 0.0f,
@@ -390,6 +438,8 @@ done:
   clfer_tensor_release(&b);
   clfer_tensor_release(&du);
   clfer_tensor_release(&u);
+  clfer_tensor_release(&xb);
+  clfer_tensor_release(&dyb);
   return st;
 }
 
