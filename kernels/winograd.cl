@@ -379,10 +379,12 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
 
 /* The same for CPUs: one item per (sixteen channels, th, n) along a row of tiles, the channels in
  * float16 lanes (m's rows hold neighbouring channels). Planes 32 or more wide take four tiles at a
- * time, staged per channel and row, and store runs of 4·M columns: written tile by tile, each line
- * took four 4-float stores while the 16 planes' lines, hw apart, fought over one L1 set
- * (VGG13-FER+'s 64×64 layer: 360-445 → 149-151 µs an image; 32×32: 528-699 → 233-274). 3-D range
- * (⌈K/16⌉, TH, count). */
+ * time and store runs of 4·M columns: written tile by tile, each line took four 4-float stores
+ * while the 16 planes' lines, hw apart, fought over one L1 set (VGG13-FER+'s 64×64 layer: 360-445
+ * → 149-151 µs an image; 32×32: 528-699 → 233-274). The four tiles' values are staged as they
+ * come, one float16 per position, and each run is gathered from the stage: scattering them per
+ * channel instead (sixteen scalar stores per float16), the transform took 211-237 µs a call in
+ * VGG13-FER+'s training step at batch 32, against 154-163 this way. 3-D range (⌈K/16⌉, TH, count). */
 __kernel void winograd_output_transform_rows(__global const float *m, __global float *y, const int y_off,
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
@@ -418,21 +420,17 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
     return;
   }
   for (int tw0 = 0; tw0 < TW; tw0 += 4) {
-    float stage[16][WINO_M][RUN]; /* [channel][row][column] of four tiles */
+    float stage[4][WINO_M * WINO_M][16]; /* [tile][position][channel] */
     const int tiles = min(4, TW - tw0);
     for (int q = 0; q < tiles; q++) {
       const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw0 + q) * K + k0;
       float16 s[WINO_XI], r[WINO_M * WINO_M];
       for (int e = 0; e < WINO_XI; e++) s[e] = wino_load16(m + e * plane_size + at, 1, lanes);
       WINO_2D(float16, WINO_OUT_1D, WINO_A, WINO_M, s, r)
-      for (int a = 0; a < WINO_M; a++)
-        for (int p = 0; p < WINO_M; p++) {
-          const float16 v = r[WINO_M * a + p] + b;
-          const float16 o = relu ? select(slope * v, v, isgreater(v, (float16)(0.0f))) : v;
-          float l[16];
-          vstore16(o, 0, l);
-          for (int c = 0; c < 16; c++) stage[c][a][WINO_M * q + p] = l[c];
-        }
+      for (int e = 0; e < WINO_M * WINO_M; e++) {
+        const float16 v = r[e] + b;
+        vstore16(relu ? select(slope * v, v, isgreater(v, (float16)(0.0f))) : v, 0, stage[q][e]);
+      }
     }
     const int ox = WINO_M * tw0, cols = min(RUN, OW - ox);
     for (int c = 0; c < lanes; c++)
@@ -441,17 +439,21 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
         __global const float *mrow = mk + c * hw + (oy + a) * OW + ox;
         if (cols == RUN) {
 #if WINO_M == 4
-          float16 o = vload16(0, stage[c][a]);
+          float16 o = (float16)(stage[0][4 * a][c], stage[0][4 * a + 1][c], stage[0][4 * a + 2][c], stage[0][4 * a + 3][c],
+                                stage[1][4 * a][c], stage[1][4 * a + 1][c], stage[1][4 * a + 2][c], stage[1][4 * a + 3][c],
+                                stage[2][4 * a][c], stage[2][4 * a + 1][c], stage[2][4 * a + 2][c], stage[2][4 * a + 3][c],
+                                stage[3][4 * a][c], stage[3][4 * a + 1][c], stage[3][4 * a + 2][c], stage[3][4 * a + 3][c]);
           if (has_mask) o = select(mask_slope * o, o, isgreater(vload16(0, mrow), (float16)(0.0f)));
           vstore16(o, 0, row);
 #else
-          float8 o = vload8(0, stage[c][a]);
+          float8 o = (float8)(stage[0][2 * a][c], stage[0][2 * a + 1][c], stage[1][2 * a][c], stage[1][2 * a + 1][c],
+                              stage[2][2 * a][c], stage[2][2 * a + 1][c], stage[3][2 * a][c], stage[3][2 * a + 1][c]);
           if (has_mask) o = select(mask_slope * o, o, isgreater(vload8(0, mrow), (float8)(0.0f)));
           vstore8(o, 0, row);
 #endif
         } else {
           for (int x = 0; x < cols; x++) {
-            const float o = stage[c][a][x];
+            const float o = stage[x / WINO_M][WINO_M * a + x % WINO_M][c];
             row[x] = has_mask && !(mrow[x] > 0.0f) ? mask_slope * o : o;
           }
         }
