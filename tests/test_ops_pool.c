@@ -62,6 +62,10 @@ static const pool_case_t cases[] = {
     {"3/1 pad 1", 1, 2, 5, 5, {3, 3, 1, 1, 1, 1, 0, 1}},
     {"2/2 pad 1 ceil, window in right padding dropped", 1, 2, 5, 5, {2, 2, 2, 2, 1, 1, 1, 1}},
     {"3x2 kernel, 2x1 stride, pad 1x0, ceil", 1, 2, 7, 6, {3, 2, 2, 1, 1, 0, 1, 1}},
+    /* wide enough for the CPU form's four windows at a time, with border windows both sides */
+    {"3/2 pad 1 (ResNet), wide rows", 1, 2, 7, 29, {3, 3, 2, 2, 1, 1, 0, 1}},
+    {"3/2 ceil, wide rows", 1, 2, 5, 24, {3, 3, 2, 2, 0, 0, 1, 1}},
+    {"3x2 kernel, 1x3 stride, wide rows", 1, 1, 5, 31, {3, 2, 1, 3, 0, 1, 0, 1}},
 };
 
 typedef struct pool_ctx {
@@ -228,6 +232,57 @@ Test(ops_pool, maxpool_ties_and_nan_in_rows_of_windows) {
     else
       cr_assert_eq(y[i], want[i], "window %d: %g, expected %g", i, (double)y[i], (double)want[i]);
     cr_assert_eq((int)am[i], want_am[i], "window %d: argmax %g, expected %d", i, (double)am[i], want_am[i]);
+  }
+}
+
+/* maxpool2d_forward under CLFER_GPU_PATHS = gpu (0 or 1) of one [1, 1, h, w] input. */
+static void maxpool_on_path(const clfer_pool2d_params_t *p, const float *x, int h, int w, int gpu, float *y, float *am,
+                            int *oh, int *ow) {
+  clfer_runtime_t *rt = test_runtime();
+  *oh = clfer_pool2d_out_size(h, p->kernel_h, p->stride_h, p->pad_h, p->ceil_mode);
+  *ow = clfer_pool2d_out_size(w, p->kernel_w, p->stride_w, p->pad_w, p->ceil_mode);
+  int xs[4] = {1, 1, h, w}, ys[4] = {1, 1, *oh, *ow};
+  lh_tensor_t tx, ty, tam;
+  lh_make(rt, 4, xs, x, &tx);
+  lh_make(rt, 4, ys, NULL, &ty);
+  lh_make(rt, 4, ys, NULL, &tam);
+  const char *was = getenv("CLFER_GPU_PATHS");
+  char saved[16] = "";
+  if (was) snprintf(saved, sizeof saved, "%s", was);
+  setenv("CLFER_GPU_PATHS", gpu ? "1" : "0", 1);
+  cr_assert_eq(clfer_maxpool2d_forward(rt, p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
+  if (was)
+    setenv("CLFER_GPU_PATHS", saved, 1);
+  else
+    unsetenv("CLFER_GPU_PATHS");
+  lh_read(&ty, y, "max pool");
+  lh_read(&tam, am, "max pool argmax");
+  lh_free(&tx), lh_free(&ty), lh_free(&tam);
+  clfer_runtime_destroy(rt);
+}
+
+/* The CPU rows form of general windows (four at a time inside the rows, one at a time at the
+ * borders) keeps the per-window form's rules to the bit: ties, NaNs anywhere, all -inf. */
+Test(ops_pool, maxpool_rows_of_3x3_windows_keep_ties_and_nan) {
+  enum { H = 5, W = 23 };
+  const float inf = INFINITY;
+  float x[H * W];
+  for (int i = 0; i < H * W; i++) x[i] = (float)((i * 7) % 5); /* many ties */
+  const int nans[] = {3, 30, 31, 52, 77, 100, 114};
+  for (size_t i = 0; i < sizeof nans / sizeof nans[0]; i++) x[nans[i]] = NAN;
+  for (int i = 8; i < 11; i++) x[i] = x[W + i] = x[2 * W + i] = -inf; /* a window of -inf only */
+  const clfer_pool2d_params_t ps[] = {{3, 3, 2, 2, 0, 0, 0, 1}, {3, 3, 2, 2, 1, 1, 1, 1}, {2, 3, 1, 2, 0, 1, 0, 1}};
+  for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+    float y[2][H * W], am[2][H * W];
+    int oh, ow;
+    maxpool_on_path(&ps[k], x, H, W, 0, y[0], am[0], &oh, &ow);
+    maxpool_on_path(&ps[k], x, H, W, 1, y[1], am[1], &oh, &ow);
+    for (int i = 0; i < oh * ow; i++) {
+      cr_assert(memcmp(&y[0][i], &y[1][i], sizeof(float)) == 0 || (isnan(y[0][i]) && isnan(y[1][i])),
+                "params %zu, window %d: %g against %g", k, i, (double)y[0][i], (double)y[1][i]);
+      cr_assert_eq(am[0][i], am[1][i], "params %zu, window %d: argmax %g against %g", k, i, (double)am[0][i],
+                   (double)am[1][i]);
+    }
   }
 }
 

@@ -83,19 +83,28 @@ clfer_status clfer_maxpool2d_forward(clfer_runtime_t *rt, const clfer_pool2d_par
   size_t ny = clfer_tensor_numel(y), nx = clfer_tensor_numel(x);
   size_t gl[3] = {(size_t)g.OW, (size_t)g.OH, (size_t)g.N * g.C}, lo3[3];
   clfer_cost_t cost = {(double)ny * g.KH * g.KW, 4.0 * (nx + ny * (argmax ? 2 : 1))};
-  if (clfer__cpu_paths(rt) && g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 &&
-      2 * g.OH <= g.H && 2 * g.OW <= g.W) {
-    /* VGG-style windows, all inside the input: rows of windows, four per float4 (PoCL, VGG13-FER+'s
-     * first pool at batch 32, [32, 64, 64, 64]: 6.3 → 1.4 ms with argmax, 5.9 → 0.9 ms without) */
+  if (clfer__cpu_paths(rt)) {
+    /* rows of windows, four per float4; VGG-style windows, all inside the input, have a form of
+     * their own (PoCL, VGG13-FER+'s first pool at batch 32, [32, 64, 64, 64]: 6.3 → 1.4 ms with
+     * argmax, 5.9 → 0.9 ms without, against an item per window) */
+    int vgg = g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 && 2 * g.OH <= g.H &&
+              2 * g.OW <= g.W;
     size_t gr[2] = {(size_t)g.OH, (size_t)g.N * g.C}, lo2[2] = {gr[0], 256 / gr[0]}; /* ~256 windows' rows */
     if (lo2[0] > 256) lo2[0] = 256;
     if (lo2[1] < 1) lo2[1] = 1;
     if (lo2[1] > gr[1]) lo2[1] = gr[1];
-    return CLFER_RUN(rt, "pool", NULL, "maxpool2d_forward_2x2_rows", 2, gr, lo2, cost,
-                     CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
+    if (vgg)
+      return CLFER_RUN(rt, "pool", NULL, "maxpool2d_forward_2x2_rows", 2, gr, lo2, cost, CLFER_ARG_MEM(x->buf),
+                       CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
+                       CLFER_ARG_MEM(argmax ? argmax->buf : y->buf), CLFER_ARG_INT(argmax ? argmax->offset : 0),
+                       CLFER_ARG_INT(argmax != NULL), CLFER_ARG_INT(g.N * g.C), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W),
+                       CLFER_ARG_INT(g.OH), CLFER_ARG_INT(g.OW));
+    return CLFER_RUN(rt, "pool", NULL, "maxpool2d_forward_rows", 2, gr, lo2, cost, CLFER_ARG_MEM(x->buf),
+                     CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
                      CLFER_ARG_MEM(argmax ? argmax->buf : y->buf), CLFER_ARG_INT(argmax ? argmax->offset : 0),
                      CLFER_ARG_INT(argmax != NULL), CLFER_ARG_INT(g.N * g.C), CLFER_ARG_INT(g.H), CLFER_ARG_INT(g.W),
-                     CLFER_ARG_INT(g.OH), CLFER_ARG_INT(g.OW));
+                     CLFER_ARG_INT(g.OH), CLFER_ARG_INT(g.OW), CLFER_ARG_INT(g.KH), CLFER_ARG_INT(g.KW),
+                     CLFER_ARG_INT(g.SH), CLFER_ARG_INT(g.SW), CLFER_ARG_INT(g.PH), CLFER_ARG_INT(g.PW));
   }
   return CLFER_RUN(rt, "pool", NULL, "maxpool2d_forward", 3, gl, clfer__cpu_local(rt, 3, gl, 1, lo3), cost, CLFER_ARG_MEM(x->buf),
                    CLFER_ARG_INT(x->offset), CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset),
