@@ -279,6 +279,19 @@ static clfer_status operand_fits(const clfer_runtime_t *rt, cl_mem mem, const ch
 /* k per launch of the own kernels: the steps whose rows of B make up 1 MiB, at least 256 */
 enum { GEMM_MIN_SLICE = 256, GEMM_SLICE_FLOATS = 1 << 18 };
 
+clfer_status clfer__sgemm_transpose_b(clfer_runtime_t *rt, cl_mem src, size_t src_off, size_t ld, size_t stride,
+                                      size_t n, size_t k, size_t copies, cl_mem dst) {
+  if (n > INT_MAX || k > INT_MAX || ld > INT_MAX)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "sgemm on %s: a %zu × %zu transpose is past its limits",
+                           rt->info.name, n, k);
+  /* groups of up to 16 blocks: one block per group left PoCL's scheduling the larger cost
+   * (ResNet-18's weights, 45 MB, at 5 GB/s) */
+  size_t gs[3] = {(k + 15) / 16, (n + 15) / 16, copies}, ls[3] = {gs[0] < 16 ? gs[0] : 16, 1, 1};
+  return CLFER_RUN(rt, "gemm", NULL, "sgemm_cpu_transpose", 3, gs, ls, ((clfer_cost_t){0, 8.0 * (double)copies * n * k}),
+                   CLFER_ARG_MEM(src), CLFER_ARG_ULONG(src_off), CLFER_ARG_INT(ld), CLFER_ARG_ULONG(stride),
+                   CLFER_ARG_MEM(dst), CLFER_ARG_INT(n), CLFER_ARG_INT(k));
+}
+
 /* The own kernels' C = alpha·op(A)·op(B) + beta·C over `batch` products, recorded as `label`. A
  * transposed B is first laid out [k][n] in the runtime's temporary (once when it is shared). */
 static clfer_status own_sgemm(clfer_runtime_t *rt, const char *label, int trans_a, int trans_b, size_t m, size_t n,
@@ -297,14 +310,7 @@ static clfer_status own_sgemm(clfer_runtime_t *rt, const char *label, int trans_
   if (trans_b && k > 0) {
     size_t copies = b_stride == 0 ? 1 : batch;
     cl_mem t = gemm_temp_buffer(rt, copies * n * k * sizeof(float), &st);
-    if (st) return st;
-    /* groups of up to 16 blocks: one block per group left PoCL's scheduling the larger cost
-     * (ResNet-18's weights, 45 MB, at 5 GB/s) */
-    size_t gs[3] = {(k + 15) / 16, (n + 15) / 16, copies}, ls[3] = {gs[0] < 16 ? gs[0] : 16, 1, 1};
-    st = CLFER_RUN(rt, "gemm", NULL, "sgemm_cpu_transpose", 3, gs, ls,
-                   ((clfer_cost_t){0, 8.0 * (double)copies * n * k}), CLFER_ARG_MEM(b), CLFER_ARG_ULONG(b_off),
-                   CLFER_ARG_INT(ldb), CLFER_ARG_ULONG(b_stride), CLFER_ARG_MEM(t), CLFER_ARG_INT(n), CLFER_ARG_INT(k));
-    if (st) return st;
+    if (st || (st = clfer__sgemm_transpose_b(rt, b, b_off, ldb, b_stride, n, k, copies, t))) return st;
     b = t, b_off = 0, ldb = n, b_stride = b_stride == 0 ? 0 : n * k;
   }
   clfer_launch_desc_t d = {.name = label, .dims = 3};

@@ -102,6 +102,12 @@ int clfer__sgemm_in_place(clfer_runtime_t *rt, int trans_a, int trans_b, size_t 
  * bytes (0: in place; SIZE_MAX when CLBlast refuses the sizes). */
 size_t clfer__sgemm_temp_bytes(clfer_runtime_t *rt, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                size_t lda, size_t ldb, size_t ldc);
+/* dst[z] = src[z]ᵀ for `copies` row-major n × k matrices (leading dimension ld, `stride` floats
+ * apart from src_off), each laid out [k][n] in dst: what the own CPU GEMM does to a transposed B
+ * before every product, for a caller that reuses one B across several products to do once
+ * (kernels/gemm.cl's sgemm_cpu_transpose, recorded as such; launch.c). */
+clfer_status clfer__sgemm_transpose_b(clfer_runtime_t *rt, cl_mem src, size_t src_off, size_t ld, size_t stride,
+                                      size_t n, size_t k, size_t copies, cl_mem dst);
 void clfer__programs_free(clfer_runtime_t *rt);
 void clfer__pool_free_all(clfer_runtime_t *rt);
 double clfer__now_seconds(void);
