@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clfer/optim.h"
+#include "ops/launch_shape.h"
 
 typedef struct param_entry {
   clfer_optim_param_t p; /* p.name points at `name` */
@@ -214,12 +215,13 @@ void clfer_optim_set_grad_hook(clfer_optim_t *opt, clfer_grad_hook_fn fn, void *
 static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
   const clfer_optim_config_t *c = &o->cfg;
   clfer_tensor_t *p = e->p.value, *g = e->p.grad;
-  const int n = (int)clfer_tensor_numel(p);
-  size_t global[1] = {(size_t)n};
+  const int n = (int)clfer_tensor_numel(p), cpu = clfer__cpu_paths(o->rt);
+  size_t global[1] = {cpu ? ((size_t)n + 15) / 16 : (size_t)n}; /* CPU forms: 16 elements an item */
   e->steps++;
   if (c->kind == CLFER_OPTIM_SGD) {
     clfer_tensor_t *b = o->n_state ? &e->state[0] : p;
-    return CLFER_RUN(o->rt, "optim", NULL, "sgd_update", 1, global, NULL, ((clfer_cost_t){6.0 * n, 20.0 * n}),
+    return CLFER_RUN(o->rt, "optim", NULL, cpu ? "sgd_update_rows" : "sgd_update", 1, global, NULL,
+                     ((clfer_cost_t){6.0 * n, 20.0 * n}),
                      CLFER_ARG_MEM(p->buf), CLFER_ARG_INT(p->offset), CLFER_ARG_MEM(g->buf), CLFER_ARG_INT(g->offset),
                      CLFER_ARG_MEM(b->buf), CLFER_ARG_INT(b->offset), CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr),
                      CLFER_ARG_FLOAT(c->momentum), CLFER_ARG_FLOAT(1.0 - c->dampening),
@@ -229,7 +231,8 @@ static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
   double bc1 = 1.0 - pow((double)c->beta1, (double)e->steps);
   double bc2 = 1.0 - pow((double)c->beta2, (double)e->steps);
   clfer_tensor_t *m = &e->state[0], *v = &e->state[1];
-  return CLFER_RUN(o->rt, "optim", NULL, "adam_update", 1, global, NULL, ((clfer_cost_t){14.0 * n, 28.0 * n}),
+  return CLFER_RUN(o->rt, "optim", NULL, cpu ? "adam_update_rows" : "adam_update", 1, global, NULL,
+                   ((clfer_cost_t){14.0 * n, 28.0 * n}),
                    CLFER_ARG_MEM(p->buf), CLFER_ARG_INT(p->offset), CLFER_ARG_MEM(g->buf), CLFER_ARG_INT(g->offset),
                    CLFER_ARG_MEM(m->buf), CLFER_ARG_INT(m->offset), CLFER_ARG_MEM(v->buf), CLFER_ARG_INT(v->offset),
                    CLFER_ARG_INT(n), CLFER_ARG_FLOAT(lr), CLFER_ARG_FLOAT(1.0 - c->beta1), CLFER_ARG_FLOAT(c->beta2),
