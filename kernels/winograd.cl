@@ -14,8 +14,9 @@
  * written (C and K, or the whole layer's for one group of a grouped layer).
  * Each transform has a GPU form (an item per tile and channel) and a CPU form (`_rows`: an item
  * per row of tiles, four tiles per float4 or sixteen channels per float16, as PoCL's per-item
- * loops want; `_blocks`: the same reading the sixteen-channel blocks of winograd_block_channels). The ξ-planes lie PS floats apart: packed back to back for CLBlast's batched kernel,
- * which reads them so; 16 floats more with clfer's own CPU GEMM, since packed planes are often a
+ * loops want; `_blocks`: the same reading the sixteen-channel blocks of winograd_block_channels).
+ * The ξ-planes lie PS floats apart: packed back to back for CLBlast's batched kernel, which reads
+ * them so; 16 floats more with clfer's own CPU GEMM, since packed planes are often a
  * multiple of 64 KiB apart and the 36 lines a tile touches would share one cache set. The CPU
  * forms that write or read a tile's values across channels take 16 of them, a whole 64-byte line
  * per plane, so that no line has to survive the other 35 to be completed. */
@@ -439,10 +440,11 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
         __global const float *mrow = mk + c * hw + (oy + a) * OW + ox;
         if (cols == RUN) {
 #if WINO_M == 4
-          float16 o = (float16)(stage[0][4 * a][c], stage[0][4 * a + 1][c], stage[0][4 * a + 2][c], stage[0][4 * a + 3][c],
-                                stage[1][4 * a][c], stage[1][4 * a + 1][c], stage[1][4 * a + 2][c], stage[1][4 * a + 3][c],
-                                stage[2][4 * a][c], stage[2][4 * a + 1][c], stage[2][4 * a + 2][c], stage[2][4 * a + 3][c],
-                                stage[3][4 * a][c], stage[3][4 * a + 1][c], stage[3][4 * a + 2][c], stage[3][4 * a + 3][c]);
+          const int e = 4 * a;
+          float16 o = (float16)(stage[0][e][c], stage[0][e + 1][c], stage[0][e + 2][c], stage[0][e + 3][c],
+                                stage[1][e][c], stage[1][e + 1][c], stage[1][e + 2][c], stage[1][e + 3][c],
+                                stage[2][e][c], stage[2][e + 1][c], stage[2][e + 2][c], stage[2][e + 3][c],
+                                stage[3][e][c], stage[3][e + 1][c], stage[3][e + 2][c], stage[3][e + 3][c]);
           if (has_mask) o = select(mask_slope * o, o, isgreater(vload16(0, mrow), (float16)(0.0f)));
           vstore16(o, 0, row);
 #else

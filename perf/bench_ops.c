@@ -65,7 +65,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: bench_ops [--device D] [--model NAME] [--size S] [--channels C] [--classes K]\n"
           "                 [--batches 32,64,256] [--steps N] [--warmup N] [--conv-batch N] [--conv-reps N]\n"
-          "                 [--infer-batch N] [--latency N] [--no-conv] [--no-train] [--quick] [--json] [--conv-profile] [--train-profile]\n"
+          "                 [--infer-batch N] [--latency N] [--no-conv] [--no-train] [--quick] [--json] [--conv-profile]\n"
+          "                 [--train-profile]\n"
           "  --batches      training batch sizes (comma-separated; empty or --no-train skips training)\n"
           "  --steps        timed training steps per batch size (default 5), after --warmup (default 1)\n"
           "  --conv-batch   batch of the per-layer conv timings (default 32; 0 or --no-conv skips them)\n"

@@ -263,7 +263,8 @@ static void step_per_features(clfer_runtime_t *rt, clfer_net_t *net, const clfer
     int n_rows;
     cr_assert_eq(clfer_profile_rows(rt, &rows, &n_rows), CLFER_OK);
     relu_backward[v] = 0;
-    for (int r = 0; r < n_rows; r++) relu_backward[v] |= strcmp(rows[r].name, "relu_backward") == 0;
+    for (int r = 0; r < n_rows; r++) /* relu_backward or its CPU form, relu_backward_rows */
+      relu_backward[v] |= strncmp(rows[r].name, "relu_backward", 13) == 0;
     grads[v] = download_param_grads(net, n_grads);
   }
 }

@@ -1,6 +1,7 @@
 /* dropout.c — inverted dropout with a Philox-4x32-10 mask computed on the device from
  * (seed, counter, element index) (kernels/dropout.cl); the mask is kept for the backward pass.
  * Evaluation simply does not call dropout. */
+#include "ops/launch_shape.h"
 #include "ops/layer_ops_util.h"
 
 clfer_status clfer_dropout_forward(clfer_runtime_t *rt, float p, uint64_t seed, uint64_t counter,
@@ -39,8 +40,10 @@ clfer_status clfer_dropout_backward(clfer_runtime_t *rt, const clfer_tensor_t *d
   CLFER__CHECK_SAME(op, "dy", dy, "mask", mask);
   CLFER__CHECK_SAME(op, "dy", dy, "dx", dx);
   size_t n = clfer_tensor_numel(dy);
-  size_t g[1] = {n};
-  return CLFER_RUN(rt, "dropout", NULL, "dropout_backward", 1, g, NULL, ((clfer_cost_t){(double)n, 12.0 * n}),
+  size_t g[1];
+  int cpu = clfer__elementwise_range(rt, n, g);
+  return CLFER_RUN(rt, "dropout", NULL, cpu ? "dropout_backward_rows" : "dropout_backward", 1, g, NULL,
+                   ((clfer_cost_t){(double)n, 12.0 * n}),
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(mask->buf),
                    CLFER_ARG_INT(mask->offset), CLFER_ARG_MEM(dx->buf), CLFER_ARG_INT(dx->offset), CLFER_ARG_INT(n));
 }

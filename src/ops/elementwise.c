@@ -1,5 +1,6 @@
 /* elementwise.c — add, axpy, scale (kernels/elementwise.cl and basic.cl) and concatenation
  * along dimension 1 with its backward pass (slicing the gradient back into the inputs). */
+#include "ops/launch_shape.h"
 #include "ops/layer_ops_util.h"
 
 clfer_status clfer_add(clfer_runtime_t *rt, const clfer_tensor_t *a, const clfer_tensor_t *b, clfer_tensor_t *y) {
@@ -11,8 +12,10 @@ clfer_status clfer_add(clfer_runtime_t *rt, const clfer_tensor_t *a, const clfer
   CLFER__CHECK_SAME(op, "a", a, "b", b);
   CLFER__CHECK_SAME(op, "a", a, "y", y);
   size_t n = clfer_tensor_numel(a);
-  size_t g[1] = {n};
-  return CLFER_RUN(rt, "elementwise", NULL, "add_f32", 1, g, NULL, ((clfer_cost_t){(double)n, 12.0 * n}),
+  size_t g[1];
+  int cpu = clfer__elementwise_range(rt, n, g);
+  return CLFER_RUN(rt, "elementwise", NULL, cpu ? "add_f32_rows" : "add_f32", 1, g, NULL,
+                   ((clfer_cost_t){(double)n, 12.0 * n}),
                    CLFER_ARG_MEM(a->buf), CLFER_ARG_INT(a->offset), CLFER_ARG_MEM(b->buf), CLFER_ARG_INT(b->offset),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_INT(n));
 }
@@ -25,7 +28,8 @@ clfer_status clfer_axpy(clfer_runtime_t *rt, float alpha, const clfer_tensor_t *
   CLFER__CHECK_SAME(op, "x", x, "y", y);
   size_t n = clfer_tensor_numel(x);
   size_t g[1] = {n};
-  return CLFER_RUN(rt, "basic", NULL, "axpy_f32", 1, g, NULL, ((clfer_cost_t){2.0 * n, 12.0 * n}),
+  return CLFER_RUN(rt, "basic", NULL, "axpy_f32", 1, g, NULL,
+                   ((clfer_cost_t){2.0 * n, 12.0 * n}),
                    CLFER_ARG_MEM(y->buf), CLFER_ARG_INT(y->offset), CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset),
                    CLFER_ARG_INT(n), CLFER_ARG_FLOAT(alpha));
 }
@@ -36,7 +40,8 @@ clfer_status clfer_scale(clfer_runtime_t *rt, float alpha, clfer_tensor_t *x) {
   CLFER__CHECK_TENSOR(op, "x", x);
   size_t n = clfer_tensor_numel(x);
   size_t g[1] = {n};
-  return CLFER_RUN(rt, "basic", NULL, "scale_f32", 1, g, NULL, ((clfer_cost_t){(double)n, 8.0 * n}),
+  return CLFER_RUN(rt, "basic", NULL, "scale_f32", 1, g, NULL,
+                   ((clfer_cost_t){(double)n, 8.0 * n}),
                    CLFER_ARG_MEM(x->buf), CLFER_ARG_INT(x->offset), CLFER_ARG_INT(n), CLFER_ARG_FLOAT(alpha));
 }
 

@@ -12,6 +12,15 @@ static inline int clfer__cpu_paths(clfer_runtime_t *rt) {
   return clfer_runtime_device(rt)->is_cpu && !(force_gpu && *force_gpu == '1');
 }
 
+/* The element-wise kernels' CPU forms (`_rows`) take sixteen elements per item as float16: with one
+ * element per item PoCL's loop ran at a fraction of the memory rate (ReLU forward on [8, 96, 109,
+ * 109] 4.6 ms, 16 GB/s). Sets the 1-D range for n elements; returns whether the CPU form runs. */
+static inline int clfer__elementwise_range(clfer_runtime_t *rt, size_t n, size_t global[1]) {
+  const int cpu = clfer__cpu_paths(rt);
+  global[0] = cpu ? (n + 15) / 16 : n;
+  return cpu;
+}
+
 /* PoCL runs a work-group as one call of a compiled loop over its items, with about a microsecond
  * of scheduling per group; the groups it picks by itself on (W, H, planes) ranges are one row
  * (tens of items), so scheduling cost more than the work. On CPU devices this asks for groups of

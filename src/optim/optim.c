@@ -215,8 +215,9 @@ void clfer_optim_set_grad_hook(clfer_optim_t *opt, clfer_grad_hook_fn fn, void *
 static clfer_status update(clfer_optim_t *o, param_entry_t *e, float lr) {
   const clfer_optim_config_t *c = &o->cfg;
   clfer_tensor_t *p = e->p.value, *g = e->p.grad;
-  const int n = (int)clfer_tensor_numel(p), cpu = clfer__cpu_paths(o->rt);
-  size_t global[1] = {cpu ? ((size_t)n + 15) / 16 : (size_t)n}; /* CPU forms: 16 elements an item */
+  const int n = (int)clfer_tensor_numel(p);
+  size_t global[1];
+  const int cpu = clfer__elementwise_range(o->rt, (size_t)n, global);
   e->steps++;
   if (c->kind == CLFER_OPTIM_SGD) {
     clfer_tensor_t *b = o->n_state ? &e->state[0] : p;

@@ -287,7 +287,8 @@ clfer_status clfer__sgemm_transpose_b(clfer_runtime_t *rt, cl_mem src, size_t sr
   /* groups of up to 16 blocks: one block per group left PoCL's scheduling the larger cost
    * (ResNet-18's weights, 45 MB, at 5 GB/s) */
   size_t gs[3] = {(k + 15) / 16, (n + 15) / 16, copies}, ls[3] = {gs[0] < 16 ? gs[0] : 16, 1, 1};
-  return CLFER_RUN(rt, "gemm", NULL, "sgemm_cpu_transpose", 3, gs, ls, ((clfer_cost_t){0, 8.0 * (double)copies * n * k}),
+  return CLFER_RUN(rt, "gemm", NULL, "sgemm_cpu_transpose", 3, gs, ls,
+                   ((clfer_cost_t){0, 8.0 * (double)copies * n * k}),
                    CLFER_ARG_MEM(src), CLFER_ARG_ULONG(src_off), CLFER_ARG_INT(ld), CLFER_ARG_ULONG(stride),
                    CLFER_ARG_MEM(dst), CLFER_ARG_INT(n), CLFER_ARG_INT(k));
 }
