@@ -245,10 +245,12 @@ __kernel void winograd_input_transform_rows(__global const float *x, const int x
 /* Images n0 .. n0+count of x (C × H × W each, CS channels apart) in blocks of sixteen channels,
  * [n][⌈C/16⌉][H][W][16] (zeros past C), for the CPU transforms that take sixteen channels per
  * float16: read from NCHW, a tile's sixteen channels are sixteen lines H·W floats apart, which a
- * 64×64 plane puts in one set of an 8-way L1 cache, so each of a tile's A² positions missed again;
- * from blocks each is one line (VGG13-FER+'s 64-channel 64×64 layer, an image's input transform
- * 165 → 55 µs, plus 55-85 µs for this copy). An item moves a 16 × 16 block (channels × columns):
- * through a private array, 20 % faster than four rounds of float16 shuffles.
+ * 64×64 or 32×32 plane puts in one set of an 8-way L1 cache, so each of a tile's A² positions
+ * missed again; from blocks each is one line (VGG13-FER+'s 64-channel 64×64 layer, an image's
+ * input transform 165 → 55 µs, plus 55-85 µs for this copy). Planes whose sixteen lines spread
+ * over the sets (16×16, 48×48) read NCHW as well without the copy, so conv2d_winograd.c lays
+ * blocks out only for the others. An item moves a 16 × 16 block (channels × columns): through a
+ * private array, 20 % faster than four rounds of float16 shuffles.
  * 3-D range (⌈W/16⌉, H, count·⌈C/16⌉). */
 __kernel void winograd_block_channels(__global const float *x, const int x_off, __global float *blocks,
                                       const int n0, const int count, const int C, const int H, const int W,
@@ -269,8 +271,9 @@ __kernel void winograd_block_channels(__global const float *x, const int x_off, 
 }
 
 /* The weight-gradient product's V, each ξ-plane [T, C] (channels contiguous): an item per (c, t)
- * on GPUs, 2-D range (C, T); on CPUs (`_blocks`, from winograd_block_channels' blocks of the
- * chunk) an item per row of tiles (th, n), sixteen channels per float16, 2-D range (TH, count). */
+ * on GPUs, 2-D range (C, T); on CPUs (`_rows` from x, `_blocks` from winograd_block_channels'
+ * blocks of the chunk) an item per row of tiles (th, n), sixteen channels per float16, 2-D range
+ * (TH, count). */
 __kernel void winograd_input_transform_t(__global const float *x, const int x_off, __global float *v, const int n0,
                                          const int count, const int C, const int H, const int W, const int PH,
                                          const int PW, const int TH, const int TW, const int TP, const int CS, const int PS) {
@@ -282,6 +285,33 @@ __kernel void winograd_input_transform_t(__global const float *x, const int x_of
   wino_input_tile(x + x_off + (size_t)((n0 + n) * CS + c) * H * W, H, W, WINO_M * th - PH, WINO_M * tw - PW, r);
   const size_t plane_size = (size_t)PS, at = (size_t)t * C + c;
   for (int k = 0; k < WINO_XI; k++) v[k * plane_size + at] = r[k];
+}
+
+__kernel void winograd_input_transform_t_rows(__global const float *x, const int x_off, __global float *v,
+                                              const int n0, const int count, const int C, const int H, const int W,
+                                              const int PH, const int PW, const int TH, const int TW, const int TP,
+                                              const int CS, const int PS) {
+  const int th = get_global_id(0), n = get_global_id(1);
+  if (th >= TH || n >= count) return;
+  const size_t plane_size = (size_t)PS;
+  const size_t hw = (size_t)H * W;
+  __global const float *image = x + x_off + (size_t)(n0 + n) * CS * hw;
+  for (int tw = 0; tw < TW; tw++) {
+    const int y0 = WINO_M * th - PH, x0 = WINO_M * tw - PW;
+    const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * C;
+    for (int c0 = 0; c0 < C; c0 += 16) {
+      const int lanes = min(16, C - c0);
+      float16 d[WINO_XI], r[WINO_XI];
+      for (int i = 0; i < WINO_A; i++)
+        for (int j = 0; j < WINO_A; j++) {
+          const int iy = y0 + i, ix = x0 + j;
+          const int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          d[WINO_A * i + j] = inside ? wino_load16(image + c0 * hw + iy * W + ix, hw, lanes) : 0.0f;
+        }
+      WINO_2D(float16, WINO_IN_1D, WINO_A, WINO_A, d, r)
+      for (int k = 0; k < WINO_XI; k++) wino_store16(r[k], v + k * plane_size + at + c0, 1, lanes);
+    }
+  }
 }
 
 __kernel void winograd_input_transform_t_blocks(__global const float *blocks, __global float *v, const int count,
@@ -484,6 +514,31 @@ __kernel void winograd_output_grad_transform(__global const float *dy, const int
   WINO_2D(float, WINO_OG_1D, WINO_M, WINO_A, e, r)
   const size_t plane_size = (size_t)PS, at = (size_t)t * K + k;
   for (int i = 0; i < WINO_XI; i++) dmat[i * plane_size + at] = r[i];
+}
+
+/* The same for CPUs: one item per (sixteen channels, th, n) along a row of tiles, the channels in
+ * float16 lanes (D's rows hold neighbouring channels). 3-D range (⌈K/16⌉, TH, count). */
+__kernel void winograd_output_grad_transform_rows(__global const float *dy, const int dy_off, __global float *dmat,
+                                                  const int n0, const int count, const int K, const int OH,
+                                                  const int OW, const int TH, const int TW, const int TP,
+                                                  const int KS, const int PS) {
+  const int k0 = 16 * get_global_id(0), th = get_global_id(1), n = get_global_id(2);
+  if (k0 >= K || th >= TH || n >= count) return;
+  const int lanes = min(16, K - k0);
+  const size_t plane_size = (size_t)PS;
+  const size_t hw = (size_t)OH * OW;
+  __global const float *planes = dy + dy_off + ((size_t)(n0 + n) * KS + k0) * hw;
+  for (int tw = 0; tw < TW; tw++) {
+    float16 e[WINO_M * WINO_M], r[WINO_XI];
+    for (int a = 0; a < WINO_M; a++)
+      for (int b = 0; b < WINO_M; b++) {
+        const int iy = WINO_M * th + a, ix = WINO_M * tw + b;
+        e[WINO_M * a + b] = iy < OH && ix < OW ? wino_load16(planes + iy * OW + ix, hw, lanes) : 0.0f;
+      }
+    WINO_2D(float16, WINO_OG_1D, WINO_M, WINO_A, e, r)
+    const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
+    for (int i = 0; i < WINO_XI; i++) wino_store16(r[i], dmat + i * plane_size + at, 1, lanes);
+  }
 }
 
 /* The same for CPUs from dY in sixteen-channel blocks (winograd_block_channels): one item per

@@ -197,10 +197,13 @@ Test(conv2d, winograd_path_matches_reference_and_finite_differences) {
  * transformed input each, an eighth of PoCL's 32 MiB), so the batch also runs as two chunks. */
 enum { WL_N = 4, WL_C = 128, WL_HW = 32 };
 
-/* A 3×3 stride-1 pad-1 layer of C channels each way (in `groups` groups) on N images of HW × HW. */
+/* A 3×3 stride-1 pad-1 layer of C channels each way (in `groups` groups) on N images of HW × HW,
+ * or HW × w where w is given. */
 typedef struct square_layer {
-  int n, c, hw, groups;
+  int n, c, hw, groups, w;
 } square_layer_t;
+
+static int layer_width(const square_layer_t *L) { return L->w ? L->w : L->hw; }
 
 /* Runs one forward + fused backward of such a layer with profiling; returns whether a Winograd
  * kernel ran, and the outputs and the number of batched GEMM launches. */
@@ -213,10 +216,10 @@ static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, f
   const clfer_device_info_t *dev = clfer_runtime_device(rt);
   const char *gpu_paths = getenv("CLFER_GPU_PATHS");
   int cpu_forms = dev->is_cpu && !(gpu_paths && *gpu_paths == '1');
-  size_t tiles = (size_t)((L->hw + 3) / 4) * ((L->hw + 3) / 4);
+  size_t tiles = (size_t)((L->hw + 3) / 4) * ((layer_width(L) + 3) / 4);
   *cache_chunk = cpu_forms ? (int)(dev->global_mem_cache_bytes / 8 / (36 * L->c * tiles * sizeof(float))) : L->n;
-  int xs[4] = {L->n, L->c, L->hw, L->hw}, ws[4] = {L->c, L->c / L->groups, 3, 3}, bs[1] = {L->c};
-  size_t nx = (size_t)L->n * L->c * L->hw * L->hw, nw = (size_t)L->c * (L->c / L->groups) * 9;
+  int xs[4] = {L->n, L->c, L->hw, layer_width(L)}, ws[4] = {L->c, L->c / L->groups, 3, 3}, bs[1] = {L->c};
+  size_t nx = (size_t)L->n * L->c * L->hw * layer_width(L), nw = (size_t)L->c * (L->c / L->groups) * 9;
   clfer_tensor_t x = {0}, w = {0}, b = {0}, t_y = {0}, dy = {0}, t_dx = {0}, t_dw = {0}, t_db = {0};
   float *hx = malloc(nx * sizeof *hx), *hdy = malloc(nx * sizeof *hdy), *hw = malloc(nw * sizeof *hw);
   test_fill_uniform(hx, nx, 11, -1, 1), test_fill_uniform(hdy, nx, 13, -0.1f, 0.1f);
@@ -255,7 +258,8 @@ static int conv_layer_run(const square_layer_t *L, const char *algo, float *y, f
 /* The automatic choice runs such a layer on Winograd, CLFER_CONV_ALGO=im2col does not, and the two
  * agree in every direction. Gives the Winograd run's batched GEMM launches and CPU chunk. */
 static void winograd_agrees_with_im2col(const square_layer_t *L, int *batched, int *chunk) {
-  size_t nx = (size_t)L->n * L->c * L->hw * L->hw, nw = (size_t)L->c * (L->c / L->groups) * 9, nb = (size_t)L->c;
+  size_t nx = (size_t)L->n * L->c * L->hw * layer_width(L), nw = (size_t)L->c * (L->c / L->groups) * 9,
+         nb = (size_t)L->c;
   float *y[2], *dx[2], *dw[2], *db[2];
   for (int i = 0; i < 2; i++) {
     y[i] = malloc(nx * sizeof(float)), dx[i] = malloc(nx * sizeof(float));
@@ -276,7 +280,7 @@ static void winograd_agrees_with_im2col(const square_layer_t *L, int *batched, i
 /* The automatic choice takes Winograd for that layer, and its results agree with im2col's. */
 Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
   int batched, chunk;
-  const square_layer_t L = {WL_N, WL_C, WL_HW, 1};
+  const square_layer_t L = {WL_N, WL_C, WL_HW, 1, 0};
   winograd_agrees_with_im2col(&L, &batched, &chunk);
   if (chunk < WL_N) /* a CPU's cache-sized chunks: more than one per direction */
     cr_assert_gt(batched, 3, "%d batched GEMM launches for chunks of %d of %d images", batched, chunk, WL_N);
@@ -287,7 +291,7 @@ Test(conv2d, winograd_is_chosen_for_wide_3x3_layers_and_agrees_with_im2col) {
  * tiles-major ones). */
 Test(conv2d, winograd_with_clblast_products_agrees_with_im2col) {
   int batched, chunk;
-  const square_layer_t L = {WL_N, WL_C, WL_HW, 1};
+  const square_layer_t L = {WL_N, WL_C, WL_HW, 1, 0};
   setenv("CLFER_GEMM", "clblast", 1);
   winograd_agrees_with_im2col(&L, &batched, &chunk);
   unsetenv("CLFER_GEMM");
@@ -300,7 +304,7 @@ Test(conv2d, winograd_with_clblast_products_agrees_with_im2col) {
  * Winograd, and agrees with im2col. */
 Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
   int batched, chunk;
-  const square_layer_t L = {2, 64, 28, 1};
+  const square_layer_t L = {2, 64, 28, 1, 0};
   winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
@@ -314,7 +318,21 @@ Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
   clfer_runtime_destroy(rt);
   if (clblast) cr_skip_test("CLBlast's products take Winograd from 64 channels");
   int batched, chunk;
-  const square_layer_t L = {2, 20, 37, 1};
+  const square_layer_t L = {2, 20, 37, 1, 0};
+  winograd_agrees_with_im2col(&L, &batched, &chunk);
+}
+
+/* Planes whose sixteen channel lines crowd into few L1 sets take the CPU transforms' sixteen-
+ * channel blocks (winograd_block_channels): 64 × 24 planes (6 KiB, two sets of eight) with 20
+ * channels and 24 columns leave a partial block each way (4 channels, 8 columns); 32 × 32 planes
+ * above take them with whole blocks. Agrees with im2col either way. */
+Test(conv2d, winograd_on_channel_blocks_with_partial_blocks_agrees_with_im2col) {
+  clfer_runtime_t *rt = test_runtime();
+  int clblast = strcmp(clfer_sgemm_engine(rt), "clblast") == 0;
+  clfer_runtime_destroy(rt);
+  if (clblast) cr_skip_test("CLBlast's products take Winograd from 64 channels");
+  int batched, chunk;
+  const square_layer_t L = {2, 20, 64, 1, 24};
   winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
@@ -323,7 +341,7 @@ Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
  * tensors, and agrees with im2col. */
 Test(conv2d, winograd_runs_groups_and_agrees_with_im2col) {
   int batched, chunk;
-  const square_layer_t L = {4, 128, 16, 2};
+  const square_layer_t L = {4, 128, 16, 2, 0};
   winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 

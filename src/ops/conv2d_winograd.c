@@ -189,11 +189,22 @@ static const size_t *rows_local(clfer_runtime_t *rt, int cpu, unsigned dims, con
   return local;
 }
 
-/* Whether the transforms read their source (x or dY) as sixteen-channel blocks: the CPU forms
- * that take sixteen channels per float16 (the tiles-major input transform when `tiles_major`, the
- * output-gradient transform when `output_grad`). */
-static int reads_blocks(clfer_runtime_t *rt, int tiles_major, int output_grad) {
-  return clfer__cpu_paths(rt) && (tiles_major || output_grad);
+/* Whether the CPU transforms that take sixteen channels per float16 (the tiles-major input
+ * transform, the output-gradient transform) read their h × w planes as sixteen-channel blocks
+ * (winograd_block_channels) rather than from NCHW: where the sixteen lines of one position, h·w
+ * floats apart, crowd more than four to a set of a 64-set L1 cache (x86's, 4 KiB apart). 64×64
+ * and 32×32 planes put all sixteen in one set, and there blocks took VGG13-FER+'s input transforms
+ * 453 → 202 µs a call (32×32, 128 channels, copy included); 16×16 and 48×48 planes (four to a
+ * set) and 8×8 (one) ran 10-30 % slower with the copy. */
+static int reads_blocks(clfer_runtime_t *rt, int h, int w) {
+  if (!clfer__cpu_paths(rt)) return 0;
+  int in_set[64] = {0}, most = 0;
+  size_t bytes = (size_t)h * (size_t)w * sizeof(float);
+  for (size_t k = 0; k < 16; k++) {
+    int set = (int)(k * bytes / 64 % 64);
+    if (++in_set[set] > most) most = in_set[set];
+  }
+  return most > 4;
 }
 
 /* Floats of `count` images' sixteen-channel blocks of `channels` planes of h × w. */
@@ -215,8 +226,8 @@ static clfer_status block_channels(clfer_runtime_t *rt, const wino_tiles_t *wt, 
 
 /* V = Bᵀ d B of every tile of `channels` planes of src (images n0 .. n0+count of [N, channels, h,
  * w], `stride` channels apart; th × tw tiles each), each ξ-plane [channels, tp] or, `tiles_major`,
- * [tp, channels] (tp ≥ T: planes_tiles), ps floats apart. Where reads_blocks, from `blocks`, which
- * block_channels has filled with those images. */
+ * [tp, channels] (tp ≥ T: planes_tiles), ps floats apart. With `blocks` (tiles-major on CPUs
+ * only), from there: block_channels has filled it with those images. */
 static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, int tiles_major,
                                     const clfer_tensor_t *src, const clfer_tensor_t *blocks, int n0, int count,
                                     int channels, int stride, int h, int w, int ph, int pw, int th, int tw, size_t tp,
@@ -227,7 +238,7 @@ static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt,
   size_t ls[3], gs[3];
   const char *kernel;
   unsigned dims;
-  if (reads_blocks(rt, tiles_major, 0)) {
+  if (blocks) {
     gs[0] = (size_t)th, gs[1] = (size_t)count;
     return CLFER_RUN(rt, "winograd", wt->options, "winograd_input_transform_t_blocks", 2, gs,
                      rows_local(rt, 1, 2, gs, ls), cost, CLFER_ARG_MEM(blocks->buf), CLFER_ARG_MEM(v->buf),
@@ -235,8 +246,8 @@ static clfer_status input_transform(clfer_runtime_t *rt, const wino_tiles_t *wt,
                      CLFER_ARG_INT(ph), CLFER_ARG_INT(pw), CLFER_ARG_INT(th), CLFER_ARG_INT(tw), CLFER_ARG_INT(ps));
   }
   if (tiles_major) {
-    kernel = "winograd_input_transform_t", dims = 2;
-    gs[0] = (size_t)channels, gs[1] = T;
+    kernel = cpu ? "winograd_input_transform_t_rows" : "winograd_input_transform_t", dims = 2;
+    gs[0] = cpu ? (size_t)th : (size_t)channels, gs[1] = cpu ? (size_t)count : T;
   } else {
     kernel = cpu ? "winograd_input_transform_rows" : "winograd_input_transform", dims = cpu ? 2 : 3;
     gs[0] = cpu ? (size_t)th : (size_t)tw, gs[1] = cpu ? (size_t)count * channels : (size_t)th;
@@ -290,21 +301,23 @@ static clfer_status output_transform(clfer_runtime_t *rt, const wino_tiles_t *wt
                    CLFER_ARG_INT(mask != NULL), CLFER_ARG_FLOAT(mask_slope));
 }
 
-/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K]; where reads_blocks, from `blocks`,
- * which block_channels has filled with those images of dY. */
+/* D = A e Aᵀ of every M×M tile of dY, each ξ-plane [tp, K]; with `blocks` (CPUs only), from
+ * there: block_channels has filled it with those images of dY. */
 static clfer_status output_grad_transform(clfer_runtime_t *rt, const wino_tiles_t *wt, const conv_geom_t *g,
                                           const clfer_tensor_t *dy, const clfer_tensor_t *blocks, int n0, int count,
                                           size_t tp, size_t ps, clfer_tensor_t *d) {
   size_t T = (size_t)count * wt->th * wt->tw, gs[3] = {(size_t)g->o, T, 1}, ls[3];
   clfer_cost_t cost = {2.0 * wt->xi * wt->m * g->o * T, 4.0 * g->o * T * (wt->m * wt->m + wt->xi)};
-  if (reads_blocks(rt, 0, 1)) {
-    channel_row_range(g->o, wt->th, count, gs);
+  int cpu = clfer__cpu_paths(rt);
+  if (cpu) channel_row_range(g->o, wt->th, count, gs);
+  if (blocks)
     return CLFER_RUN(rt, "winograd", wt->options, "winograd_output_grad_transform_blocks", 3, gs,
                      rows_local(rt, 1, 3, gs, ls), cost, CLFER_ARG_MEM(blocks->buf), CLFER_ARG_MEM(d->buf),
                      CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
                      CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(ps));
-  }
-  return CLFER_RUN(rt, "winograd", wt->options, "winograd_output_grad_transform", 2, gs, NULL, cost,
+  return CLFER_RUN(rt, "winograd", wt->options,
+                   cpu ? "winograd_output_grad_transform_rows" : "winograd_output_grad_transform", cpu ? 3 : 2, gs,
+                   rows_local(rt, cpu, 3, gs, ls), cost,
                    CLFER_ARG_MEM(dy->buf), CLFER_ARG_INT(dy->offset), CLFER_ARG_MEM(d->buf), CLFER_ARG_INT(n0),
                    CLFER_ARG_INT(count), CLFER_ARG_INT(g->o), CLFER_ARG_INT(g->oh), CLFER_ARG_INT(g->ow),
                    CLFER_ARG_INT(wt->th), CLFER_ARG_INT(wt->tw), CLFER_ARG_INT(tp), CLFER_ARG_INT(g->os),
@@ -336,7 +349,7 @@ static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, con
   wino_tiles_t t = tiles_of(rt, g);
   int tiles_major = transforms_tiles_major(rt);
   size_t max_tp = planes_tiles(rt, g, WINO_FORWARD, (size_t)t.chunk * t.th * t.tw), kc = (size_t)g->o * g->c;
-  int x_blocks = reads_blocks(rt, tiles_major, 0);
+  int x_blocks = tiles_major && reads_blocks(rt, g->h, g->w);
   clfer_tensor_t u = {0}, v = {0}, m = {0}, xb = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, (size_t)t.xi * kc, &u)) ||
@@ -352,8 +365,8 @@ static clfer_status forward_group(clfer_runtime_t *rt, const conv_geom_t *g, con
     /* M_ξ[tp, K] = V_ξᵀ · U_ξ with V_ξ [C, tp] and U_ξ [C, K] (V_ξ [tp, C] and V_ξ · U_ξ where the
      * GEMM is clfer's own: tiles_major); the output transform reads T rows */
     if ((x_blocks && (st = block_channels(rt, &t, x, n0, count, g->c, g->cs, g->h, g->w, &xb))) ||
-        (st = input_transform(rt, &t, tiles_major, x, &xb, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th,
-                              t.tw, tp, vs, &v)) ||
+        (st = input_transform(rt, &t, tiles_major, x, x_blocks ? &xb : NULL, n0, count, g->c, g->cs, g->h, g->w,
+                              g->ph, g->pw, t.th, t.tw, tp, vs, &v)) ||
         (st = products(rt, &t, !tiles_major, 0, tp, g->o, g->c, v.buf, tiles_major ? (size_t)g->c : tp, vs, u.buf,
                        g->o, kc, 0.0f, m.buf, g->o, ms)))
       break;
@@ -376,8 +389,8 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
   size_t big = chunk_buffer(rt, g, &t, t.chunk, 0, dx != NULL, dw != NULL), uc = (size_t)g->o * g->c,
          kc = (size_t)t.xi * uc;
   /* x's blocks for the weight pass, dY's for both passes: laid out once per chunk */
-  int x_blocks = dw && reads_blocks(rt, 1, 0), dy_blocks = (dw && reads_blocks(rt, 0, 1)) ||
-                                                          (dx && reads_blocks(rt, tiles_major, 0));
+  int x_blocks = dw && reads_blocks(rt, g->h, g->w),
+      dy_blocks = (dw || (dx && tiles_major)) && reads_blocks(rt, g->oh, g->ow);
   clfer_tensor_t a = {0}, b = {0}, du = {0}, u = {0}, xb = {0}, dyb = {0};
   clfer_status st;
   if ((st = clfer__conv_scratch(rt, big, &a)) || (st = clfer__conv_scratch(rt, big, &b)) ||
@@ -395,10 +408,10 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
       /* dU_ξ[K, C] (+)= D_ξᵀ · V_ξ with D_ξ [tp, K] and V_ξ [tp, C], their padding rows zero */
       size_t T = (size_t)count * t.th * t.tw, tp = planes_tiles(rt, g, WINO_WEIGHTS, T);
       size_t ds = plane_stride(rt, tp, g->o), vs = plane_stride(rt, tp, g->c);
-      if ((st = output_grad_transform(rt, &t, g, dy, &dyb, n0, count, tp, ds, &a)) ||
+      if ((st = output_grad_transform(rt, &t, g, dy, dy_blocks ? &dyb : NULL, n0, count, tp, ds, &a)) ||
           (st = zero_pad_rows(rt, &t, T, tp, g->o, ds, &a)) ||
-          (st = input_transform(rt, &t, 1, x, &xb, n0, count, g->c, g->cs, g->h, g->w, g->ph, g->pw, t.th, t.tw, tp,
-                                vs, &b)) ||
+          (st = input_transform(rt, &t, 1, x, x_blocks ? &xb : NULL, n0, count, g->c, g->cs, g->h, g->w, g->ph,
+                                g->pw, t.th, t.tw, tp, vs, &b)) ||
           (st = zero_pad_rows(rt, &t, T, tp, g->c, vs, &b)) ||
           (st = products(rt, &t, 1, 0, g->o, g->c, tp, a.buf, g->o, ds, b.buf, g->c, vs, n0 ? 1.0f : 0.0f, du.buf, g->c,
                          uc)))
@@ -415,8 +428,8 @@ static clfer_status backward_group(clfer_runtime_t *rt, const conv_geom_t *g, co
       /* the forward product of dY (K channels, OH × OW, pad 2 − p) with U' [K, C]: M_ξ[tp, C] */
       size_t T = (size_t)count * t.dth * t.dtw, tp = planes_tiles(rt, g, WINO_DATA, T);
       size_t es = plane_stride(rt, tp, g->o), ms = plane_stride(rt, tp, g->c);
-      if ((st = input_transform(rt, &t, tiles_major, dy, &dyb, n0, count, g->o, g->os, g->oh, g->ow, 2 - g->ph,
-                                2 - g->pw, t.dth, t.dtw, tp, es, &a)) ||
+      if ((st = input_transform(rt, &t, tiles_major, dy, dy_blocks && tiles_major ? &dyb : NULL, n0, count, g->o,
+                                g->os, g->oh, g->ow, 2 - g->ph, 2 - g->pw, t.dth, t.dtw, tp, es, &a)) ||
           (st = products(rt, &t, !tiles_major, 0, tp, g->c, g->o, a.buf, tiles_major ? (size_t)g->o : tp, es, u.buf,
                          g->c, uc, 0.0f, b.buf, g->c, ms)) ||
           (st = output_transform(rt, &t, &b, n0, count, g->c, g->cs, g->h, g->w, t.dth, t.dtw, tp, ms, NULL, 0, 0.0f,
