@@ -409,13 +409,15 @@ __kernel void winograd_output_transform(__global const float *m, __global float 
 }
 
 /* The same for CPUs: one item per (sixteen channels, th, n) along a row of tiles, the channels in
- * float16 lanes (m's rows hold neighbouring channels). Planes 32 or more wide take four tiles at a
- * time and store runs of 4·M columns: written tile by tile, each line took four 4-float stores
+ * float16 lanes (m's rows hold neighbouring channels). Planes at least 4·M wide take four tiles at
+ * a time and store runs of 4·M columns: written tile by tile, each line took four 4-float stores
  * while the 16 planes' lines, hw apart, fought over one L1 set (VGG13-FER+'s 64×64 layer: 360-445
  * → 149-151 µs an image; 32×32: 528-699 → 233-274). The four tiles' values are staged as they
  * come, one float16 per position, and each run is gathered from the stage: scattering them per
  * channel instead (sixteen scalar stores per float16), the transform took 211-237 µs a call in
- * VGG13-FER+'s training step at batch 32, against 154-163 this way. 3-D range (⌈K/16⌉, TH, count). */
+ * VGG13-FER+'s training step at batch 32, against 154-163 this way; with that, 16-wide planes
+ * gain too (VGG13-FER+'s 16×16 layers, a chunk 265-454 → 155-288 µs). Narrower planes (8×8) go
+ * tile by tile. 3-D range (⌈K/16⌉, TH, count). */
 __kernel void winograd_output_transform_rows(__global const float *m, __global float *y, const int y_off,
                                              const int n0, const int count, const int K, const int OH, const int OW,
                                              const int TH, const int TW, __global const float *bias, const int b_off,
@@ -430,7 +432,7 @@ __kernel void winograd_output_transform_rows(__global const float *m, __global f
   __global float *out = y + y_off + ((size_t)(n0 + n) * KS + k0) * hw;
   __global const float *mk = mask + mask_off + ((size_t)(n0 + n) * KS + k0) * hw;
   enum { RUN = 4 * WINO_M }; /* output columns of four tiles */
-  if (OW < 2 * RUN) {
+  if (OW < RUN) {
     for (int tw = 0; tw < TW; tw++) {
       const size_t at = ((size_t)n * TH * TW + (size_t)th * TW + tw) * K + k0;
       float16 s[WINO_XI], r[WINO_M * WINO_M];

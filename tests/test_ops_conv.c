@@ -309,7 +309,7 @@ Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
 }
 
 /* 20 channels (blocks of 16 and 4) on 37 × 37 images: on CPUs the output transform stages four
- * tiles at a time (planes 32 or more wide), here with a last run of 5 columns and a last group of
+ * tiles at a time (planes 16 or more wide), here with a last run of 5 columns and a last group of
  * 2 tiles; with clfer's own CPU GEMM 20 channels take Winograd (from 16), and agree with im2col.
  * (With CLBlast's products, the _gpu_paths run, the floor is 64 channels.) */
 Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
