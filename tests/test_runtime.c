@@ -79,6 +79,21 @@ Test(selector, picks_the_right_device) {
   cr_assert(strstr(clfer_last_error(), "/etc/OpenCL/vendors") != NULL);
 }
 
+/* A CPU device always has a cache size for the CPU forms' chunks: the driver's, else 32 MiB, and
+ * CLFER_CPU_CACHE_BYTES overrides either. */
+Test(device, cpu_devices_have_a_cache_size_and_obey_the_override) {
+  clfer_runtime_t *rt = test_runtime();
+  const clfer_device_info_t *dev = clfer_runtime_device(rt);
+  if (dev->is_cpu) cr_assert_gt(dev->global_mem_cache_bytes, 0, "%s reports no cache", dev->name);
+  clfer_runtime_destroy(rt);
+  setenv("CLFER_CPU_CACHE_BYTES", "3000000", 1);
+  rt = test_runtime();
+  dev = clfer_runtime_device(rt);
+  if (dev->is_cpu) cr_assert_eq(dev->global_mem_cache_bytes, 3000000);
+  clfer_runtime_destroy(rt);
+  unsetenv("CLFER_CPU_CACHE_BYTES");
+}
+
 Test(status, names_and_texts) {
   cr_assert_str_eq(clfer_status_name(CLFER_DEVICE_OUT_OF_MEMORY), "DEVICE_OUT_OF_MEMORY");
   cr_assert_str_eq(clfer_strerror(CLFER_OK), "success");

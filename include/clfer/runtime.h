@@ -43,7 +43,8 @@ typedef struct clfer_device_info {
   uint64_t global_mem_bytes;
   uint64_t local_mem_bytes;
   uint64_t max_alloc_bytes;
-  uint64_t global_mem_cache_bytes; /* the device's last-level cache for global memory (0: unknown) */
+  uint64_t global_mem_cache_bytes; /* the device's last-level cache for global memory (0: unknown; CPU
+                                      devices: CLFER_CPU_CACHE_BYTES, else 32 MiB where none is reported) */
   size_t max_work_group_size;
   size_t max_work_item_sizes[3];
   int has_fp16, has_fp64;

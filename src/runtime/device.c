@@ -125,6 +125,18 @@ static void info_string(cl_device_id dev, cl_device_info what, char *buf, size_t
   buf[size - 1] = '\0';
 }
 
+/* The cache the CPU forms size their chunks by. PoCL reports 0 where it cannot read
+ * /sys/devices/system/cpu/cpu0/cache (some containers and VMs; cpuid there gave a hypervisor's
+ * 508 MiB): such a CPU device gets 32 MiB, a core complex's last level on the AMD EPYCs the CPU
+ * forms were measured on. CLFER_CPU_CACHE_BYTES overrides it on CPU devices. */
+static cl_ulong cpu_cache_bytes(cl_ulong reported) {
+  const char *env = getenv("CLFER_CPU_CACHE_BYTES");
+  char *end;
+  unsigned long long bytes = env ? strtoull(env, &end, 10) : 0;
+  if (env && *env && !*end && bytes > 0) return (cl_ulong)bytes;
+  return reported > 0 ? reported : (cl_ulong)32 << 20;
+}
+
 static void describe_device(clfer_device_info_t *d) {
   cl_device_type type = 0;
   cl_uint cu = 0, align_bits = 0;
@@ -152,7 +164,7 @@ static void describe_device(clfer_device_info_t *d) {
   d->global_mem_bytes = gmem;
   d->local_mem_bytes = lmem;
   d->max_alloc_bytes = maxalloc;
-  d->global_mem_cache_bytes = cache;
+  d->global_mem_cache_bytes = d->is_cpu ? cpu_cache_bytes(cache) : cache;
   d->max_work_group_size = wg;
   d->mem_base_align_bytes = align_bits / 8;
   d->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
