@@ -150,7 +150,20 @@ def torch_infer(torch, dev, model, batch, shape, steps, warmup, latency_runs):
     return res
 
 
-def run_torch(a, torch, dev, mode, defaults):
+def import_torchvision(a):
+    """torchvision for the AlexNet and ResNet-18 peers, or None (those rows then show '-')."""
+    if not (a.alexnet or a.resnet18):
+        return None
+    try:
+        import torchvision
+        return torchvision
+    except ImportError as e:
+        print(f"torchvision is not importable ({e}): no PyTorch figures for AlexNet or ResNet-18 "
+              "(Debian: apt-get install python3-torchvision)", file=sys.stderr)
+        return None
+
+
+def run_torch(a, torch, dev, mode, defaults, torchvision):
     import torch_models
     if dev == "cuda":
         set_tf32(torch, mode, defaults)
@@ -165,9 +178,8 @@ def run_torch(a, torch, dev, mode, defaults):
     res.update(torch_infer(torch, dev, torch_models.vgg13_ferplus(1, 8, 64), a.infer_batch, shape, a.steps, a.warmup,
                            a.latency))
     for name, flag in (("alexnet", a.alexnet), ("resnet18", a.resnet18)):
-        if not flag:
+        if not flag or torchvision is None:
             continue
-        import torchvision
         model = getattr(torchvision.models, name)(num_classes=1000)
         print(f"torch {mode}: {name} training batch {a.big_batch}", file=sys.stderr, flush=True)
         res["big"][name] = torch_train(torch, dev, model, a.big_batch, (3, 224, 224), 1000, a.steps, a.warmup)
@@ -206,8 +218,9 @@ def main():
         results["torch_device"] = torch.cuda.get_device_name() if dev == "cuda" else f"cpu, {torch.get_num_threads()} threads"
         modes = ["fp32"] if dev == "cpu" or a.no_tf32_default else ["fp32", "default"]
         defaults = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) if dev == "cuda" else None
+        torchvision = import_torchvision(a)
         for mode in modes:
-            results["torch"][mode] = run_torch(a, torch, dev, mode, defaults)
+            results["torch"][mode] = run_torch(a, torch, dev, mode, defaults, torchvision)
         if dev == "cuda":
             results["torch_tf32_defaults"] = {"matmul": defaults[0], "cudnn": defaults[1]}
 
