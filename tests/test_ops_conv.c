@@ -308,18 +308,24 @@ Test(conv2d, winograd_pads_off_tile_tile_counts_and_agrees_with_im2col) {
   winograd_agrees_with_im2col(&L, &batched, &chunk);
 }
 
-/* 20 channels (blocks of 16 and 4) on 37 × 37 images: on CPUs the output transform stages four
- * tiles at a time (planes 16 or more wide), here with a last run of 5 columns and a last group of
- * 2 tiles; with clfer's own CPU GEMM 20 channels take Winograd (from 16), and agree with im2col.
- * (With CLBlast's products, the _gpu_paths run, the floor is 64 channels.) */
-Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
+/* winograd_agrees_with_im2col for a layer under 64 channels, which takes Winograd only with clfer's
+ * own CPU GEMM: skipped with CLBlast's products (the _gpu_paths run). */
+static void own_gemm_winograd_agrees_with_im2col(const square_layer_t *L) {
   clfer_runtime_t *rt = test_runtime();
   int clblast = strcmp(clfer_sgemm_engine(rt), "clblast") == 0;
   clfer_runtime_destroy(rt);
   if (clblast) cr_skip_test("CLBlast's products take Winograd from 64 channels");
   int batched, chunk;
+  winograd_agrees_with_im2col(L, &batched, &chunk);
+}
+
+/* 20 channels (blocks of 16 and 4) on 37 × 37 images: on CPUs the output transform stages four
+ * tiles at a time (planes 16 or more wide), here with a last run of 5 columns and a last group of
+ * 2 tiles; with clfer's own CPU GEMM 20 channels take Winograd (from 16), and agree with im2col.
+ * (With CLBlast's products, the _gpu_paths run, the floor is 64 channels.) */
+Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
   const square_layer_t L = {2, 20, 37, 1, 0};
-  winograd_agrees_with_im2col(&L, &batched, &chunk);
+  own_gemm_winograd_agrees_with_im2col(&L);
 }
 
 /* Planes whose sixteen channel lines crowd into few L1 sets take the CPU transforms' sixteen-
@@ -327,13 +333,8 @@ Test(conv2d, winograd_on_odd_widths_and_channel_blocks_agrees_with_im2col) {
  * channels and 24 columns leave a partial block each way (4 channels, 8 columns); 32 × 32 planes
  * above take them with whole blocks. Agrees with im2col either way. */
 Test(conv2d, winograd_on_channel_blocks_with_partial_blocks_agrees_with_im2col) {
-  clfer_runtime_t *rt = test_runtime();
-  int clblast = strcmp(clfer_sgemm_engine(rt), "clblast") == 0;
-  clfer_runtime_destroy(rt);
-  if (clblast) cr_skip_test("CLBlast's products take Winograd from 64 channels");
-  int batched, chunk;
   const square_layer_t L = {2, 20, 64, 1, 24};
-  winograd_agrees_with_im2col(&L, &batched, &chunk);
+  own_gemm_winograd_agrees_with_im2col(&L);
 }
 
 /* A grouped layer as AlexNet's conv4 (groups = 2): 128 channels each way, 64 per group, on 4
