@@ -1,5 +1,6 @@
-/* test_runtime.c — device-selection parsing, program build errors with kernel line numbers, the
- * on-disk program cache (hit, corrupt file fallback, off switch), launch checks, and profiling. */
+/* test_runtime.c — device-selection parsing, the CPU cache-size fallback, program build errors with
+ * kernel line numbers, the on-disk program cache (hit, corrupt file fallback, off switch), launch
+ * checks, and profiling. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
