@@ -125,9 +125,8 @@ static wino_tiles_t tiles_of(clfer_runtime_t *rt, const conv_geom_t *g) {
   size_t per_buffer = t.buffer * sizeof(float); /* bytes per image */
   size_t chunk = clfer__conv_scratch_cap(rt) / (2 * per_buffer); /* both scratch buffers */
   t.chunk = chunk < 1 ? 1 : chunk > (size_t)g->n ? g->n : (int)chunk;
-  uint64_t cache = clfer_runtime_device(rt)->global_mem_cache_bytes;
-  if (clfer__cpu_paths(rt) && cache > 0) {
-    size_t fit = (size_t)(cache / 8) / per_buffer;
+  if (clfer__cpu_paths(rt)) { /* a CPU device always has a cache size (device.c) */
+    size_t fit = (size_t)(clfer_runtime_device(rt)->global_mem_cache_bytes / 8) / per_buffer;
     for (int count = fit < 1 ? 1 : (int)fit; count < t.chunk; count++)
       if (products_in_place(rt, g, &t, count, 0, 1, 1, 1)) {
         t.chunk = count;
