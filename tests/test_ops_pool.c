@@ -150,14 +150,11 @@ static void check_pool(const pool_case_t *c, int avg, int count_include_pad) {
     const char *was = getenv("CLFER_GPU_PATHS");
     char saved[16] = "";
     if (was) snprintf(saved, sizeof saved, "%s", was);
-    setenv("CLFER_GPU_PATHS", "1", 1);
+    test_setenv(rt, "CLFER_GPU_PATHS", "1");
     float *dx_gpu = malloc(nx * sizeof *dx_gpu);
     cr_assert_eq(clfer_maxpool2d_backward(rt, &cc.p, &tdy.t, &tam.t, &tdx.t), CLFER_OK, "%s", clfer_last_error());
     lh_read(&tdx, dx_gpu, what);
-    if (was)
-      setenv("CLFER_GPU_PATHS", saved, 1);
-    else
-      unsetenv("CLFER_GPU_PATHS");
+    test_setenv(rt, "CLFER_GPU_PATHS", was ? saved : NULL);
     cr_assert(memcmp(dx, dx_gpu, nx * sizeof *dx) == 0, "%s: the GPU form's gradient differs", what);
     free(dx_gpu);
   }
@@ -249,12 +246,9 @@ static void maxpool_on_path(const clfer_pool2d_params_t *p, const float *x, int 
   const char *was = getenv("CLFER_GPU_PATHS");
   char saved[16] = "";
   if (was) snprintf(saved, sizeof saved, "%s", was);
-  setenv("CLFER_GPU_PATHS", gpu ? "1" : "0", 1);
+  test_setenv(rt, "CLFER_GPU_PATHS", gpu ? "1" : "0");
   cr_assert_eq(clfer_maxpool2d_forward(rt, p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
-  if (was)
-    setenv("CLFER_GPU_PATHS", saved, 1);
-  else
-    unsetenv("CLFER_GPU_PATHS");
+  test_setenv(rt, "CLFER_GPU_PATHS", was ? saved : NULL);
   lh_read(&ty, y, "max pool");
   lh_read(&tam, am, "max pool argmax");
   lh_free(&tx), lh_free(&ty), lh_free(&tam);
@@ -310,7 +304,7 @@ Test(ops_pool, maxpool_backward_through_relu_equals_backward_then_relu_backward)
     lh_make(rt, 4, ys, r, &tdy), lh_make(rt, 4, xs, NULL, &tdx), lh_make(rt, 4, xs, NULL, &tr);
     cr_assert_eq(clfer_maxpool2d_forward(rt, &c->p, &tx.t, &ty.t, &tam.t), CLFER_OK, "%s", clfer_last_error());
     for (int form = 0; form < 2; form++) {
-      if (form) setenv("CLFER_GPU_PATHS", "1", 1);
+      if (form) test_setenv(rt, "CLFER_GPU_PATHS", "1");
       for (int si = 0; si < 2; si++) {
         char what[160];
         snprintf(what, sizeof what, "%s, %s forms, slope %g", c->name, form ? "GPU" : "device", (double)slopes[si]);
@@ -325,7 +319,7 @@ Test(ops_pool, maxpool_backward_through_relu_equals_backward_then_relu_backward)
                     "%s: element %zu is %g, pool then ReLU backward gives %g", what, i, (double)got[i],
                     (double)want[i]);
       }
-      if (form) unsetenv("CLFER_GPU_PATHS");
+      if (form) test_setenv(rt, "CLFER_GPU_PATHS", NULL);
     }
     cr_assert_eq(clfer_maxpool2d_backward_through_relu(rt, &c->p, NAN, &ty.t, &tdy.t, &tam.t, &tdx.t),
                  CLFER_INVALID_ARGUMENT);

@@ -51,6 +51,14 @@ double test_compare(const float *got, const float *want, size_t n, double atol, 
   return max_ratio;
 }
 
+void test_setenv(clfer_runtime_t *rt, const char *name, const char *value) {
+  cr_assert_eq(clfer_runtime_finish(rt), CLFER_OK, "%s", clfer_last_error());
+  if (value)
+    setenv(name, value, 1);
+  else
+    unsetenv(name);
+}
+
 const char *test_tmpdir(const char *name) {
   static char path[1024];
   snprintf(path, sizeof path, "%s/%s", CLFER_TEST_TMP, name);

@@ -14,6 +14,11 @@
 clfer_runtime_t *test_runtime(void);
 clfer_runtime_t *test_runtime_with(const clfer_runtime_options_t *options);
 
+/* Sets NAME to VALUE (NULL: unsets it) once rt's queue has finished: PoCL's worker threads call
+ * getenv while they run kernels, and a setenv meanwhile can crash them (glibc's environ is not
+ * thread-safe). For the CLFER_* switches the library reads at each call. */
+void test_setenv(clfer_runtime_t *rt, const char *name, const char *value);
+
 /* Deterministic uniform floats in [lo, hi) from a seed (splitmix64). */
 void test_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
 
