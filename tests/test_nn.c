@@ -1,6 +1,8 @@
 /* test_nn.c — the network graph: every zoo model runs forward and backward at a small input,
  * graph gradients (fan-out, residual add, concat, flatten) match finite differences, a tiny
- * network overfits one batch, and checkpoints round-trip bit-identically and reject bad files. */
+ * network overfits one batch, and checkpoints round-trip bit-identically and reject bad files
+ * (every field of a stored graph and of the tensor entries damaged in turn). */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,5 +596,210 @@ Test(checkpoint, bad_files_are_rejected_with_a_message) {
   cr_assert(strstr(clfer_last_error(), "/nonexistent/x.safetensors") != NULL);
   cr_assert_eq(clfer_net_save(a, "/nonexistent/dir/x.safetensors", NULL, NULL, 0), CLFER_IO_ERROR);
   clfer_net_destroy(a), clfer_net_destroy(other);
+  clfer_runtime_destroy(rt);
+}
+
+/* ---- corrupt checkpoints: each field of the header and of the stored graph set to what a
+ * damaged or hostile file may hold ---- */
+
+/* A model without a zoo name, so loading rebuilds it from "clfer.graph": every layer kind that
+ * stores settings (conv, leaky ReLU, LRN, both pools, batch norm, dense, dropout). */
+static clfer_net_t *graph_model(clfer_runtime_t *rt) {
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_create(rt, "graphed", 3, 12, 12, &net), CLFER_OK);
+  clfer_conv2d_params_t cp = {.kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1};
+  clfer_pool2d_params_t mp = {.kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2};
+  clfer_pool2d_params_t ap = {.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1};
+  clfer_lrn_params_t lp = {3, 1e-2f, 0.75f, 2.0f};
+  clfer_batchnorm_params_t bp = {1e-5f, 0.1f};
+  int id = 0;
+  cr_assert_eq(clfer_net_conv2d(net, "conv", id, 4, &cp, 1, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_relu(net, "act", id, 0.1f, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_lrn(net, "lrn", id, &lp, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_maxpool(net, "pool", id, &mp, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_avgpool(net, "avg", id, &ap, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_batchnorm(net, "bn", id, &bp, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_flatten(net, "flat", id, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_dense(net, "fc", id, 6, 1, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_dropout(net, "drop", id, 0.2f, &id), CLFER_OK);
+  cr_assert_eq(clfer_net_init(net, CLFER_INIT_PYTORCH, 3), CLFER_OK);
+  return net;
+}
+
+typedef struct saved_checkpoint {
+  cJSON *header;
+  unsigned char *data; /* the tensors, after the header */
+  size_t data_size;
+} saved_checkpoint_t;
+
+static void checkpoint_split(const char *path, saved_checkpoint_t *c) {
+  size_t size;
+  char *bytes = test_read_file(path, &size);
+  uint64_t hlen = 0;
+  for (int i = 0; i < 8; i++) hlen |= (uint64_t)(unsigned char)bytes[i] << (8 * i);
+  cr_assert_leq(8 + hlen, size);
+  char *text = strndup(bytes + 8, hlen);
+  c->header = cJSON_Parse(text);
+  cr_assert(cJSON_IsObject(c->header), "%s: header is not JSON", path);
+  c->data_size = size - 8 - hlen;
+  c->data = malloc(c->data_size + 1);
+  memcpy(c->data, bytes + 8 + hlen, c->data_size);
+  free(text), free(bytes);
+}
+
+static void checkpoint_write(const char *path, const cJSON *header, const saved_checkpoint_t *c) {
+  char *text = cJSON_PrintUnformatted(header);
+  uint64_t hlen = strlen(text);
+  unsigned char len8[8];
+  for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(hlen >> (8 * i));
+  FILE *f = fopen(path, "wb");
+  cr_assert(f != NULL);
+  cr_assert(fwrite(len8, 1, 8, f) == 8 && fwrite(text, 1, hlen, f) == hlen &&
+            fwrite(c->data, 1, c->data_size, f) == c->data_size);
+  fclose(f);
+  free(text);
+}
+
+/* Rebuilds the model from PATH: OK, or an error that names the file (never a crash). */
+static clfer_status rebuild(clfer_runtime_t *rt, const char *path, const char *what) {
+  clfer_net_t *net = NULL;
+  clfer_status st = clfer_net_from_checkpoint(rt, path, &net, NULL);
+  if (st) {
+    cr_assert(strstr(clfer_last_error(), path) != NULL, "%s: the error does not name the file: %s", what,
+              clfer_last_error());
+    cr_assert_null(net);
+  }
+  clfer_net_destroy(net);
+  return st;
+}
+
+/* The header with the stored graph's layer `layer`, key `key`, set to the JSON `value` (NULL:
+ * the key removed). */
+static cJSON *with_graph_field(const cJSON *header, const char *layer, const char *key, const char *value) {
+  cJSON *h = cJSON_Duplicate(header, 1), *md = cJSON_GetObjectItemCaseSensitive(h, "__metadata__");
+  cJSON *graph = cJSON_Parse(cJSON_GetObjectItemCaseSensitive(md, "clfer.graph")->valuestring), *l;
+  cJSON_ArrayForEach(l, graph) if (strcmp(cJSON_GetObjectItemCaseSensitive(l, "name")->valuestring, layer) == 0) {
+    cJSON_DeleteItemFromObjectCaseSensitive(l, key);
+    if (value) cJSON_AddItemToObject(l, key, cJSON_Parse(value));
+  }
+  char *text = cJSON_PrintUnformatted(graph);
+  cJSON_ReplaceItemInObjectCaseSensitive(md, "clfer.graph", cJSON_CreateString(text));
+  free(text);
+  cJSON_Delete(graph);
+  return h;
+}
+
+static clfer_status rebuild_with_graph_field(clfer_runtime_t *rt, const saved_checkpoint_t *c, const char *path,
+                                             const char *layer, const char *key, const char *value) {
+  cJSON *h = with_graph_field(c->header, layer, key, value);
+  checkpoint_write(path, h, c);
+  cJSON_Delete(h);
+  char what[200];
+  snprintf(what, sizeof what, "%s.%s = %s", layer, key, value ? value : "(removed)");
+  return rebuild(rt, path, what);
+}
+
+static clfer_status rebuild_with_tensor_field(clfer_runtime_t *rt, const saved_checkpoint_t *c, const char *path,
+                                              const char *tensor, const char *key, const char *value) {
+  cJSON *h = cJSON_Duplicate(c->header, 1), *e = cJSON_GetObjectItemCaseSensitive(h, tensor);
+  cJSON_ReplaceItemInObjectCaseSensitive(e, key, cJSON_Parse(value));
+  checkpoint_write(path, h, c);
+  cJSON_Delete(h);
+  return rebuild(rt, path, tensor);
+}
+
+Test(checkpoint, every_corrupt_graph_field_is_an_error_or_harmless) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net = graph_model(rt);
+  const char *dir = test_tmpdir("ckpt-graph");
+  char path[1100], bad[1100];
+  snprintf(path, sizeof path, "%s/graph.safetensors", dir);
+  snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+  cr_assert_eq(clfer_net_save(net, path, NULL, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  clfer_net_destroy(net);
+  cr_assert_eq(rebuild(rt, path, "as saved"), CLFER_OK, "%s", clfer_last_error());
+  saved_checkpoint_t c;
+  checkpoint_split(path, &c);
+
+  /* every setting of every layer, each value in turn */
+  static const char *const layers[] = {"input", "conv", "act", "lrn", "pool", "avg", "bn", "flat", "fc", "drop"};
+  static const char *const keys[] = {"shape", "out_channels", "kernel", "stride", "pad", "groups", "bias",
+                                     "slope", "size", "alpha", "beta", "k", "ceil_mode", "count_include_pad",
+                                     "eps", "momentum", "out_features", "p", "inputs", "type"};
+  static const char *const values[] = {
+      "0", "-1", "-2147483648", "2147483647", "2147483648", "1e300", "1.5", "\"3\"", "null", "[]", "{}",
+      "[1, 1.5]", "[1, -2147483648]", "[2147483647, 2147483647]", "[2147483647, 2147483647, 2147483647]",
+      "[\"input\", \"input\"]", "\"conv2d\"", "\"add\"", "\"no such layer\"", NULL};
+  int errors = 0, tried = 0;
+  for (size_t l = 0; l < sizeof layers / sizeof *layers; l++)
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+      for (size_t v = 0; v < sizeof values / sizeof *values; v++, tried++)
+        errors += rebuild_with_graph_field(rt, &c, bad, layers[l], keys[k], values[v]) != CLFER_OK;
+  cr_assert_gt(errors, tried / 10, "only %d of %d damaged graphs were refused", errors, tried);
+
+  /* what used to be taken as something else, or to overflow int arithmetic */
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "conv", "kernel", "[3, 2.5]"), CLFER_PARSE_ERROR);
+  cr_assert(strstr(clfer_last_error(), "\"kernel\" is not a pair of integers") != NULL, "%s", clfer_last_error());
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "pool", "ceil_mode", "3"), CLFER_PARSE_ERROR);
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "pool", "ceil_mode", "\"yes\""), CLFER_PARSE_ERROR);
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "conv", "kernel", "[1, -2147483648]"), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "kernel") != NULL, "%s", clfer_last_error());
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "conv", "pad", "[2147483647, 1]"), CLFER_OK);
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "input", "shape", "[2147483647, 2147483647, 2147483647]"),
+                CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "under 2^31 values") != NULL, "%s", clfer_last_error());
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "conv", "out_channels", "2147483647"), CLFER_OK);
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "bn", "eps", "-1"), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "layer bn") != NULL, "%s", clfer_last_error());
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "lrn", "size", "0"), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "layer lrn") != NULL, "%s", clfer_last_error());
+  cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "act", "slope", "1e300"), CLFER_OK);
+  /* a layer rebuilt without the bias the file holds */
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "fc", "bias", "false"), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "fc.bias") != NULL, "%s", clfer_last_error());
+
+  /* the tensors' own entries */
+  static const char *const shapes[] = {"[4.5, 3, 3, 3]", "[-4, 3, 3, 3]", "[1e300, 3, 3, 3]", "[\"4\", 3, 3, 3]",
+                                       "[4, 3, 3, 3, 1, 1, 1]", "[]", "7"};
+  static const char *const offsets[] = {"[0.5, 432.5]", "[-4, 428]", "[0, 1e300]", "[1e20, 1e20]", "[432, 0]",
+                                        "[\"0\", \"432\"]", "[0]", "null"};
+  for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+    cr_assert_neq(rebuild_with_tensor_field(rt, &c, bad, "conv.weight", "shape", shapes[i]), CLFER_OK, "shape %s",
+                  shapes[i]);
+  for (size_t i = 0; i < sizeof offsets / sizeof *offsets; i++)
+    cr_assert_eq(rebuild_with_tensor_field(rt, &c, bad, "conv.weight", "data_offsets", offsets[i]), CLFER_CORRUPT,
+                 "data_offsets %s: %s", offsets[i], clfer_last_error());
+  cr_assert_eq(rebuild_with_tensor_field(rt, &c, bad, "conv.weight", "dtype", "\"F16\""), CLFER_UNSUPPORTED);
+  cJSON_Delete(c.header);
+  free(c.data);
+  clfer_runtime_destroy(rt);
+}
+
+/* Every entry is checked before any is read, so a file that fails leaves the model untouched. */
+Test(checkpoint, a_bad_last_entry_leaves_the_model_as_it_was) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *a = graph_model(rt), *b = graph_model(rt);
+  cr_assert_eq(clfer_net_init(b, CLFER_INIT_PYTORCH, 9), CLFER_OK);
+  const char *dir = test_tmpdir("ckpt-partial");
+  char path[1100], bad[1100];
+  snprintf(path, sizeof path, "%s/a.safetensors", dir);
+  snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+  cr_assert_eq(clfer_net_save(a, path, NULL, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  saved_checkpoint_t c;
+  checkpoint_split(path, &c);
+  cJSON *h = cJSON_Duplicate(c.header, 1);
+  cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(h, "fc.bias"), "shape", cJSON_Parse("[7]"));
+  checkpoint_write(bad, h, &c);
+  float *before = download(&clfer_net_param_by_name(b, "conv.weight")->value);
+  cr_assert_eq(clfer_net_load(b, bad, NULL, NULL, 0, 0), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "fc.bias") != NULL, "%s", clfer_last_error());
+  float *after = download(&clfer_net_param_by_name(b, "conv.weight")->value);
+  cr_assert_arr_eq(after, before, clfer_tensor_numel(&clfer_net_param_by_name(b, "conv.weight")->value) * sizeof(float),
+                   "conv.weight was overwritten by a file that failed to load");
+  free(before), free(after);
+  cJSON_Delete(h);
+  cJSON_Delete(c.header);
+  free(c.data);
+  clfer_net_destroy(a), clfer_net_destroy(b);
   clfer_runtime_destroy(rt);
 }

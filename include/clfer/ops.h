@@ -23,7 +23,7 @@ typedef struct clfer_conv2d_params {
   int groups; /* 0 is taken as 1; in and out channels must divide by it */
 } clfer_conv2d_params_t;
 
-/* Output spatial size; 0 when the window does not fit. */
+/* Output spatial size; 0 when the window does not fit or a size is invalid (kernel < 1, pad < 0). */
 int clfer_conv2d_out_size(int in, int kernel, int stride, int pad);
 
 /* y[N,O,OH,OW] = conv(x[N,C,H,W], w[O,C/g,KH,KW]) + b[O] (b may be NULL). */

@@ -4,6 +4,9 @@
  * load_file(path))` takes them. Writes go to a temporary file that is renamed into place. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,19 +209,32 @@ clfer_status clfer_checkpoint_meta(const char *path, clfer_meta_t *meta) {
   return CLFER_OK;
 }
 
-/* Checks one header entry against the tensor it should fill and reads it. */
-static clfer_status load_entry(const char *path, FILE *f, const file_header_t *h, const char *name,
-                               clfer_tensor_t *t, float **host, size_t *host_size) {
+/* A JSON number that is a whole number in [0, max] (a corrupt header may hold 4.5, -1, 1e300). */
+static int as_count(const cJSON *v, double max, double *out) {
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= max) || v->valuedouble != floor(v->valuedouble))
+    return 0;
+  *out = v->valuedouble;
+  return 1;
+}
+
+/* Checks one header entry against the tensor it should fill; its data starts `*begin` bytes into
+ * the data section. */
+static clfer_status check_entry(const char *path, const file_header_t *h, const char *name, const clfer_tensor_t *t,
+                                size_t *begin) {
   const cJSON *e = cJSON_GetObjectItemCaseSensitive(h->json, name);
   const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype"), *shape = cJSON_GetObjectItemCaseSensitive(e, "shape"),
               *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
-  if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || cJSON_GetArraySize(offs) != 2)
+  double start = 0, end = 0, dim;
+  if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || cJSON_GetArraySize(offs) != 2 ||
+      !as_count(cJSON_GetArrayItem(offs, 0), 9e15, &start) || !as_count(cJSON_GetArrayItem(offs, 1), 9e15, &end))
     return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s has a malformed header entry", path, name);
   if (strcmp(dtype->valuestring, "F32") != 0)
     return clfer_set_error(CLFER_UNSUPPORTED, "%s: tensor %s is %s; clfer loads F32", path, name, dtype->valuestring);
   int ndim = cJSON_GetArraySize(shape), dims[CLFER_MAX_DIMS] = {0}, same = ndim == t->ndim;
   for (int i = 0; i < ndim && i < CLFER_MAX_DIMS; i++) {
-    dims[i] = cJSON_GetArrayItem(shape, i)->valueint;
+    if (!as_count(cJSON_GetArrayItem(shape, i), INT_MAX, &dim))
+      return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s: shape entry %d is not a whole number", path, name, i);
+    dims[i] = (int)dim;
     same = same && dims[i] == t->shape[i];
   }
   if (!same) {
@@ -227,18 +243,25 @@ static clfer_status load_entry(const char *path, FILE *f, const file_header_t *h
                            clfer_shape_str(ndim < CLFER_MAX_DIMS ? ndim : CLFER_MAX_DIMS, dims, a, sizeof a),
                            clfer_shape_str(t->ndim, t->shape, b, sizeof b));
   }
-  double begin = cJSON_GetArrayItem(offs, 0)->valuedouble, end = cJSON_GetArrayItem(offs, 1)->valuedouble;
   size_t bytes = clfer_tensor_numel(t) * 4;
-  if (begin < 0 || end - begin != (double)bytes || end > (double)h->data_size)
+  if (end - start != (double)bytes || end > (double)h->data_size)
     return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s's data [%.0f, %.0f) does not fit the file's %zu data bytes (truncated?)",
-                           path, name, begin, end, h->data_size);
+                           path, name, start, end, h->data_size);
+  *begin = (size_t)start;
+  return CLFER_OK;
+}
+
+/* Reads a checked entry into its tensor. */
+static clfer_status read_entry(const char *path, FILE *f, const file_header_t *h, const char *name, size_t begin,
+                               clfer_tensor_t *t, float **host, size_t *host_size) {
+  size_t bytes = clfer_tensor_numel(t) * 4;
   if (bytes > *host_size) {
     float *grown = realloc(*host, bytes);
     if (!grown) return clfer_set_error(CLFER_OUT_OF_MEMORY, "%s: out of host memory for %s", path, name);
     *host = grown;
     *host_size = bytes;
   }
-  if (fseek(f, (long)(h->data_start + (size_t)begin), SEEK_SET) != 0 || fread(*host, 1, bytes, f) != bytes)
+  if (fseek(f, (long)(h->data_start + begin), SEEK_SET) != 0 || fread(*host, 1, bytes, f) != bytes)
     return clfer_set_error(CLFER_CORRUPT, "%s: cannot read tensor %s (truncated?)", path, name);
   return clfer_tensor_upload(t, *host);
 }
@@ -260,7 +283,7 @@ clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *me
   file_header_t h;
   clfer_status st = read_header(path, f, &h);
   float *host = NULL;
-  size_t host_size = 0;
+  size_t host_size = 0, *begins = NULL;
   if (st) goto done;
   /* All names first, so a wrong model is reported before anything is overwritten. */
   for (int i = 0; i < net->n_params; i++)
@@ -275,19 +298,33 @@ clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *me
                          item->string, net->name);
     goto done;
   }
-  for (int i = 0; i < net->n_params && !st; i++)
-    st = load_entry(path, f, &h, net->params[i].name, &net->params[i].value, &host, &host_size);
-  for (int i = 0; i < n_extra && !st; i++) {
-    if (!cJSON_GetObjectItemCaseSensitive(h.json, extra[i].name)) {
+  /* every entry checked before any is read: a bad file leaves the model as it was */
+  int n_all = net->n_params + n_extra;
+  if (!(begins = calloc((size_t)n_all + 1, sizeof *begins))) {
+    st = clfer_set_error(CLFER_OUT_OF_MEMORY, "%s: out of host memory", path);
+    goto done;
+  }
+  for (int i = 0; i < n_all && !st; i++) {
+    const char *name = i < net->n_params ? net->params[i].name : extra[i - net->n_params].name;
+    const clfer_tensor_t *t = i < net->n_params ? &net->params[i].value : extra[i - net->n_params].tensor;
+    if (i >= net->n_params && !cJSON_GetObjectItemCaseSensitive(h.json, name)) {
       if (!extra_optional)
-        st = clfer_set_error(CLFER_SHAPE_MISMATCH, "%s: tensor %s is missing from the checkpoint", path, extra[i].name);
+        st = clfer_set_error(CLFER_SHAPE_MISMATCH, "%s: tensor %s is missing from the checkpoint", path, name);
+      begins[i] = SIZE_MAX; /* optional and absent */
       continue;
     }
-    st = load_entry(path, f, &h, extra[i].name, extra[i].tensor, &host, &host_size);
+    st = check_entry(path, &h, name, t, &begins[i]);
   }
+  for (int i = 0; i < n_all && !st; i++)
+    if (begins[i] != SIZE_MAX)
+      st = i < net->n_params
+               ? read_entry(path, f, &h, net->params[i].name, begins[i], &net->params[i].value, &host, &host_size)
+               : read_entry(path, f, &h, extra[i - net->n_params].name, begins[i], extra[i - net->n_params].tensor,
+                            &host, &host_size);
   if (!st) read_meta(h.json, meta);
 done:
   free(host);
+  free(begins);
   cJSON_Delete(h.json);
   fclose(f);
   return st;

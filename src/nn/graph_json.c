@@ -2,6 +2,9 @@
  * "clfer.graph") and the way back: rebuilding a network from it through the public builder API.
  * This is how imported ONNX models, which have no zoo name, are rebuilt from their checkpoints. */
 #include <cjson/cJSON.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,33 +85,51 @@ typedef struct reader {
   clfer_status st;
 } reader_t;
 
+/* A JSON number that is a whole int (what a corrupt file may hold instead: 1.5, 1e300). */
+static int as_int(const cJSON *v, int *out) {
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
+      v->valuedouble != (double)(int)v->valuedouble)
+    return 0;
+  *out = (int)v->valuedouble;
+  return 1;
+}
+
 static double num(reader_t *r, const char *key, double fallback, int required) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->layer, key);
-  if (cJSON_IsNumber(v)) return v->valuedouble;
+  if (cJSON_IsNumber(v) && fabs(v->valuedouble) <= FLT_MAX) return v->valuedouble; /* it ends as a float or int */
   if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
-  if (required && !r->st)
-    r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s has no numeric \"%s\"", r->name, key);
+  if ((required || v) && !r->st) /* absent is the default; present must be a number */
+    r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is missing or not a number in float range",
+                            r->name, key);
   return fallback;
 }
 
 static int whole(reader_t *r, const char *key, int fallback, int required) {
   double v = num(r, key, fallback, required);
-  if (!(v >= -1e9 && v <= 1e9) || v != (double)(int)v) {
+  if (!(v >= INT_MIN && v <= INT_MAX) || v != (double)(int)v) {
     if (!r->st) r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not an integer", r->name, key);
     return fallback;
   }
   return (int)v;
 }
 
+/* true/false, or 0/1 */
+static int flag(reader_t *r, const char *key, int fallback) {
+  int v = whole(r, key, fallback, 0);
+  if (v != 0 && v != 1 && !r->st)
+    r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is %d, not true or false", r->name, key, v);
+  return v != 0;
+}
+
 static void pair(reader_t *r, const char *key, int *a, int *b) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->layer, key);
-  if (cJSON_GetArraySize(v) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) ||
-      !cJSON_IsNumber(cJSON_GetArrayItem(v, 1))) {
-    if (!r->st) r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not a pair of numbers", r->name, key);
+  int x, y;
+  if (cJSON_GetArraySize(v) != 2 || !as_int(cJSON_GetArrayItem(v, 0), &x) || !as_int(cJSON_GetArrayItem(v, 1), &y)) {
+    if (!r->st)
+      r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not a pair of integers", r->name, key);
     return;
   }
-  *a = cJSON_GetArrayItem(v, 0)->valueint;
-  *b = cJSON_GetArrayItem(v, 1)->valueint;
+  *a = x, *b = y;
 }
 
 static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
@@ -135,10 +156,10 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
     pair(&r, "stride", &p.stride_h, &p.stride_w);
     pair(&r, "pad", &p.pad_h, &p.pad_w);
     p.groups = whole(&r, "groups", 1, 0);
-    int units = whole(&r, "out_channels", 0, 1), bias = whole(&r, "bias", 1, 0);
+    int units = whole(&r, "out_channels", 0, 1), bias = flag(&r, "bias", 1);
     st = r.st ? r.st : clfer_net_conv2d(net, r.name, inputs[0], units, &p, bias, out);
   } else if (strcmp(t, "dense") == 0) {
-    int units = whole(&r, "out_features", 0, 1), bias = whole(&r, "bias", 1, 0);
+    int units = whole(&r, "out_features", 0, 1), bias = flag(&r, "bias", 1);
     st = r.st ? r.st : clfer_net_dense(net, r.name, inputs[0], units, bias, out);
   } else if (strcmp(t, "relu") == 0) {
     float slope = (float)num(&r, "slope", 0, 0);
@@ -148,8 +169,8 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
     pair(&r, "kernel", &p.kernel_h, &p.kernel_w);
     pair(&r, "stride", &p.stride_h, &p.stride_w);
     pair(&r, "pad", &p.pad_h, &p.pad_w);
-    p.ceil_mode = whole(&r, "ceil_mode", 0, 0);
-    p.count_include_pad = whole(&r, "count_include_pad", 1, 0);
+    p.ceil_mode = flag(&r, "ceil_mode", 0);
+    p.count_include_pad = flag(&r, "count_include_pad", 1);
     st = r.st ? r.st
               : (t[0] == 'm' ? clfer_net_maxpool(net, r.name, inputs[0], &p, out)
                              : clfer_net_avgpool(net, r.name, inputs[0], &p, out));
@@ -160,7 +181,7 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
     st = r.st ? r.st : clfer_net_dropout(net, r.name, inputs[0], p, out);
   } else if (strcmp(t, "batchnorm") == 0) {
     clfer_batchnorm_params_t p = {(float)num(&r, "eps", 1e-5, 0), (float)num(&r, "momentum", 0.1, 0)};
-    st = clfer_net_batchnorm(net, r.name, inputs[0], &p, out);
+    st = r.st ? r.st : clfer_net_batchnorm(net, r.name, inputs[0], &p, out);
   } else if (strcmp(t, "lrn") == 0) {
     clfer_lrn_params_t p = {whole(&r, "size", 5, 1), (float)num(&r, "alpha", 1e-4, 1), (float)num(&r, "beta", 0.75, 1),
                             (float)num(&r, "k", 1, 1)};
@@ -181,10 +202,10 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
   /* the stored shape, when present, must be what the builder inferred */
   const cJSON *shape = cJSON_GetObjectItemCaseSensitive(l, "shape");
   if (cJSON_IsArray(shape)) {
-    int nd, s[3];
+    int nd, s[3], v;
     clfer_net_node_shape(net, *out, &nd, s);
     int same = cJSON_GetArraySize(shape) == nd;
-    for (int i = 0; same && i < nd; i++) same = cJSON_GetArrayItem(shape, i)->valueint == s[i];
+    for (int i = 0; same && i < nd; i++) same = as_int(cJSON_GetArrayItem(shape, i), &v) && v == s[i];
     if (!same)
       return clfer_set_error(CLFER_SHAPE_MISMATCH, "graph: layer %s: the stored output shape differs from the rebuilt one",
                              r.name);
@@ -201,14 +222,14 @@ clfer_status clfer_net_from_graph_json(clfer_runtime_t *rt, const char *model_na
   const cJSON *first = cJSON_GetArrayItem(layers, 0);
   const cJSON *type = cJSON_GetObjectItemCaseSensitive(first, "type"),
               *shape = cJSON_GetObjectItemCaseSensitive(first, "shape");
+  int chw[3];
   if (!cJSON_IsArray(layers) || count < 2 || !cJSON_IsString(type) || strcmp(type->valuestring, "input") != 0 ||
-      cJSON_GetArraySize(shape) != 3) {
+      cJSON_GetArraySize(shape) != 3 || !as_int(cJSON_GetArrayItem(shape, 0), &chw[0]) ||
+      !as_int(cJSON_GetArrayItem(shape, 1), &chw[1]) || !as_int(cJSON_GetArrayItem(shape, 2), &chw[2])) {
     st = clfer_set_error(CLFER_PARSE_ERROR, "graph: not a layer list starting with the [C, H, W] input");
     goto done;
   }
-  if ((st = clfer_net_create(rt, model_name, cJSON_GetArrayItem(shape, 0)->valueint,
-                             cJSON_GetArrayItem(shape, 1)->valueint, cJSON_GetArrayItem(shape, 2)->valueint, &net)))
-    goto done;
+  if ((st = clfer_net_create(rt, model_name, chw[0], chw[1], chw[2], &net))) goto done;
   int output = -1, features = -1;
   for (int i = 1; i < count && !st; i++) {
     const cJSON *l = cJSON_GetArrayItem(layers, i);
@@ -261,12 +282,27 @@ clfer_status clfer_net_load_weights(clfer_net_t *net, const char *path) {
     if (strcmp(name, "__metadata__") == 0 || clfer_net_param_by_name(net, name) ||
         (dot && strcmp(dot, ".num_batches_tracked") == 0))
       continue;
+    char layer[sizeof net->nodes[0].name];
+    snprintf(layer, sizeof layer, "%.*s", dot ? (int)(dot - name) : 0, name);
+    if (dot && clfer_net_find(net, layer) >= 0) { /* e.g. a bias the rebuilt layer does not have */
+      st = clfer_set_error(CLFER_SHAPE_MISMATCH,
+                           "%s: tensor %s in the checkpoint is not a parameter of layer %s of model %s", path, name,
+                           layer, net->name);
+      break;
+    }
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(item, "shape");
-    int dims[CLFER_MAX_DIMS], nd = cJSON_GetArraySize(shape);
-    if (nd > CLFER_MAX_DIMS) continue; /* clfer_net_load names it */
-    for (int i = 0; i < nd; i++) dims[i] = cJSON_GetArrayItem(shape, i)->valueint;
+    int dims[CLFER_MAX_DIMS], nd = cJSON_GetArraySize(shape), whole_dims = cJSON_IsArray(shape) && nd <= CLFER_MAX_DIMS;
+    for (int i = 0; whole_dims && i < nd; i++)
+      whole_dims = as_int(cJSON_GetArrayItem(shape, i), &dims[i]) && dims[i] > 0;
+    if (!whole_dims) {
+      st = clfer_set_error(CLFER_CORRUPT, "%s: tensor %s has a malformed shape", path, name);
+      break;
+    }
     if (nd == 0) dims[0] = 1, nd = 1;
-    if ((st = clfer_tensor_create(net->rt, nd, dims, &tensors[n]))) break;
+    if ((st = clfer_tensor_create(net->rt, nd, dims, &tensors[n]))) {
+      clfer_wrap_error(st, "%s: tensor %s: ", path, name);
+      break;
+    }
     extra[n] = (clfer_named_tensor_t){name, &tensors[n]};
     n++;
   }
@@ -291,8 +327,7 @@ clfer_status clfer_net_from_checkpoint(clfer_runtime_t *rt, const char *path, cl
     int dims[4] = {0};
     static const char *const keys[4] = {"channels", "height", "width", "classes"};
     for (int i = 0; i < 4; i++) {
-      const cJSON *v = cJSON_GetObjectItemCaseSensitive(desc, keys[i]);
-      dims[i] = cJSON_IsNumber(v) ? v->valueint : 0;
+      if (!as_int(cJSON_GetObjectItemCaseSensitive(desc, keys[i]), &dims[i])) dims[i] = 0; /* the builder names it */
     }
     st = clfer_zoo_build(rt, zoo->valuestring, dims[0], dims[1], dims[2], dims[3], &net);
   } else if (graph) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "net_internal.h"
+#include "ops/layer_ops_util.h"
 
 static clfer_status shape_error(const clfer__node_t *n, const char *why) {
   return clfer_set_error(CLFER_SHAPE_MISMATCH, "layer %s (%s): %s", n->name, n->vt->type, why);
@@ -10,6 +11,7 @@ static clfer_status shape_error(const clfer__node_t *n, const char *why) {
 
 static const clfer__node_t *in0(const clfer_net_t *net, const clfer__node_t *n) { return &net->nodes[n->inputs[0]]; }
 
+/* Fits an int: add_node rejects a node with more values (check_output_size in net.c). */
 static int in_features(const clfer__node_t *src) {
   int f = 1;
   for (int i = 0; i < src->out_ndim; i++) f *= src->out_shape[i];
@@ -47,7 +49,14 @@ static clfer_status conv_setup(clfer_net_t *net, clfer__node_t *n) {
   if (st) return st;
   const clfer__node_t *src = in0(net, n);
   int c = src->out_shape[0], g = n->conv.groups;
+  const clfer_conv2d_params_t *p = &n->conv;
   char why[160];
+  if (n->units < 1 || p->kernel_h < 1 || p->kernel_w < 1 || p->pad_h < 0 || p->pad_w < 0) {
+    snprintf(why, sizeof why,
+             "%d output channels, a %dx%d kernel and pad %dx%d: need channels and kernel >= 1, pad >= 0", n->units,
+             p->kernel_h, p->kernel_w, p->pad_h, p->pad_w);
+    return shape_error(n, why);
+  }
   if (c % g || n->units % g) {
     snprintf(why, sizeof why, "%d input and %d output channels do not divide into %d groups", c, n->units, g);
     return shape_error(n, why);
@@ -102,6 +111,7 @@ const clfer__layer_vtable_t clfer__conv2d_layer = {"conv2d", conv_setup, conv_fo
 /* ---- dense ---- */
 
 static clfer_status dense_setup(clfer_net_t *net, clfer__node_t *n) {
+  if (n->units < 1) return shape_error(n, "needs at least one output feature");
   int fin = in_features(in0(net, n));
   n->out_ndim = 1;
   n->out_shape[0] = n->units;
@@ -259,9 +269,10 @@ const clfer__layer_vtable_t clfer__dropout_layer = {"dropout", same_shape_setup,
 /* ---- batch norm ---- */
 
 static clfer_status bn_setup(clfer_net_t *net, clfer__node_t *n) {
+  clfer_status st = clfer__bn_check_params("batchnorm", &n->bn);
+  if (st) return clfer_wrap_error(st, "layer %s: ", n->name);
   same_shape_setup(net, n);
   int c = n->out_shape[0];
-  clfer_status st;
   if ((st = clfer__net_add_param(net, n, "weight", 1, &c, 0)) || (st = clfer__net_add_param(net, n, "bias", 1, &c, 0)) ||
       (st = clfer__net_add_param(net, n, "running_mean", 1, &c, 1)) ||
       (st = clfer__net_add_param(net, n, "running_var", 1, &c, 1)))
@@ -307,6 +318,7 @@ const clfer__layer_vtable_t clfer__batchnorm_layer = {"batchnorm", bn_setup, bn_
 
 static clfer_status lrn_setup(clfer_net_t *net, clfer__node_t *n) {
   clfer_status st = need_image_input(net, n);
+  if (!st && (st = clfer__lrn_check_params("lrn", &n->lrn))) return clfer_wrap_error(st, "layer %s: ", n->name);
   return st ? st : same_shape_setup(net, n);
 }
 static clfer_status lrn_forward(clfer_net_t *net, clfer__node_t *n, int train) {
@@ -375,7 +387,7 @@ const clfer__layer_vtable_t clfer__add_layer = {"add", add_setup, add_forward, a
 
 static clfer_status concat_setup(clfer_net_t *net, clfer__node_t *n) {
   const clfer__node_t *first = in0(net, n);
-  int total = 0;
+  long long total = 0;
   for (int i = 0; i < n->n_inputs; i++) {
     const clfer__node_t *s = &net->nodes[n->inputs[i]];
     if (s->out_ndim != first->out_ndim || (s->out_ndim == 3 && (s->out_shape[1] != first->out_shape[1] ||
@@ -383,8 +395,9 @@ static clfer_status concat_setup(clfer_net_t *net, clfer__node_t *n) {
       return shape_error(n, "inputs differ in rank or spatial size");
     total += s->out_shape[0];
   }
+  if (total > INT_MAX) return shape_error(n, "too many channels");
   same_shape_setup(net, n);
-  n->out_shape[0] = total;
+  n->out_shape[0] = (int)total;
   return CLFER_OK;
 }
 static clfer_status concat_forward(clfer_net_t *net, clfer__node_t *n, int train) {

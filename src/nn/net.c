@@ -1,6 +1,7 @@
 /* net.c — the network graph: builder calls, shape inference, parameters by name, weight
  * initialisation, and the forward/backward drivers. Nodes are kept in insertion order, which is
  * a topological order because a node may only read nodes added before it. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,9 @@ static clfer_status grow_nodes(clfer_net_t *net) {
 
 clfer_status clfer_net_create(clfer_runtime_t *rt, const char *model_name, int c, int h, int w, clfer_net_t **out) {
   *out = NULL;
-  if (c <= 0 || h <= 0 || w <= 0)
-    return clfer_set_error(CLFER_INVALID_ARGUMENT, "model %s: input %dx%dx%d must be positive", model_name, c, h, w);
+  if (c <= 0 || h <= 0 || w <= 0 || (long long)c * h > INT_MAX || (long long)c * h * w > INT_MAX) /* c·h < 2^62 */
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "model %s: input %dx%dx%d must be positive and under 2^31 values",
+                           model_name, c, h, w);
   clfer_net_t *net = calloc(1, sizeof *net);
   if (!net) return clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory creating a network");
   net->rt = rt;
@@ -82,6 +84,16 @@ clfer_status clfer__net_add_param(clfer_net_t *net, clfer__node_t *node, const c
   return CLFER_OK;
 }
 
+/* A node's output per image must fit an int: the layers multiply shapes as int, kernels index so. */
+static clfer_status check_output_size(const clfer__node_t *node) {
+  long long values = 1;
+  for (int i = 0; i < node->out_ndim && values <= INT_MAX; i++) values *= node->out_shape[i]; /* < 2^62 */
+  if (values <= INT_MAX) return CLFER_OK;
+  char s[96];
+  return clfer_set_error(CLFER_SHAPE_MISMATCH, "layer %s (%s): output %s has more than 2^31 - 1 values per image",
+                         node->name, node->vt->type, clfer_shape_str(node->out_ndim, node->out_shape, s, sizeof s));
+}
+
 /* Adds a node reading `inputs`, runs its setup (shapes, parameters). */
 static clfer_status add_node(clfer_net_t *net, const char *name, const clfer__layer_vtable_t *vt, int n_inputs,
                              const int *inputs, const clfer__node_t *config, int *out) {
@@ -109,7 +121,7 @@ static clfer_status add_node(clfer_net_t *net, const char *name, const clfer__la
   memcpy(node->inputs, inputs, (size_t)n_inputs * sizeof *inputs);
   node->n_params = 0;
   int first_param = net->n_params;
-  if ((st = vt->setup(net, node))) {
+  if ((st = vt->setup(net, node)) || (st = check_output_size(node))) {
     for (int i = first_param; i < net->n_params; i++) {
       clfer_tensor_release(&net->params[i].value);
       clfer_tensor_release(&net->params[i].grad);
@@ -143,6 +155,8 @@ clfer_status clfer_net_dense(clfer_net_t *net, const char *name, int input, int 
 }
 
 clfer_status clfer_net_relu(clfer_net_t *net, const char *name, int input, float slope, int *out) {
+  if (!isfinite(slope))
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "layer %s: ReLU slope %g is not finite", name, (double)slope);
   clfer__node_t cfg = {0};
   cfg.slope = slope;
   return add_node(net, name, &clfer__relu_layer, 1, &input, &cfg, out);

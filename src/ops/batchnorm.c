@@ -61,15 +61,6 @@ static clfer_status bn_check_slope(const char *op, float slope) {
   return CLFER_OK;
 }
 
-static clfer_status bn_check_params(const char *op, const clfer_batchnorm_params_t *p) {
-  if (!p) return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "parameters are NULL");
-  if (!(p->eps > 0.0f) || isinf(p->eps))
-    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "eps %g must be positive", (double)p->eps);
-  if (!(p->momentum >= 0.0f && p->momentum <= 1.0f))
-    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "momentum %g must lie in [0, 1]", (double)p->momentum);
-  return CLFER_OK;
-}
-
 /* relu: a ReLU of that slope fused on the output */
 static clfer_status bn_forward_train(clfer_runtime_t *rt, const char *op, const clfer_batchnorm_params_t *p, int relu,
                                      float slope, const clfer_tensor_t *x, const clfer_tensor_t *gamma,
@@ -77,7 +68,7 @@ static clfer_status bn_forward_train(clfer_runtime_t *rt, const char *op, const 
                                      clfer_tensor_t *save_invstd, clfer_tensor_t *running_mean,
                                      clfer_tensor_t *running_var) {
   CLFER__CHECK_RT(op, rt);
-  clfer_status st = bn_check_params(op, p);
+  clfer_status st = clfer__bn_check_params(op, p);
   if (st || (relu && (st = bn_check_slope(op, slope)))) return st;
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "y", y);
@@ -173,7 +164,7 @@ static clfer_status bn_forward_eval(clfer_runtime_t *rt, const char *op, const c
                                     const clfer_tensor_t *beta, const clfer_tensor_t *running_mean,
                                     const clfer_tensor_t *running_var, clfer_tensor_t *y) {
   CLFER__CHECK_RT(op, rt);
-  clfer_status st = bn_check_params(op, p);
+  clfer_status st = clfer__bn_check_params(op, p);
   if (st || (relu && (st = bn_check_slope(op, slope)))) return st;
   CLFER__CHECK_TENSOR(op, "x", x);
   CLFER__CHECK_TENSOR(op, "y", y);

@@ -21,8 +21,11 @@
 
 int clfer_conv2d_out_size(int in, int kernel, int stride, int pad) {
   if (stride <= 0) stride = 1;
-  int span = in + 2 * pad - kernel;
-  return span < 0 ? 0 : span / stride + 1;
+  if (in <= 0 || kernel <= 0 || pad < 0) return 0;
+  long long span = (long long)in + 2LL * pad - kernel; /* no int overflow for absurd sizes */
+  if (span < 0) return 0;
+  long long out = span / stride + 1;
+  return out > INT_MAX ? 0 : (int)out;
 }
 
 /* The layout kernels' shared arguments after (input, offset, output, n0, count), in conv.cl's

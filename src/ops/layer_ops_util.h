@@ -57,6 +57,26 @@ static inline clfer_status clfer__op_check_tensor(const char *file, int line, co
     if (clfer__st) return clfer__st;                                                      \
   } while (0)
 
+/* LRN's and batch norm's parameters (the ops check them at each call, the network builder once). */
+static inline clfer_status clfer__lrn_check_params(const char *op, const clfer_lrn_params_t *p) {
+  if (!p) return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "parameters are NULL");
+  if (p->size < 1 || !isfinite(p->alpha) || !isfinite(p->beta) || !(p->k > 0.0f) || !isfinite(p->k))
+    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op,
+                           "size %d alpha %g beta %g k %g: size must be >= 1, k > 0 (the scale must stay "
+                           "positive) and all finite",
+                           p->size, (double)p->alpha, (double)p->beta, (double)p->k);
+  if (p->alpha < 0.0f) return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "alpha %g must be >= 0", (double)p->alpha);
+  return CLFER_OK;
+}
+static inline clfer_status clfer__bn_check_params(const char *op, const clfer_batchnorm_params_t *p) {
+  if (!p) return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "parameters are NULL");
+  if (!(p->eps > 0.0f) || isinf(p->eps))
+    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "eps %g must be positive", (double)p->eps);
+  if (!(p->momentum >= 0.0f && p->momentum <= 1.0f))
+    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "momentum %g must lie in [0, 1]", (double)p->momentum);
+  return CLFER_OK;
+}
+
 /* Two tensors must have identical shapes. */
 static inline clfer_status clfer__op_check_same(const char *file, int line, const char *op, const char *an,
                                                 const clfer_tensor_t *a, const char *bn, const clfer_tensor_t *b) {

@@ -5,14 +5,8 @@
 #include "ops/layer_ops_util.h"
 
 static clfer_status lrn_check(const char *op, const clfer_lrn_params_t *p, const clfer_tensor_t *x) {
-  if (!p) return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "parameters are NULL");
-  if (p->size < 1 || !isfinite(p->alpha) || !isfinite(p->beta) || !(p->k > 0.0f) || !isfinite(p->k))
-    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op,
-                           "size %d alpha %g beta %g k %g: size must be >= 1, k > 0 (the scale must stay "
-                           "positive) and all finite",
-                           p->size, (double)p->alpha, (double)p->beta, (double)p->k);
-  if (p->alpha < 0.0f)
-    return CLFER__OP_ERROR(CLFER_INVALID_ARGUMENT, op, "alpha %g must be >= 0", (double)p->alpha);
+  clfer_status st = clfer__lrn_check_params(op, p);
+  if (st) return st;
   if (x->ndim != 4 && x->ndim != 2) {
     char s[96];
     return CLFER__OP_ERROR(CLFER_SHAPE_MISMATCH, op, "x %s must be [N, C, H, W] (or [N, C])",
