@@ -1,7 +1,8 @@
 /* test_train.c — the training loop end to end on a small `clfer synth` set: a short run learns
  * (loss and accuracy thresholds), writes one valid metrics.jsonl line per epoch and its plots;
  * a run stopped and resumed (twice, across a stage boundary) ends with bit-identical weights,
- * optimizer state and class centres to an uninterrupted one; a non-finite loss stops the run
+ * optimizer state and class centres to an uninterrupted one, and a damaged resume counter in the
+ * checkpoint is an error; a non-finite loss stops the run
  * with the step range, the layer and a hint; progress is a bar on a terminal, log lines
  * otherwise; the IPA2LT recipe runs end to end (coders, union, LTNet, baselines, report); a
  * staged transfer loads a checkpoint into a model with another head; batches pre-processed on the
@@ -222,6 +223,42 @@ Test(train, resume_without_checkpoint_fails_cleanly) {
   cr_assert_neq(train(recipe, out, NULL, 0, 0, 1, &res), CLFER_OK);
   cr_assert(strstr(clfer_last_error(), "--resume") && strstr(clfer_last_error(), "last.safetensors"), "%s",
             clfer_last_error());
+}
+
+/* A checkpoint whose resume counters are damaged is an error naming the key, not a stage or epoch
+ * to start from (one byte of the header changed in place, so the header length stays valid). */
+Test(train, resume_from_a_damaged_counter_fails_cleanly, .timeout = 120) {
+  clfer_runtime_destroy(test_runtime());
+  ensure_synth();
+  const char *dir = test_tmpdir("train_resume_damaged");
+  char recipe[1200], out[1200], last[1300];
+  snprintf(recipe, sizeof recipe, "%s", test_write_in(dir, "r.ini", recipe_text));
+  snprintf(out, sizeof out, "%s/run", dir);
+  snprintf(last, sizeof last, "%s/last.safetensors", out);
+  const char *sets[] = {"data.train_limit=32", "data.eval_limit=16", "train.epochs=1"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, out, sets, 3, 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  static const char *const keys[] = {"\"clfer.stage\":\"0\"", "\"clfer.epoch\":\"0\""};
+  for (int k = 0; k < 2; k++) {
+    size_t size;
+    char *bytes = test_read_file(last, &size), *at = NULL;
+    for (size_t i = 0; !at && i + strlen(keys[k]) <= size; i++)
+      if (memcmp(bytes + i, keys[k], strlen(keys[k])) == 0) at = bytes + i;
+    cr_assert_not_null(at, "no %s in %s", keys[k], last);
+    char *digit = at + strlen(keys[k]) - 2;
+    *digit = k == 0 ? '-' : 'x';
+    FILE *f = fopen(last, "wb");
+    cr_assert(f && fwrite(bytes, 1, size, f) == size);
+    fclose(f);
+    cr_assert_eq(train(recipe, out, sets, 3, 0, 1, &res), CLFER_CORRUPT, "%s", keys[k]);
+    cr_assert(strstr(clfer_last_error(), k == 0 ? "clfer.stage" : "clfer.epoch") && strstr(clfer_last_error(), last),
+              "%s", clfer_last_error());
+    *digit = '0'; /* back as it was, for the next key */
+    f = fopen(last, "wb");
+    cr_assert(f && fwrite(bytes, 1, size, f) == size);
+    fclose(f);
+    free(bytes);
+  }
 }
 
 /* ---- where batches are pre-processed (data.preprocess_on) ---- */

@@ -4,6 +4,7 @@
  * evaluate valid/test as the papers do (majority labels, accuracy and mean diagonal), keep the
  * best-validation weights, checkpoint atomically every epoch, and resume exactly. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1572,6 +1573,22 @@ static clfer_status write_curves(run_t *r, const curves_t *c) {
   return clfer_curves_write_svg(path, clfer_net_name(r->net), c->n, loss, 2, acc, 2);
 }
 
+/* A counter the checkpoint's metadata holds for --resume, when present: a whole number in [lo, hi]
+ * (a damaged file's '-3' or '12abc' is an error, not a stage or epoch to start from). */
+static clfer_status resume_counter(const clfer_meta_t *meta, const char *path, const char *key, long lo, long hi,
+                                   long *out) {
+  const char *v = clfer_meta_get(meta, key);
+  if (!v) return CLFER_OK;
+  char *end;
+  errno = 0;
+  long x = strtol(v, &end, 10);
+  if (end == v || *end || errno || x < lo || x > hi)
+    return clfer_set_error(CLFER_CORRUPT, "--resume: %s: \"%s\" is '%s', not a whole number in %ld..%ld", path, key, v,
+                           lo, hi);
+  *out = x;
+  return CLFER_OK;
+}
+
 /* The next stage starts from this stage's selected weights: with train.select = best_valid
  * those of the best validation epoch (best.safetensors, when this stage wrote it), else the
  * last epoch's, which the model holds. */
@@ -1695,13 +1712,16 @@ clfer_status clfer_train(const clfer_train_options_t *options, clfer_train_resul
       goto done;
     }
     const char *v;
-    if ((v = clfer_meta_get(&meta, "clfer.stage"))) resume_stage = atoi(v);
-    if ((v = clfer_meta_get(&meta, "clfer.epoch"))) resume_epoch = atoi(v);
-    if ((v = clfer_meta_get(&meta, "clfer.step"))) r.step = atol(v);
-    if ((v = clfer_meta_get(&meta, "clfer.stage_step0"))) r.stage_step0 = atol(v);
+    long stage_at = 0, epoch_at = -1, best_at = -1, since = 0;
+    if ((st = resume_counter(&meta, last, "clfer.stage", 0, INT_MAX, &stage_at)) ||
+        (st = resume_counter(&meta, last, "clfer.epoch", -1, INT_MAX, &epoch_at)) ||
+        (st = resume_counter(&meta, last, "clfer.step", 0, LONG_MAX, &r.step)) ||
+        (st = resume_counter(&meta, last, "clfer.stage_step0", 0, r.step, &r.stage_step0)) ||
+        (st = resume_counter(&meta, last, "clfer.best_epoch", -1, INT_MAX, &best_at)) ||
+        (st = resume_counter(&meta, last, "clfer.since_best", 0, INT_MAX, &since)))
+      goto done;
+    resume_stage = (int)stage_at, resume_epoch = (int)epoch_at, best_epoch = (int)best_at, since_best = (int)since;
     if ((v = clfer_meta_get(&meta, "clfer.best_metric"))) best_metric = strtod(v, NULL);
-    if ((v = clfer_meta_get(&meta, "clfer.best_epoch"))) best_epoch = atoi(v);
-    if ((v = clfer_meta_get(&meta, "clfer.since_best"))) since_best = atoi(v);
     if ((v = clfer_meta_get(&meta, "clfer.preprocess_on"))) snprintf(r.resumed_prep_on, sizeof r.resumed_prep_on, "%s", v);
     if (resume_stage >= clfer_recipe_stage_count(r.recipe)) {
       st = clfer_set_error(CLFER_INVALID_ARGUMENT, "--resume: %s is from stage %d, but %s has %d stage(s)", last,
