@@ -80,6 +80,34 @@ Test(recipe, errors_name_the_line) {
   expect_error("[stage.x]\noptim.learning = 0.1\n", "bad.ini:2: unknown key 'learning' in [optim]");
 }
 
+/* Every ranged number, just outside its range, in a recipe that does not otherwise use the key:
+ * an error at parse time naming the line (a misspelt key in recipe.c's range table would let its
+ * value through and fail here). */
+Test(recipe, numbers_outside_their_range_name_the_line) {
+  static const char *const below[][3] = {
+      {"model", "classes", "-1"},         {"data", "train_limit", "-1"},     {"data", "eval_limit", "-1"},
+      {"data", "min_top_probability", "1.5"}, {"data", "workers", "65"},   {"augment", "shift", "-0.1"},
+      {"augment", "rotation", "181"},     {"augment", "skew", "2"},          {"augment", "scale", "-1"},
+      {"augment", "resize", "9000"},      {"loss", "center_weight", "-1"},   {"loss", "center_lr", "-1"},
+      {"loss", "lp_weight", "-1"},        {"loss", "lp_k", "0"},             {"loss", "ltnet_min", "1.5"},
+      {"loss", "ltnet_diag", "-1"},       {"optim", "lr", "-0.1"},           {"optim", "momentum", "1.5"},
+      {"optim", "dampening", "-1"},       {"optim", "weight_decay", "-1"},   {"optim", "beta1", "2"},
+      {"optim", "beta2", "-1"},           {"optim", "eps", "-1"},            {"schedule", "step", "0"},
+      {"schedule", "gamma", "-1"},        {"schedule", "power", "-1"},       {"train", "epochs", "-1"},
+      {"train", "batch_size", "0"},       {"train", "early_stop", "-1"},     {"ipa2lt", "coder_epochs", "-1"},
+      {"train", "seed", "99999999999999999999"}};
+  for (size_t i = 0; i < sizeof below / sizeof below[0]; i++) {
+    char text[200], needle[100];
+    snprintf(text, sizeof text, "[%s]\n\n%s = %s\n", below[i][0], below[i][1], below[i][2]);
+    snprintf(needle, sizeof needle, "bad.ini:3: %s.%s = '%s'", below[i][0], below[i][1], below[i][2]);
+    expect_error(text, needle);
+  }
+  expect_error("[model]\nclasses = 9223372036854775807\n", "model.classes = '9223372036854775807' does not fit an int");
+  expect_error("[optim]\nmomentum = 1.5\n", "optim.momentum = '1.5' is outside 0..1");
+  expect_error("[train]\nbatch_size = 0\n", "train.batch_size = '0' must be >= 1");
+  expect_error("[stage.x]\nloss.lp_k = 0\n", "bad.ini:2: loss.lp_k = '0' must be >= 1");
+}
+
 Test(recipe, missing_file) {
   clfer_recipe_t *r;
   cr_assert_eq(clfer_recipe_load("/nonexistent/recipe.ini", &r), CLFER_IO_ERROR);

@@ -3,12 +3,15 @@
  * gets no line numbers in Debian's build, so a counting line reader supplies them). */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <ini.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "clfer/batch.h"
 #include "clfer/recipe.h"
 
 typedef enum { T_STR, T_INT, T_FLOAT, T_BOOL, T_ENUM, T_LIST, T_PATH } value_type;
@@ -103,6 +106,58 @@ static const schema_key_t schema[] = {
 };
 enum { SCHEMA_SIZE = sizeof schema / sizeof schema[0] };
 
+/* The numbers' ranges, checked even where a recipe does not use the key (a typo'd -1 is an error
+ * at once); an int key not listed must still fit an int. The consumers check what depends on
+ * other keys (Adam's β < 1, SGD's momentum < 1, Nesterov). */
+#define RANGE(lo, hi) (lo), (hi)
+#define ANY_LONG -9.2e18, 9.2e18 /* strtol's own limit applies */
+#define FRACTION RANGE(0, 1)
+#define NON_NEGATIVE RANGE(0, DBL_MAX)
+#define COUNT RANGE(0, INT_MAX)
+#define POSITIVE_COUNT RANGE(1, INT_MAX)
+static const struct key_range {
+  const char *section, *key;
+  double min, max;
+} ranges[] = {
+    {"model", "classes", COUNT},
+    {"data", "train_limit", COUNT},
+    {"data", "eval_limit", COUNT},
+    {"data", "min_top_probability", FRACTION},
+    {"data", "workers", RANGE(0, CLFER_BATCHER_MAX_THREADS)},
+    {"augment", "shift", FRACTION},
+    {"augment", "rotation", RANGE(0, 180)},
+    {"augment", "skew", FRACTION},
+    {"augment", "scale", FRACTION},
+    {"augment", "resize", RANGE(0, 8192)},
+    {"loss", "center_weight", NON_NEGATIVE},
+    {"loss", "center_lr", NON_NEGATIVE},
+    {"loss", "lp_weight", NON_NEGATIVE},
+    {"loss", "lp_k", POSITIVE_COUNT},
+    {"loss", "ltnet_min", FRACTION},
+    {"loss", "ltnet_diag", NON_NEGATIVE},
+    {"optim", "lr", NON_NEGATIVE},
+    {"optim", "momentum", FRACTION},
+    {"optim", "dampening", FRACTION},
+    {"optim", "weight_decay", NON_NEGATIVE},
+    {"optim", "beta1", FRACTION},
+    {"optim", "beta2", FRACTION},
+    {"optim", "eps", NON_NEGATIVE},
+    {"schedule", "step", POSITIVE_COUNT},
+    {"schedule", "gamma", NON_NEGATIVE},
+    {"schedule", "power", NON_NEGATIVE},
+    {"train", "epochs", COUNT},
+    {"train", "batch_size", POSITIVE_COUNT},
+    {"train", "seed", ANY_LONG},
+    {"train", "early_stop", COUNT},
+    {"ipa2lt", "coder_epochs", COUNT},
+};
+#undef RANGE
+#undef ANY_LONG
+#undef FRACTION
+#undef NON_NEGATIVE
+#undef COUNT
+#undef POSITIVE_COUNT
+
 typedef struct value {
   char *section, *key, *text, *stage; /* stage NULL for top level */
   char origin[160];
@@ -129,21 +184,41 @@ static int known_section(const char *section) {
   return 0;
 }
 
+static const struct key_range *find_range(const schema_key_t *k) {
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+    if (strcmp(ranges[i].section, k->section) == 0 && strcmp(ranges[i].key, k->key) == 0) return &ranges[i];
+  return NULL;
+}
+
+static clfer_status check_range(const schema_key_t *k, double v, const char *text, const char *where) {
+  const struct key_range *r = find_range(k);
+  if (!r || (v >= r->min && v <= r->max)) return CLFER_OK;
+  if (r->max == INT_MAX && v > INT_MAX)
+    return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' does not fit an int", where, k->section, k->key, text);
+  if (r->max == DBL_MAX || r->max == INT_MAX)
+    return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' must be >= %g", where, k->section, k->key, text, r->min);
+  return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' is outside %g..%g", where, k->section, k->key, text, r->min,
+                         r->max);
+}
+
 static clfer_status check_value(const schema_key_t *k, const char *text, const char *where) {
   char *end;
   switch (k->type) {
-    case T_INT:
+    case T_INT: {
       errno = 0;
-      (void)strtol(text, &end, 10);
+      long v = strtol(text, &end, 10);
       if (!*text || *end || errno)
         return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' is not an integer", where, k->section, k->key, text);
-      break;
+      if (!find_range(k) && (v < INT_MIN || v > INT_MAX))
+        return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' does not fit an int", where, k->section, k->key, text);
+      return check_range(k, (double)v, text, where);
+    }
     case T_FLOAT: {
       errno = 0;
       double v = strtod(text, &end);
       if (!*text || *end || errno || !isfinite(v))
         return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' is not a number", where, k->section, k->key, text);
-      break;
+      return check_range(k, v, text, where);
     }
     case T_BOOL:
       if (strcasecmp(text, "true") && strcasecmp(text, "false") && strcmp(text, "1") && strcmp(text, "0") &&
@@ -468,9 +543,15 @@ void clfer_recipe_print_schema(FILE *out) {
   for (int i = 0; i < SCHEMA_SIZE; i++) {
     const schema_key_t *k = &schema[i];
     if (strcmp(section, k->section) != 0) fprintf(out, "[%s]\n", section = k->section);
-    fprintf(out, "  %-20s %-8s default %-12s %s%s%s\n", k->key,
+    const struct key_range *r = find_range(k);
+    char range[64] = "";
+    if (r && (r->max == INT_MAX || r->max == DBL_MAX))
+      snprintf(range, sizeof range, " (>= %g)", r->min);
+    else if (r && r->min > -1e18)
+      snprintf(range, sizeof range, " (%g..%g)", r->min, r->max);
+    fprintf(out, "  %-20s %-8s default %-12s %s%s%s%s\n", k->key,
             (const char *[]){"string", "int", "float", "bool", "choice", "list", "path"}[k->type],
-            *k->fallback ? k->fallback : "\"\"", k->meaning, k->choices ? ": " : "", k->choices ? k->choices : "");
+            *k->fallback ? k->fallback : "\"\"", k->meaning, range, k->choices ? ": " : "", k->choices ? k->choices : "");
   }
   fprintf(out, "[stage.NAME]\n  section.key = value   overrides a key for that stage; stages run in file order\n");
 }
