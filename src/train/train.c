@@ -297,7 +297,7 @@ static clfer_status make_batcher(run_t *r, const char *stage, const clfer_store_
                                  const split_data_t *split, int train, clfer_batcher_t **out) {
   clfer_batcher_options_t bo = clfer_batcher_options_default();
   bo.where = train && r->prep_device ? CLFER_BATCH_DEVICE : CLFER_BATCH_HOST;
-  int workers = (int)I(r, stage, "data", "workers"); /* 0..CLFER_BATCHER_MAX_THREADS (the recipe's schema) */
+  int workers = (int)I(r, stage, "data", "workers"); /* 0..CLFER_BATCHER_MAX_THREADS (recipe.c's ranges) */
   bo.threads = workers > 0 ? workers : clfer_batcher_default_threads(clfer_runtime_device(r->rt)->is_cpu);
   bo.batch_size = (int)I(r, stage, "train", "batch_size");
   bo.drop_last = 0;
