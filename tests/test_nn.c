@@ -740,6 +740,9 @@ Test(checkpoint, every_corrupt_graph_field_is_an_error_or_harmless) {
   /* what used to be taken as something else, or to overflow int arithmetic */
   cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "conv", "kernel", "[3, 2.5]"), CLFER_PARSE_ERROR);
   cr_assert(strstr(clfer_last_error(), "\"kernel\" is not a pair of integers") != NULL, "%s", clfer_last_error());
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "conv", "stride", "[0, 1]"), CLFER_PARSE_ERROR); /* no defaults */
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "avg", "stride", "[-1, -1]"), CLFER_PARSE_ERROR);
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "conv", "groups", "0"), CLFER_PARSE_ERROR);
   cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "pool", "ceil_mode", "3"), CLFER_PARSE_ERROR);
   cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "pool", "ceil_mode", "\"yes\""), CLFER_PARSE_ERROR);
   cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "conv", "kernel", "[1, -2147483648]"), CLFER_OK);
@@ -772,6 +775,30 @@ Test(checkpoint, every_corrupt_graph_field_is_an_error_or_harmless) {
   cr_assert_eq(rebuild_with_tensor_field(rt, &c, bad, "conv.weight", "dtype", "\"F16\""), CLFER_UNSUPPORTED);
   cJSON_Delete(c.header);
   free(c.data);
+  clfer_runtime_destroy(rt);
+}
+
+/* The builder API itself: sizes that would overflow the int arithmetic of shapes and kernels are
+ * refused when the layer is added, naming it. */
+Test(graph, builder_refuses_sizes_past_int) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *net;
+  cr_assert_eq(clfer_net_create(rt, "huge", 2147483647, 2147483647, 2147483647, &net), CLFER_INVALID_ARGUMENT);
+  cr_assert(strstr(clfer_last_error(), "under 2^31 values") != NULL, "%s", clfer_last_error());
+  cr_assert_eq(clfer_net_create(rt, "wide", 1, 46340, 46340, &net), CLFER_OK, "%s", clfer_last_error());
+  clfer_conv2d_params_t zero = {.kernel_h = 0, .kernel_w = 3}, one = {.kernel_h = 1, .kernel_w = 1};
+  clfer_conv2d_params_t far = {.kernel_h = 3, .kernel_w = 3, .pad_h = 2147483647, .pad_w = 1};
+  int id;
+  cr_assert_eq(clfer_net_conv2d(net, "c", 0, 4, &zero, 1, &id), CLFER_SHAPE_MISMATCH);
+  cr_assert(strstr(clfer_last_error(), "layer c (conv2d)") && strstr(clfer_last_error(), "0x3 kernel"), "%s",
+            clfer_last_error());
+  cr_assert_neq(clfer_net_conv2d(net, "c", 0, 4, &far, 1, &id), CLFER_OK); /* 46340 + 2·(2^31-1) */
+  cr_assert_eq(clfer_net_conv2d(net, "c", 0, 2, &one, 0, &id), CLFER_SHAPE_MISMATCH); /* 2·46340² values */
+  cr_assert(strstr(clfer_last_error(), "output [2, 46340, 46340] has more than 2^31 - 1 values") != NULL, "%s",
+            clfer_last_error());
+  cr_assert_eq(clfer_net_node_count(net), 1, "a refused layer was kept");
+  cr_assert_eq(clfer_net_param_count(net), 0, "a refused layer's parameters were kept");
+  clfer_net_destroy(net);
   clfer_runtime_destroy(rt);
 }
 

@@ -121,12 +121,15 @@ static int flag(reader_t *r, const char *key, int fallback) {
   return v != 0;
 }
 
-static void pair(reader_t *r, const char *key, int *a, int *b) {
+/* Two integers >= min (a saved graph holds the builder's resolved sizes: strides and kernels >= 1). */
+static void pair(reader_t *r, const char *key, int min, int *a, int *b) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->layer, key);
   int x, y;
-  if (cJSON_GetArraySize(v) != 2 || !as_int(cJSON_GetArrayItem(v, 0), &x) || !as_int(cJSON_GetArrayItem(v, 1), &y)) {
+  if (cJSON_GetArraySize(v) != 2 || !as_int(cJSON_GetArrayItem(v, 0), &x) || !as_int(cJSON_GetArrayItem(v, 1), &y) ||
+      x < min || y < min) {
     if (!r->st)
-      r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not a pair of integers", r->name, key);
+      r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not a pair of integers >= %d", r->name,
+                              key, min);
     return;
   }
   *a = x, *b = y;
@@ -152,10 +155,11 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
   clfer_status st;
   if (strcmp(t, "conv2d") == 0) {
     clfer_conv2d_params_t p = {0};
-    pair(&r, "kernel", &p.kernel_h, &p.kernel_w);
-    pair(&r, "stride", &p.stride_h, &p.stride_w);
-    pair(&r, "pad", &p.pad_h, &p.pad_w);
+    pair(&r, "kernel", 1, &p.kernel_h, &p.kernel_w);
+    pair(&r, "stride", 1, &p.stride_h, &p.stride_w);
+    pair(&r, "pad", 0, &p.pad_h, &p.pad_w);
     p.groups = whole(&r, "groups", 1, 0);
+    if (p.groups < 1 && !r.st) r.st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"groups\" is below 1", r.name);
     int units = whole(&r, "out_channels", 0, 1), bias = flag(&r, "bias", 1);
     st = r.st ? r.st : clfer_net_conv2d(net, r.name, inputs[0], units, &p, bias, out);
   } else if (strcmp(t, "dense") == 0) {
@@ -166,9 +170,9 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
     st = r.st ? r.st : clfer_net_relu(net, r.name, inputs[0], slope, out);
   } else if (strcmp(t, "maxpool") == 0 || strcmp(t, "avgpool") == 0) {
     clfer_pool2d_params_t p = {0};
-    pair(&r, "kernel", &p.kernel_h, &p.kernel_w);
-    pair(&r, "stride", &p.stride_h, &p.stride_w);
-    pair(&r, "pad", &p.pad_h, &p.pad_w);
+    pair(&r, "kernel", 1, &p.kernel_h, &p.kernel_w);
+    pair(&r, "stride", 1, &p.stride_h, &p.stride_w);
+    pair(&r, "pad", 0, &p.pad_h, &p.pad_w);
     p.ceil_mode = flag(&r, "ceil_mode", 0);
     p.count_include_pad = flag(&r, "count_include_pad", 1);
     st = r.st ? r.st
