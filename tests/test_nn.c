@@ -1,7 +1,8 @@
 /* test_nn.c — the network graph: every zoo model runs forward and backward at a small input,
  * graph gradients (fan-out, residual add, concat, flatten) match finite differences, a tiny
- * network overfits one batch, and checkpoints round-trip bit-identically and reject bad files
- * (every field of a stored graph and of the tensor entries damaged in turn). */
+ * network overfits one batch, the builder refuses sizes past int, and checkpoints round-trip
+ * bit-identically and reject bad files (every field of a stored graph and of the tensor entries
+ * damaged in turn). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
