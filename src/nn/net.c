@@ -155,8 +155,9 @@ clfer_status clfer_net_dense(clfer_net_t *net, const char *name, int input, int 
 }
 
 clfer_status clfer_net_relu(clfer_net_t *net, const char *name, int input, float slope, int *out) {
-  if (!isfinite(slope))
-    return clfer_set_error(CLFER_INVALID_ARGUMENT, "layer %s: ReLU slope %g is not finite", name, (double)slope);
+  if (!(slope >= 0.0f) || isinf(slope)) /* as the ReLU ops require (activation.c) */
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "layer %s: ReLU slope %g must be finite and >= 0", name,
+                           (double)slope);
   clfer__node_t cfg = {0};
   cfg.slope = slope;
   return add_node(net, name, &clfer__relu_layer, 1, &input, &cfg, out);
