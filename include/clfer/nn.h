@@ -22,6 +22,7 @@ clfer_status clfer_net_conv2d(clfer_net_t *net, const char *name, int input, int
                               const clfer_conv2d_params_t *p, int bias, int *out);
 /* Flattens a [N,C,H,W] input implicitly, as torchvision's classifiers do. */
 clfer_status clfer_net_dense(clfer_net_t *net, const char *name, int input, int out_features, int bias, int *out);
+/* ReLU, or leaky ReLU with slope > 0 (finite and >= 0: the backward pass reads the branch from the sign). */
 clfer_status clfer_net_relu(clfer_net_t *net, const char *name, int input, float slope, int *out);
 clfer_status clfer_net_maxpool(clfer_net_t *net, const char *name, int input, const clfer_pool2d_params_t *p, int *out);
 clfer_status clfer_net_avgpool(clfer_net_t *net, const char *name, int input, const clfer_pool2d_params_t *p, int *out);
