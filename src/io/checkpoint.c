@@ -276,6 +276,16 @@ static int is_known(const clfer_net_t *net, const clfer_named_tensor_t *extra, i
   return suffix && strcmp(suffix, ".num_batches_tracked") == 0;
 }
 
+/* The i-th tensor a load fills: the model's parameters, then the extras. */
+static clfer_tensor_t *load_item(clfer_net_t *net, clfer_named_tensor_t *extra, int i, const char **name) {
+  if (i < net->n_params) {
+    *name = net->params[i].name;
+    return &net->params[i].value;
+  }
+  *name = extra[i - net->n_params].name;
+  return extra[i - net->n_params].tensor;
+}
+
 clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *meta, clfer_named_tensor_t *extra,
                             int n_extra, int extra_optional) {
   FILE *f = fopen(path, "rb");
@@ -305,8 +315,8 @@ clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *me
     goto done;
   }
   for (int i = 0; i < n_all && !st; i++) {
-    const char *name = i < net->n_params ? net->params[i].name : extra[i - net->n_params].name;
-    const clfer_tensor_t *t = i < net->n_params ? &net->params[i].value : extra[i - net->n_params].tensor;
+    const char *name;
+    clfer_tensor_t *t = load_item(net, extra, i, &name);
     if (i >= net->n_params && !cJSON_GetObjectItemCaseSensitive(h.json, name)) {
       if (!extra_optional)
         st = clfer_set_error(CLFER_SHAPE_MISMATCH, "%s: tensor %s is missing from the checkpoint", path, name);
@@ -315,12 +325,11 @@ clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *me
     }
     st = check_entry(path, &h, name, t, &begins[i]);
   }
-  for (int i = 0; i < n_all && !st; i++)
-    if (begins[i] != SIZE_MAX)
-      st = i < net->n_params
-               ? read_entry(path, f, &h, net->params[i].name, begins[i], &net->params[i].value, &host, &host_size)
-               : read_entry(path, f, &h, extra[i - net->n_params].name, begins[i], extra[i - net->n_params].tensor,
-                            &host, &host_size);
+  for (int i = 0; i < n_all && !st; i++) {
+    const char *name;
+    clfer_tensor_t *t = load_item(net, extra, i, &name);
+    if (begins[i] != SIZE_MAX) st = read_entry(path, f, &h, name, begins[i], t, &host, &host_size);
+  }
   if (!st) read_meta(h.json, meta);
 done:
   free(host);

@@ -85,14 +85,14 @@ typedef struct reader {
   clfer_status st;
 } reader_t;
 
-/* A JSON number that is a whole int (what a corrupt file may hold instead: 1.5, 1e300). */
-static int as_int(const cJSON *v, int *out) {
-  if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
-      v->valuedouble != (double)(int)v->valuedouble)
-    return 0;
-  *out = (int)v->valuedouble;
+/* A whole number in int range (what a corrupt file may hold instead: 1.5, 1e300). */
+static int int_value(double v, int *out) {
+  if (!(v >= INT_MIN && v <= INT_MAX) || v != (double)(int)v) return 0;
+  *out = (int)v;
   return 1;
 }
+
+static int as_int(const cJSON *v, int *out) { return cJSON_IsNumber(v) && int_value(v->valuedouble, out); }
 
 static double num(reader_t *r, const char *key, double fallback, int required) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->layer, key);
@@ -105,12 +105,12 @@ static double num(reader_t *r, const char *key, double fallback, int required) {
 }
 
 static int whole(reader_t *r, const char *key, int fallback, int required) {
-  double v = num(r, key, fallback, required);
-  if (!(v >= INT_MIN && v <= INT_MAX) || v != (double)(int)v) {
+  int v;
+  if (!int_value(num(r, key, fallback, required), &v)) {
     if (!r->st) r->st = clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not an integer", r->name, key);
     return fallback;
   }
-  return (int)v;
+  return v;
 }
 
 /* true/false, or 0/1 */

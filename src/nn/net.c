@@ -20,9 +20,17 @@ static clfer_status grow_nodes(clfer_net_t *net) {
   return CLFER_OK;
 }
 
+/* Whether a per-image shape holds at most 2^31 - 1 values: the layers multiply shapes as int, and
+ * kernels index so. (Each partial product stays under 2^62.) */
+static int values_fit_int(int ndim, const int *shape) {
+  long long values = 1;
+  for (int i = 0; i < ndim && values <= INT_MAX; i++) values *= shape[i];
+  return values <= INT_MAX;
+}
+
 clfer_status clfer_net_create(clfer_runtime_t *rt, const char *model_name, int c, int h, int w, clfer_net_t **out) {
   *out = NULL;
-  if (c <= 0 || h <= 0 || w <= 0 || (long long)c * h > INT_MAX || (long long)c * h * w > INT_MAX) /* c·h < 2^62 */
+  if (c <= 0 || h <= 0 || w <= 0 || !values_fit_int(3, (const int[]){c, h, w}))
     return clfer_set_error(CLFER_INVALID_ARGUMENT, "model %s: input %dx%dx%d must be positive and under 2^31 values",
                            model_name, c, h, w);
   clfer_net_t *net = calloc(1, sizeof *net);
@@ -84,11 +92,9 @@ clfer_status clfer__net_add_param(clfer_net_t *net, clfer__node_t *node, const c
   return CLFER_OK;
 }
 
-/* A node's output per image must fit an int: the layers multiply shapes as int, kernels index so. */
+/* A node's output per image must fit an int (values_fit_int). */
 static clfer_status check_output_size(const clfer__node_t *node) {
-  long long values = 1;
-  for (int i = 0; i < node->out_ndim && values <= INT_MAX; i++) values *= node->out_shape[i]; /* < 2^62 */
-  if (values <= INT_MAX) return CLFER_OK;
+  if (values_fit_int(node->out_ndim, node->out_shape)) return CLFER_OK;
   char s[96];
   return clfer_set_error(CLFER_SHAPE_MISMATCH, "layer %s (%s): output %s has more than 2^31 - 1 values per image",
                          node->name, node->vt->type, clfer_shape_str(node->out_ndim, node->out_shape, s, sizeof s));

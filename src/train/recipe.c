@@ -190,10 +190,14 @@ static const struct key_range *find_range(const schema_key_t *k) {
   return NULL;
 }
 
+/* An int key without a range of its own must still fit an int. */
+static const struct key_range int_range = {"", "", INT_MIN, INT_MAX};
+
 static clfer_status check_range(const schema_key_t *k, double v, const char *text, const char *where) {
   const struct key_range *r = find_range(k);
+  if (!r && k->type == T_INT) r = &int_range;
   if (!r || (v >= r->min && v <= r->max)) return CLFER_OK;
-  if (r->max == INT_MAX && v > INT_MAX)
+  if (r->max == INT_MAX && (v > INT_MAX || (r == &int_range && v < INT_MIN)))
     return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' does not fit an int", where, k->section, k->key, text);
   if (r->max == DBL_MAX || r->max == INT_MAX)
     return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' must be >= %g", where, k->section, k->key, text, r->min);
@@ -209,8 +213,6 @@ static clfer_status check_value(const schema_key_t *k, const char *text, const c
       long v = strtol(text, &end, 10);
       if (!*text || *end || errno)
         return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' is not an integer", where, k->section, k->key, text);
-      if (!find_range(k) && (v < INT_MIN || v > INT_MAX))
-        return clfer_set_error(CLFER_PARSE_ERROR, "%s: %s.%s = '%s' does not fit an int", where, k->section, k->key, text);
       return check_range(k, (double)v, text, where);
     }
     case T_FLOAT: {
