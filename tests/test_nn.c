@@ -833,3 +833,79 @@ Test(checkpoint, a_bad_last_entry_leaves_the_model_as_it_was) {
   clfer_net_destroy(a), clfer_net_destroy(b);
   clfer_runtime_destroy(rt);
 }
+
+/* Batch norm's num_batches_tracked counts training forwards, as PyTorch's does, and survives a
+ * save and load; a damaged count is an error naming the file and the tensor. */
+static int64_t saved_count(const saved_checkpoint_t *c, const char *name) {
+  const cJSON *offs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->header, name), "data_offsets");
+  size_t at = (size_t)cJSON_GetArrayItem(offs, 0)->valuedouble;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)c->data[at + (size_t)i] << (8 * i);
+  return (int64_t)v;
+}
+
+static void expect_bad_count(clfer_net_t *net, const saved_checkpoint_t *c, const char *bad, const char *key,
+                             const char *value, int negative) {
+  cJSON *h = cJSON_Duplicate(c->header, 1), *e = cJSON_GetObjectItemCaseSensitive(h, "bn.num_batches_tracked");
+  saved_checkpoint_t d = *c;
+  d.data = malloc(c->data_size + 1);
+  memcpy(d.data, c->data, c->data_size);
+  if (negative) /* -1 */
+    memset(d.data + (size_t)cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "data_offsets"), 0)->valuedouble, 0xff, 8);
+  if (key) cJSON_ReplaceItemInObjectCaseSensitive(e, key, cJSON_Parse(value));
+  checkpoint_write(bad, h, &d);
+  cr_assert_eq(clfer_net_load(net, bad, NULL, NULL, 0, 0), CLFER_CORRUPT, "%s = %s loaded", key ? key : "count",
+               value ? value : "-1");
+  cr_assert(strstr(clfer_last_error(), bad) && strstr(clfer_last_error(), "bn.num_batches_tracked"), "%s",
+            clfer_last_error());
+  cJSON_Delete(h);
+  free(d.data);
+}
+
+Test(checkpoint, batch_norm_counts_its_training_passes) {
+  clfer_runtime_t *rt = test_runtime();
+  clfer_net_t *a = graph_model(rt), *b = graph_model(rt);
+  const char *dir = test_tmpdir("ckpt-bn-count");
+  char path[1100], again[1100], bad[1100];
+  snprintf(path, sizeof path, "%s/a.safetensors", dir);
+  snprintf(again, sizeof again, "%s/b.safetensors", dir);
+  snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+  clfer_tensor_t x;
+  float in[2 * 3 * 12 * 12];
+  test_fill_uniform(in, sizeof in / sizeof *in, 5, -1, 1);
+  cr_assert_eq(clfer_tensor_create(rt, 4, (int[]){2, 3, 12, 12}, &x), CLFER_OK);
+  clfer_tensor_upload(&x, in);
+  const clfer_tensor_t *y;
+  for (int step = 0; step < 2; step++) cr_assert_eq(clfer_net_forward(a, &x, 1, (uint64_t)step, &y), CLFER_OK);
+  cr_assert_eq(clfer_net_forward(a, &x, 0, 0, &y), CLFER_OK); /* evaluation does not count */
+  cr_assert_eq(clfer_net_save(a, path, NULL, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  saved_checkpoint_t c;
+  checkpoint_split(path, &c);
+  cr_assert_eq(saved_count(&c, "bn.num_batches_tracked"), 2);
+  cr_assert_eq(clfer_net_load(b, path, NULL, NULL, 0, 0), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_net_forward(b, &x, 1, 0, &y), CLFER_OK);
+  cr_assert_eq(clfer_net_save(b, again, NULL, NULL, 0), CLFER_OK, "%s", clfer_last_error());
+  saved_checkpoint_t c2;
+  checkpoint_split(again, &c2);
+  cr_assert_eq(saved_count(&c2, "bn.num_batches_tracked"), 3, "the loaded count goes on");
+
+  expect_bad_count(b, &c, bad, "dtype", "\"F32\"", 0);
+  expect_bad_count(b, &c, bad, "shape", "[2]", 0);
+  expect_bad_count(b, &c, bad, "data_offsets", "[0, 4]", 0);
+  expect_bad_count(b, &c, bad, "data_offsets", "[0.5, 8.5]", 0);
+  expect_bad_count(b, &c, bad, NULL, NULL, 1);
+  /* a file without the counts (older, or written elsewhere) loads with 0 */
+  cJSON *h = cJSON_Duplicate(c.header, 1);
+  cJSON_DeleteItemFromObjectCaseSensitive(h, "bn.num_batches_tracked");
+  checkpoint_write(bad, h, &c);
+  cr_assert_eq(clfer_net_load(b, bad, NULL, NULL, 0, 0), CLFER_OK, "%s", clfer_last_error());
+  cr_assert_eq(clfer_net_save(b, again, NULL, NULL, 0), CLFER_OK);
+  cJSON_Delete(c2.header), free(c2.data);
+  checkpoint_split(again, &c2);
+  cr_assert_eq(saved_count(&c2, "bn.num_batches_tracked"), 0);
+  cJSON_Delete(h), cJSON_Delete(c.header), cJSON_Delete(c2.header);
+  free(c.data), free(c2.data);
+  clfer_tensor_release(&x);
+  clfer_net_destroy(a), clfer_net_destroy(b);
+  clfer_runtime_destroy(rt);
+}

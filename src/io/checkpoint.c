@@ -48,6 +48,7 @@ typedef struct entry {
   const char *name;
   const clfer_tensor_t *tensor; /* NULL for a num_batches_tracked scalar */
   size_t bytes;
+  int64_t count; /* the num_batches_tracked value */
 } entry_t;
 
 static cJSON *shape_json(const clfer_tensor_t *t) {
@@ -74,14 +75,14 @@ clfer_status clfer_net_save(clfer_net_t *net, const char *path, const clfer_meta
   }
   int k = 0, b = 0;
   for (int i = 0; i < net->n_params; i++)
-    entries[k++] = (entry_t){net->params[i].name, &net->params[i].value, clfer_tensor_numel(&net->params[i].value) * 4};
+    entries[k++] = (entry_t){net->params[i].name, &net->params[i].value, clfer_tensor_numel(&net->params[i].value) * 4, 0};
   for (int i = 0; i < net->n_nodes; i++)
     if (net->nodes[i].vt == &clfer__batchnorm_layer) {
       snprintf(bn_names[b], sizeof bn_names[b], "%s.num_batches_tracked", net->nodes[i].name);
-      entries[k++] = (entry_t){bn_names[b++], NULL, 8};
+      entries[k++] = (entry_t){bn_names[b++], NULL, 8, net->nodes[i].batches_tracked};
     }
   for (int i = 0; i < n_extra; i++)
-    entries[k++] = (entry_t){extra[i].name, extra[i].tensor, clfer_tensor_numel(extra[i].tensor) * 4};
+    entries[k++] = (entry_t){extra[i].name, extra[i].tensor, clfer_tensor_numel(extra[i].tensor) * 4, 0};
 
   cJSON *md = cJSON_AddObjectToObject(header, "__metadata__");
   cJSON_AddStringToObject(md, "format", "pt");
@@ -119,8 +120,9 @@ clfer_status clfer_net_save(clfer_net_t *net, const char *path, const clfer_meta
   for (size_t i = hlen; i < padded && ok; i++) ok = fputc(' ', f) != EOF;
   for (int i = 0; i < n_entries && ok; i++) {
     if (!entries[i].tensor) {
-      int64_t zero = 0; /* PyTorch only reads num_batches_tracked when momentum is None */
-      ok = fwrite(&zero, 8, 1, f) == 1;
+      unsigned char le[8]; /* safetensors is little-endian */
+      for (int j = 0; j < 8; j++) le[j] = (unsigned char)((uint64_t)entries[i].count >> (8 * j));
+      ok = fwrite(le, 1, 8, f) == 8;
       continue;
     }
     float *grown = realloc(host, entries[i].bytes ? entries[i].bytes : 4);
@@ -251,6 +253,38 @@ static clfer_status check_entry(const char *path, const file_header_t *h, const 
   return CLFER_OK;
 }
 
+/* Checks a batch norm's num_batches_tracked entry: an I64 scalar (shape [] as PyTorch saves it, or
+ * [1]) whose 8 bytes start `*begin` bytes into the data section. */
+static clfer_status check_counter(const char *path, const file_header_t *h, const char *name, size_t *begin) {
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(h->json, name);
+  const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype"), *shape = cJSON_GetObjectItemCaseSensitive(e, "shape"),
+              *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+  double start = 0, end = 0, dim = 1;
+  if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || cJSON_GetArraySize(offs) != 2 ||
+      !as_count(cJSON_GetArrayItem(offs, 0), 9e15, &start) || !as_count(cJSON_GetArrayItem(offs, 1), 9e15, &end))
+    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s has a malformed header entry", path, name);
+  if (strcmp(dtype->valuestring, "I64") != 0 || cJSON_GetArraySize(shape) > 1 ||
+      (cJSON_GetArraySize(shape) == 1 && (!as_count(cJSON_GetArrayItem(shape, 0), 1, &dim) || dim != 1)))
+    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s should be one I64 count", path, name);
+  if (end - start != 8 || end > (double)h->data_size)
+    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s's data [%.0f, %.0f) does not fit the file's %zu data bytes (truncated?)",
+                           path, name, start, end, h->data_size);
+  *begin = (size_t)start;
+  return CLFER_OK;
+}
+
+static clfer_status read_counter(const char *path, FILE *f, const file_header_t *h, const char *name, size_t begin,
+                                 int64_t *count) {
+  unsigned char le[8];
+  if (fseek(f, (long)(h->data_start + begin), SEEK_SET) != 0 || fread(le, 1, 8, f) != 8)
+    return clfer_set_error(CLFER_CORRUPT, "%s: cannot read tensor %s (truncated?)", path, name);
+  uint64_t v = 0;
+  for (int j = 0; j < 8; j++) v |= (uint64_t)le[j] << (8 * j);
+  if (v > INT64_MAX) return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s is negative", path, name);
+  *count = (int64_t)v;
+  return CLFER_OK;
+}
+
 /* Reads a checked entry into its tensor. */
 static clfer_status read_entry(const char *path, FILE *f, const file_header_t *h, const char *name, size_t begin,
                                clfer_tensor_t *t, float **host, size_t *host_size) {
@@ -294,6 +328,7 @@ clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *me
   clfer_status st = read_header(path, f, &h);
   float *host = NULL;
   size_t host_size = 0, *begins = NULL;
+  int64_t *counts = NULL;
   if (st) goto done;
   /* All names first, so a wrong model is reported before anything is overwritten. */
   for (int i = 0; i < net->n_params; i++)
@@ -325,15 +360,31 @@ clfer_status clfer_net_load(clfer_net_t *net, const char *path, clfer_meta_t *me
     }
     st = check_entry(path, &h, name, t, &begins[i]);
   }
+  /* batch norms' counters: absent (an older or foreign file) counts as 0 */
+  if (!st && !(counts = calloc((size_t)net->n_nodes + 1, sizeof *counts)))
+    st = clfer_set_error(CLFER_OUT_OF_MEMORY, "%s: out of host memory", path);
+  for (int i = 0; i < net->n_nodes && !st; i++) {
+    char name[96];
+    size_t begin = 0;
+    snprintf(name, sizeof name, "%s.num_batches_tracked", net->nodes[i].name);
+    if (net->nodes[i].vt == &clfer__batchnorm_layer && cJSON_GetObjectItemCaseSensitive(h.json, name) &&
+        !(st = check_counter(path, &h, name, &begin)))
+      st = read_counter(path, f, &h, name, begin, &counts[i]);
+  }
   for (int i = 0; i < n_all && !st; i++) {
     const char *name;
     clfer_tensor_t *t = load_item(net, extra, i, &name);
     if (begins[i] != SIZE_MAX) st = read_entry(path, f, &h, name, begins[i], t, &host, &host_size);
   }
-  if (!st) read_meta(h.json, meta);
+  if (!st) {
+    for (int i = 0; i < net->n_nodes; i++)
+      if (net->nodes[i].vt == &clfer__batchnorm_layer) net->nodes[i].batches_tracked = counts[i];
+    read_meta(h.json, meta);
+  }
 done:
   free(host);
   free(begins);
+  free(counts);
   cJSON_Delete(h.json);
   fclose(f);
   return st;

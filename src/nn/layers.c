@@ -293,10 +293,13 @@ static clfer_status bn_forward(clfer_net_t *net, clfer__node_t *n, int train) {
   if ((st = clfer_tensor_create(net->rt, 1, &c, &n->aux[0])) || (st = clfer_tensor_create(net->rt, 1, &c, &n->aux[1])))
     return st;
   if (n->fused_relu) /* the reading ReLU's pass, fused (net.c) */
-    return clfer_batchnorm_relu_forward_train(net->rt, &n->bn, n->fused_slope, x, &g->value, &b->value, &n->out,
-                                              &n->aux[0], &n->aux[1], &rm->value, &rv->value);
-  return clfer_batchnorm_forward_train(net->rt, &n->bn, x, &g->value, &b->value, &n->out, &n->aux[0], &n->aux[1],
+    st = clfer_batchnorm_relu_forward_train(net->rt, &n->bn, n->fused_slope, x, &g->value, &b->value, &n->out,
+                                            &n->aux[0], &n->aux[1], &rm->value, &rv->value);
+  else
+    st = clfer_batchnorm_forward_train(net->rt, &n->bn, x, &g->value, &b->value, &n->out, &n->aux[0], &n->aux[1],
                                        &rm->value, &rv->value);
+  n->batches_tracked += st == CLFER_OK; /* as PyTorch counts, once per training forward */
+  return st;
 }
 static clfer_status bn_backward(clfer_net_t *net, clfer__node_t *n) {
   clfer_tensor_t dx;

@@ -40,6 +40,7 @@ struct clfer__node {
   clfer_batchnorm_params_t bn;
   float slope, dropout_p;
   int units, has_bias;
+  int64_t batches_tracked; /* batch norm: training forwards so far (PyTorch's num_batches_tracked) */
   int params[CLFER__MAX_LAYER_PARAMS]; /* indices into net->params */
   int n_params;
   /* per pass */
