@@ -68,8 +68,9 @@ static int run(int argc, char **argv, int profile_mode) {
     printf("run: %s (%d epochs, %ld steps, %.0f img/s, data wait %.1f%%, pre-processing on the %s)\n", res.run_dir,
            res.epochs_run, res.steps, res.images_per_second, 100 * res.data_wait_share,
            res.preprocess_on_device ? "device" : "host");
-    printf("best validation epoch %d: valid accuracy %.2f%%, mean diagonal %.2f%%\n", res.best_epoch,
-           100 * res.best_valid_accuracy, 100 * res.best_valid_mean_diagonal);
+    printf("%s epoch %d: valid accuracy %.2f%%, mean diagonal %.2f%%\n",
+           res.selected_last ? "selected (last)" : "best validation", res.best_epoch, 100 * res.best_valid_accuracy,
+           100 * res.best_valid_mean_diagonal);
     printf("test accuracy %.2f%%, mean diagonal %.2f%%\n", 100 * res.test_accuracy, 100 * res.test_mean_diagonal);
     printf("confusion plot: %s\ncheckpoint: %s\n", res.confusion_svg, res.best_checkpoint);
     if (o.profile) printf("profile: %s/profile.txt, trace: %s/trace.json\n", res.run_dir, res.run_dir);

@@ -760,6 +760,11 @@ Test(checkpoint, every_corrupt_graph_field_is_an_error_or_harmless) {
   cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "act", "slope", "1e300"), CLFER_OK);
   cr_assert_neq(rebuild_with_graph_field(rt, &c, bad, "act", "slope", "-1"), CLFER_OK); /* else fails at forward */
   cr_assert(strstr(clfer_last_error(), "slope -1 must be finite and >= 0") != NULL, "%s", clfer_last_error());
+  /* the output and features marks: true/false or 0/1, nothing else */
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "fc", "output", "\"yes\""), CLFER_PARSE_ERROR);
+  cr_assert(strstr(clfer_last_error(), "layer fc: \"output\" is not true or false") != NULL, "%s", clfer_last_error());
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "fc", "features", "2"), CLFER_PARSE_ERROR);
+  cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "fc", "output", "1"), CLFER_OK, "%s", clfer_last_error());
   /* a layer rebuilt without the bias the file holds */
   cr_assert_eq(rebuild_with_graph_field(rt, &c, bad, "fc", "bias", "false"), CLFER_SHAPE_MISMATCH);
   cr_assert(strstr(clfer_last_error(), "fc.bias") != NULL, "%s", clfer_last_error());

@@ -157,7 +157,8 @@ Test(recipe_files, every_shipped_recipe_validates) {
   const char *required[] = {"demo.ini",          "demo_gpu.ini",          "ferplus_vgg13_mv.ini",
                             "ferplus_vgg13_ml.ini", "ferplus_vgg13_pld.ini",
                             "ferplus_vgg13_cel.ini", "fer2013_ohlsen.ini", "rafdb_basedcnn.ini",   "rafdb_centerloss.ini",
-                            "rafdb_dlpcnn.ini",  "staged_alexnet.ini",   "ipa2lt_ltnet.ini"};
+                            "rafdb_dlpcnn.ini",  "staged_alexnet.ini",   "ipa2lt_ltnet.ini",
+                            "ipa2lt_label_sets.ini"};
   int found[sizeof required / sizeof required[0]] = {0}, checked = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
@@ -174,7 +175,7 @@ Test(recipe_files, every_shipped_recipe_validates) {
   closedir(d);
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     cr_expect(found[i], "apps/recipes/%s is missing", required[i]);
-  cr_assert_geq(checked, 12);
+  cr_assert_geq(checked, 13);
 }
 
 Test(recipe_files, paper_constants) {

@@ -8,6 +8,7 @@
  * staged transfer loads a checkpoint into a model with another head; batches pre-processed on the
  * device train like host ones and a resume keeps the choice. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +504,70 @@ static char *tensor_bytes(const char *path, const char *name, size_t *size, char
   cJSON_Delete(h);
   free(json), free(file);
   return out;
+}
+
+/* The paper's synthetic check: three label sets of the same faces at 20/30/40 % noise, LTNet with
+ * one transition matrix per set and the four baselines; train.select = last reports the last epoch. */
+Test(train, ipa2lt_label_sets_run_end_to_end, .timeout = 300) {
+  clfer_runtime_destroy(test_runtime());
+  const char *dir = test_tmpdir("train_ipa2lt_sets");
+  char cmd[2400], recipe[1300], out[1300], data[1400], path[1400];
+  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 200 --valid 16 --test 32 --ipa2lt >/dev/null",
+           CLFER_CLI_PATH, dir);
+  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_label_sets.ini", CLFER_SOURCE_DIR);
+  snprintf(out, sizeof out, "%s/run", dir);
+  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
+  const char *sets[] = {data, "model.name=fer_small", "model.input=1x24x24", "model.init=pytorch", "optim.type=adam",
+                        "optim.lr=0.003", "optim.weight_decay=0", "augment.enabled=false", "schedule.type=constant",
+                        "ipa2lt.coder_epochs=1", "train.epochs=3"};
+  clfer_train_result_t res;
+  cr_assert_eq(train(recipe, out, sets, sizeof sets / sizeof sets[0], 0, 0, &res), CLFER_OK, "%s", clfer_last_error());
+  cr_assert(res.selected_last && res.best_epoch == 2, "train.select = last reports epoch %d", res.best_epoch);
+  cr_assert(file_exists(out, "clean_cnn/metrics.jsonl") && file_exists(out, "majority_cnn/metrics.jsonl"));
+  cr_assert(!file_exists(out, "coder_a/metrics.jsonl"), "no machine coders with label sets");
+  /* one transition matrix per label set */
+  size_t n;
+  char *shape, *bytes = tensor_bytes(strcat(strcpy(path, out), "/last.safetensors"), "ltnet.transitions", &n, &shape);
+  cr_assert_str_eq(shape, "[3,8,8]");
+  free(bytes), free(shape);
+  /* the report: each set's agreement with the truth is about 1 − its noise (300 faces) */
+  snprintf(path, sizeof path, "%s/ipa2lt.json", out);
+  char *report = test_read_file(path, NULL);
+  cJSON *o = cJSON_Parse(report);
+  cr_assert_not_null(o, "ipa2lt.json is not JSON: %s", report);
+  static const char *const keys[3] = {"noisy_20_agreement_with_truth", "noisy_30_agreement_with_truth",
+                                      "noisy_40_agreement_with_truth"};
+  for (int i = 0; i < 3; i++) {
+    double a = cJSON_GetObjectItem(o, keys[i])->valuedouble;
+    cr_assert(fabs(a - (0.8 - 0.1 * i)) < 0.08, "%s = %g", keys[i], a);
+  }
+  double majority = cJSON_GetObjectItem(o, "majority_vote_agreement_with_truth")->valuedouble;
+  cr_assert(majority > 0.8, "the majority of three sets agrees with the truth only %g", majority);
+  static const char *const cnns[4] = {"em_cnn", "mixture_cnn", "majority_cnn", "clean_cnn"};
+  for (int i = 0; i < 4; i++)
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(o, cnns[i]), "test_accuracy")), "%s: %s", cnns[i],
+              report);
+  cr_assert_float_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "ltnet"), "test_accuracy")->valuedouble,
+                     res.test_accuracy, 1e-5);
+  cJSON_Delete(o);
+  free(report);
+
+  /* label sets that do not list the same faces: an error naming the file and line */
+  snprintf(path, sizeof path, "%s/data/ipa2lt/noisy_30.csv", dir);
+  char *text = test_read_file(path, NULL), *second = strchr(text, '\n') + 1;
+  snprintf(cmd, sizeof cmd, "%s/data/ipa2lt/swapped.csv", dir);
+  FILE *f = fopen(cmd, "w");
+  fputs(second, f), fwrite(text, 1, (size_t)(second - text), f); /* the first face moved to the end */
+  fclose(f);
+  free(text);
+  const char *bad[] = {data, "model.name=fer_small", "model.input=1x24x24", "train.epochs=1",
+                       "ipa2lt.baselines=false", "ipa2lt.label_sets=noisy_20.csv,swapped.csv"};
+  snprintf(out, sizeof out, "%s/bad", dir);
+  cr_assert_neq(train(recipe, out, bad, sizeof bad / sizeof bad[0], 0, 0, &res), CLFER_OK);
+  cr_assert(strstr(clfer_last_error(), "swapped.csv:1: face 'images/ipa0000001.png' where noisy_20.csv has "
+                                       "'images/ipa0000000.png'") != NULL,
+            "%s", clfer_last_error());
 }
 
 /* IPA2LT resumes: side models (coders, baselines) that finished are loaded, not trained again; one

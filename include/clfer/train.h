@@ -29,7 +29,8 @@ typedef struct clfer_train_options {
 
 typedef struct clfer_train_result {
   int epochs_run;
-  int best_epoch;               /* 0-based, of the last stage */
+  int best_epoch;               /* 0-based, of the last stage: the selected epoch */
+  int selected_last;            /* train.select = last: best_epoch is the last epoch, not the best validation one */
   double best_valid_accuracy, best_valid_mean_diagonal;
   double test_accuracy, test_mean_diagonal; /* at the selected epoch */
   double latent_truth_agreement; /* IPA2LT: LTNet's latent truth vs truth.csv on the training faces; NaN otherwise */

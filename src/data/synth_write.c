@@ -221,17 +221,32 @@ static int coder_label(clfer__rng_t *r, int coder, int truth) {
   return clfer__rng_categorical(r, k_coder_bias[coder][truth], CLFER_SYNTH_EMOTIONS);
 }
 
+/* The paper's synthetic check (Zeng et al. §5.1: CIFAR-10 with three label sets at 20, 30 and 40 %
+ * noise): every training face relabelled per set, the truth replaced with probability `rate` by
+ * one of the other classes, uniformly. Its own stream, so the other files do not change. */
+static const int k_noisy_percent[3] = {20, 30, 40};
+
+static int noisy_label(uint64_t seed, uint64_t index, int set, int truth) {
+  clfer__rng_t r = clfer__rng_stream(seed, index, 0x6e6f6900u + (uint32_t)set /* "noi" */);
+  if (clfer__rng_uniform(&r) >= k_noisy_percent[set] / 100.0) return truth;
+  int other = (int)(clfer__rng_uniform(&r) * (CLFER_SYNTH_EMOTIONS - 1));
+  if (other > CLFER_SYNTH_EMOTIONS - 2) other = CLFER_SYNTH_EMOTIONS - 2;
+  return other < truth ? other : other + 1;
+}
+
 clfer_status clfer_synth_write_ipa2lt(const clfer_synth_options_t *o, const char *dir) {
   if (!o || !dir) return clfer_set_error(CLFER_INVALID_ARGUMENT, "synth_write_ipa2lt: NULL argument");
   int half = o->n_train / 2 > 0 ? o->n_train / 2 : 1;
   int sizes[4] = {half, half, half, o->n_test > 0 ? o->n_test : 1}; /* set A, set B, pool, test */
-  static const char *const files[4] = {"set_a.csv", "set_b.csv", "unlabelled.csv", "test.csv"};
+  enum { N_FILES = 7 };
+  static const char *const files[N_FILES] = {"set_a.csv", "set_b.csv", "unlabelled.csv", "test.csv",
+                                             "noisy_20.csv", "noisy_30.csv", "noisy_40.csv"};
   char images[4096], path[4096], rel[64];
   clfer_status st;
   if ((st = make_dirs(dir)) || (st = join(images, sizeof images, dir, "images")) || (st = make_dirs(images))) return st;
-  out_file_t set[4], truth_file;
+  out_file_t set[N_FILES], truth_file;
   int opened = 0;
-  for (; opened < 4; opened++)
+  for (; opened < N_FILES; opened++)
     if ((st = join(path, sizeof path, dir, files[opened])) || (st = out_open(&set[opened], path))) break;
   if (!st && !(st = join(path, sizeof path, dir, "truth.csv"))) st = out_open(&truth_file, path);
   if (st) {
@@ -262,8 +277,10 @@ clfer_status clfer_synth_write_ipa2lt(const clfer_synth_options_t *o, const char
         fprintf(set[s].f, "%s\n", rel);
       else
         fprintf(set[s].f, "%s,%s\n", rel, clfer_synth_ferplus_names[t]);
+      for (int k = 0; k < 3 && s < 3; k++) /* every training face, in every noisy set */
+        fprintf(set[4 + k].f, "%s,%s\n", rel, clfer_synth_ferplus_names[noisy_label(o->seed, index, k, t)]);
     }
-  for (int i = 0; i < 4; i++) st = out_close(&set[i], st);
+  for (int i = 0; i < N_FILES; i++) st = out_close(&set[i], st);
   return out_close(&truth_file, st);
 }
 

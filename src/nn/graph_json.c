@@ -217,6 +217,21 @@ static clfer_status build_layer(clfer_net_t *net, const cJSON *l, int *out) {
   return CLFER_OK;
 }
 
+/* A layer's "output" or "features" mark: absent, true/false or 0/1 (anything else is damage, not "no"). */
+static clfer_status layer_mark(const cJSON *l, const char *key, int *set) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, key), *name = cJSON_GetObjectItemCaseSensitive(l, "name");
+  int n = 0;
+  if (!v || cJSON_IsBool(v)) {
+    *set = cJSON_IsTrue(v);
+    return CLFER_OK;
+  }
+  if (as_int(v, &n) && (n == 0 || n == 1)) {
+    *set = n;
+    return CLFER_OK;
+  }
+  return clfer_set_error(CLFER_PARSE_ERROR, "graph: layer %s: \"%s\" is not true or false", name->valuestring, key);
+}
+
 clfer_status clfer_net_from_graph_json(clfer_runtime_t *rt, const char *model_name, const char *json, clfer_net_t **out) {
   *out = NULL;
   cJSON *layers = cJSON_Parse(json);
@@ -239,8 +254,10 @@ clfer_status clfer_net_from_graph_json(clfer_runtime_t *rt, const char *model_na
     const cJSON *l = cJSON_GetArrayItem(layers, i);
     int id = -1;
     if ((st = build_layer(net, l, &id))) break;
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "output"))) output = id;
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "features"))) features = id;
+    int is_output = 0, is_features = 0;
+    if ((st = layer_mark(l, "output", &is_output)) || (st = layer_mark(l, "features", &is_features))) break;
+    if (is_output) output = id;
+    if (is_features) features = id;
   }
   if (!st && output >= 0) st = clfer_net_set_output(net, output);
   if (!st && features >= 0) st = clfer_net_set_features(net, features);

@@ -74,6 +74,8 @@ static const schema_key_t schema[] = {
     {"loss", "lp_k", T_INT, "20", NULL, "neighbours k of the locality-preserving loss"},
     {"loss", "ltnet_min", T_FLOAT, "1e-5", NULL, "LTNet: floor of the transition entries before rows are renormalised"},
     {"loss", "ltnet_diag", T_FLOAT, "10", NULL, "LTNet: diagonal of the initial transitions before rows are normalised"},
+    {"loss", "ltnet_lr_mult", T_FLOAT, "1", NULL,
+     "LTNet: learning-rate multiplier of the transitions (0 freezes them; below 1 keeps Adam from flattening them before the CNN learns)"},
     {"optim", "type", T_ENUM, "sgd", "sgd|adam", "optimizer"},
     {"optim", "lr", T_FLOAT, "0.01", NULL, "base learning rate"},
     {"optim", "momentum", T_FLOAT, "0.9", NULL, "SGD momentum"},
@@ -101,7 +103,9 @@ static const schema_key_t schema[] = {
     {"train", "deterministic", T_BOOL, "false", NULL, "no timing-dependent choices (data.preprocess_on = auto decides by device type), so runs are bit-reproducible"},
     {"ipa2lt", "coder_epochs", T_INT, "10", NULL, "IPA2LT step 1: epochs of each machine coder (one per labelled set)"},
     {"ipa2lt", "baselines", T_BOOL, "false", NULL,
-     "also train the paper's baselines: a CNN on Dawid-Skene EM's truth, a CNN on both human sets"},
+     "also train the paper's baselines: a CNN on Dawid-Skene EM's truth, a CNN on both human sets (with label_sets: on the sets mixed, on their majority vote, and on the clean truth)"},
+    {"ipa2lt", "label_sets", T_LIST, "", NULL,
+     "the paper's synthetic check instead of steps 1-2: CSVs in data.dir (file,label), each one label set of the same training faces in the same order (`clfer synth --ipa2lt`: noisy_20.csv,noisy_30.csv,noisy_40.csv); LTNet learns from them directly, one transition matrix per set"},
     {"eval", "metric", T_ENUM, "accuracy", "accuracy|mean_diagonal", "metric used to pick the best epoch"},
 };
 enum { SCHEMA_SIZE = sizeof schema / sizeof schema[0] };
@@ -135,6 +139,7 @@ static const struct key_range {
     {"loss", "lp_k", POSITIVE_COUNT},
     {"loss", "ltnet_min", FRACTION},
     {"loss", "ltnet_diag", NON_NEGATIVE},
+    {"loss", "ltnet_lr_mult", NON_NEGATIVE},
     {"optim", "lr", NON_NEGATIVE},
     {"optim", "momentum", FRACTION},
     {"optim", "dampening", FRACTION},

@@ -490,8 +490,10 @@ static clfer_status make_optimizer(run_t *r, const char *stage, clfer_optim_t **
     params[j++] = (clfer_optim_param_t){p->name, &p->value, &p->grad, 1.0f, 0};
   }
   /* LTNet's transition matrices are trained like any parameter (projected before each use) */
-  if (r->ltnet && r->transitions.buf)
-    params[j++] = (clfer_optim_param_t){"ltnet.transitions", &r->transitions, &r->dtransitions, 1.0f, 0};
+  if (r->ltnet && r->transitions.buf) {
+    float mult = (float)F(r, stage, "loss", "ltnet_lr_mult");
+    params[j++] = (clfer_optim_param_t){"ltnet.transitions", &r->transitions, &r->dtransitions, mult, mult == 0};
+  }
   clfer_status st = clfer_optim_create(r->rt, &cfg, params, j, out);
   free(params);
   if (st) return st;
@@ -846,6 +848,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   long max_steps = r->epochs_override > 0 ? 0 : r->opt->max_steps; /* --steps counts the main model's steps */
   int on_loss = strcmp(S(r, stage, "train", "early_stop_on"), "valid_loss") == 0;
   int use_diag = strcmp(S(r, stage, "eval", "metric"), "mean_diagonal") == 0;
+  int select_last = strcmp(S(r, stage, "train", "select"), "last") == 0;
   uint64_t seed = (uint64_t)I(r, stage, "train", "seed");
   clfer_schedule_t schedule;
   clfer_status st = make_schedule(r, stage, epochs, &schedule);
@@ -1088,10 +1091,15 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     double metric = on_loss ? -v.loss : (use_diag ? v.scores.mean_diagonal : v.scores.accuracy);
     if (r->valid.n == 0) metric = -train_loss;
     int improved = !(metric <= best_metric) && isfinite(metric);
-    if (improved) {
+    if (improved) { /* early stopping watches the metric whatever train.select keeps */
       best_metric = metric;
       best_epoch = epoch;
       since_best = 0;
+    } else {
+      since_best++;
+    }
+    res->selected_last = select_last;
+    if (improved || select_last) { /* the selected epoch: reported, best.safetensors, confusion plots */
       res->best_valid_accuracy = v.scores.accuracy;
       res->best_valid_mean_diagonal = v.scores.mean_diagonal;
       res->test_accuracy = t.scores.accuracy;
@@ -1107,12 +1115,11 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
         path_in(r, file, path, sizeof path);
         if ((st = clfer_confusion_write_csv(&e->confusion, path))) goto done;
         snprintf(file, sizeof file, "confusion_%s.svg", split);
-        snprintf(title, sizeof title, "%s, %s split, epoch %d (best validation)", clfer_net_name(r->net), split, epoch);
+        snprintf(title, sizeof title, "%s, %s split, epoch %d (%s)", clfer_net_name(r->net), split, epoch,
+                 select_last ? "last" : "best validation");
         path_in(r, file, path, sizeof path);
         if ((st = clfer_confusion_write_svg(&e->confusion, title, path))) goto done;
       }
-    } else {
-      since_best++;
     }
     if (!r->opt->quiet)
       fprintf(stderr,
@@ -1303,7 +1310,52 @@ static clfer_status train_aux(run_t *r, const char *stage, clfer_store_t *train,
   return st;
 }
 
-static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report);
+static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets, FILE *report);
+
+/* The paper's synthetic check (ipa2lt.label_sets): the faces of the first set, with one coder
+ * column per set (named by its file, without ".csv"), then the test faces. Every set must list the
+ * same faces in the same order. */
+static clfer_status label_sets_union(run_t *r, const char *dir, char sets[][64], int n_sets,
+                                     const clfer_store_t *test, clfer_store_t **out) {
+  clfer_store_t *set[CLFER_LTNET_MAX_CODERS] = {0}, *u = NULL;
+  char names[CLFER_LTNET_MAX_CODERS][64];
+  const char *name_ptrs[CLFER_LTNET_MAX_CODERS];
+  clfer_status st = CLFER_OK;
+  for (int c = 0; c < n_sets && !st; c++) {
+    snprintf(names[c], sizeof names[c], "%.*s", (int)strcspn(sets[c], "."), sets[c]);
+    name_ptrs[c] = names[c];
+    if ((st = read_ipa2lt_csv(r, dir, sets[c], CLFER_SPLIT_TRAIN, &set[c]))) break;
+    if (set[c]->n != set[0]->n) {
+      st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s/%s: %d faces, but %s has %d (label sets list the same faces)", dir,
+                           sets[c], set[c]->n, sets[0], set[0]->n);
+      break;
+    }
+    for (int j = 0; j < set[c]->n && !st; j++)
+      if (strcmp(set[c]->names[j], set[0]->names[j]) != 0)
+        st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s/%s:%d: face '%s' where %s has '%s' (label sets list the same faces in the same order)",
+                             dir, sets[c], j + 1, set[c]->names[j], sets[0], set[0]->names[j]);
+  }
+  if (!st) {
+    clfer_store_desc_t desc = {set[0]->height, set[0]->width, set[0]->channels, r->k, 0, r->name_ptrs, n_sets, name_ptrs};
+    st = clfer_store_create(&desc, &u);
+  }
+  int coder[CLFER_LTNET_MAX_CODERS];
+  for (int j = 0; u && j < set[0]->n && !st; j++) {
+    for (int c = 0; c < n_sets; c++) coder[c] = set[c]->labels[j];
+    st = clfer_store_append(u, clfer_store_image(set[0], j), NULL, coder[0], coder, CLFER_SPLIT_TRAIN,
+                            CLFER_DATASET_FOLDER, -1, set[0]->names[j], NULL);
+  }
+  for (int j = 0; u && j < test->n && !st; j++)
+    st = clfer_store_append(u, clfer_store_image(test, j), NULL, test->labels[j], NULL, CLFER_SPLIT_TEST,
+                            CLFER_DATASET_FOLDER, -1, test->names[j], NULL);
+  for (int c = 0; c < n_sets; c++) clfer_store_destroy(set[c]);
+  if (st) {
+    clfer_store_destroy(u);
+    return st;
+  }
+  *out = u;
+  return CLFER_OK;
+}
 
 /* IPA2LT steps 1 and 2: a machine coder per labelled set (trained in RUNDIR/coder_a|b), each
  * labelling the other set and the pool; the union of all faces gets the coders' labels as
@@ -1320,17 +1372,24 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   r->multi_label = 0;
   enum { SET_A, SET_B, SET_POOL, SET_TEST, SET_TRUTH, N_SETS };
   static const char *files[N_SETS] = {"set_a.csv", "set_b.csv", "unlabelled.csv", "test.csv", "truth.csv"};
+  char label_sets[CLFER_LTNET_MAX_CODERS + 1][64];
+  int n_label_sets = clfer_recipe_list(r->recipe, stage, "ipa2lt", "label_sets", label_sets, CLFER_LTNET_MAX_CODERS + 1);
+  if (n_label_sets > CLFER_LTNET_MAX_CODERS)
+    return clfer_set_error(CLFER_INVALID_ARGUMENT, "%s: ipa2lt.label_sets: at most %d sets",
+                           where(r, stage, "ipa2lt", "label_sets", at, sizeof at), CLFER_LTNET_MAX_CODERS);
   clfer_store_t *set[N_SETS] = {0};
   float *dist[N_SETS] = {0};
   int *pred[2][N_SETS] = {{0}};
   clfer_store_t *u = NULL;
   clfer_status st = CLFER_OK;
   for (int i = 0; i < N_SETS && !st; i++)
-    if (!(st = read_ipa2lt_csv(r, dir, files[i], i == SET_TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
+    if ((!n_label_sets || i >= SET_TEST) && /* the label-set check needs only the test faces and the truth */
+        !(st = read_ipa2lt_csv(r, dir, files[i], i == SET_TEST ? CLFER_SPLIT_TEST : CLFER_SPLIT_TRAIN, &set[i])))
       st = distributions(r, set[i], &dist[i]);
+  if (!st && n_label_sets) st = label_sets_union(r, dir, label_sets, n_label_sets, set[SET_TEST], &u);
   /* step 1: one machine coder per labelled set, same model and optimizer as LTNet; step 2: it
    * labels every set (its own too, for the report) */
-  for (int c = 0; c < 2 && !st; c++) {
+  for (int c = 0; c < 2 && !st && !n_label_sets; c++) {
     char sub[16], what[64];
     snprintf(sub, sizeof sub, "coder_%c", "ab"[c]);
     snprintf(what, sizeof what, "step 1: machine coder %c on %s", "AB"[c], files[c]);
@@ -1351,7 +1410,7 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   }
 
   /* the union: every face with its coders' labels; test faces as the test split */
-  if (!st) {
+  if (!st && !n_label_sets) {
     static const char *coder_names[4] = {"human_a", "human_b", "machine_a", "machine_b"};
     clfer_store_desc_t desc = {set[SET_A]->height, set[SET_A]->width, set[SET_A]->channels, r->k, 0, r->name_ptrs, 4, coder_names};
     st = clfer_store_create(&desc, &u);
@@ -1377,8 +1436,8 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   /* LTNet's transitions: the reference code's start (identity-heavy rows) */
   r->ltnet = strcmp(S(r, stage, "loss", "type"), "ltnet") == 0; /* cross_entropy: a CNN on the union's first label */
   if (!st && r->ltnet && !r->transitions.buf) {
-    int ts[3] = {4, r->k, r->k};
-    clfer_ltnet_params_t lp = {.coders = 4, .min_value = (float)F(r, stage, "loss", "ltnet_min")};
+    int coders = r->train_store->num_coders, ts[3] = {coders, r->k, r->k};
+    clfer_ltnet_params_t lp = {.coders = coders, .min_value = (float)F(r, stage, "loss", "ltnet_min")};
     if (!(st = clfer_tensor_create(r->rt, 3, ts, &r->transitions)) && !(st = clfer_tensor_zeros(r->rt, 3, ts, &r->dtransitions)))
       st = clfer_ltnet_init(r->rt, &lp, (float)F(r, stage, "loss", "ltnet_diag"), (uint64_t)I(r, stage, "train", "seed"),
                             &r->transitions);
@@ -1397,10 +1456,11 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
       truth[i] = hit && r->train_store->split[i] == CLFER_SPLIT_TRAIN ? hit->label : -1;
     }
     /* each coder's agreement with the truth where it labelled */
-    for (int c = 0; !st && report && c < 4; c++) {
+    int coders = r->train_store->num_coders;
+    for (int c = 0; !st && report && c < coders; c++) {
       int hit = 0, known = 0;
       for (int i = 0; i < n; i++) {
-        int y = r->train_store->coder_labels[(size_t)i * 4 + c];
+        int y = r->train_store->coder_labels[(size_t)i * coders + c];
         if (y >= 0 && truth[i] >= 0) known++, hit += y == truth[i];
       }
       fprintf(report, "\"%s_agreement_with_truth\":%.6g,", r->train_store->coder_names[c], known ? (double)hit / known : NAN);
@@ -1410,7 +1470,8 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
     for (int i = 0; !st && i < n; i++) r->train_store->group[i] = truth[i];
     free(truth);
   }
-  if (!st && clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines")) st = ipa2lt_baselines(r, stage, report);
+  if (!st && clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines"))
+    st = ipa2lt_baselines(r, stage, n_label_sets > 0, report);
   for (int c = 0; c < 2; c++)
     for (int i = 0; i < N_SETS; i++) free(pred[c][i]);
   for (int i = 0; i < N_SETS; i++) clfer_store_destroy(set[i]), free(dist[i]);
@@ -1418,19 +1479,28 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
   return st;
 }
 
-/* The paper's comparisons on the same data: Dawid–Skene EM over the four coders (its truth's
- * agreement with truth.csv, then a CNN trained on it: EM+CNN) and a CNN on the two human sets
- * mixed (their own labels, no machine coders). Each CNN trains like a machine coder. */
-static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report) {
+/* The paper's comparisons on the same data: Dawid–Skene EM over the coders (its truth's agreement
+ * with truth.csv, then a CNN trained on it: EM+CNN) and a CNN on the two human sets mixed (their
+ * own labels, no machine coders). With label sets (the synthetic check) the mixture is every
+ * set's label at once (the mean of their one-hots, what training on the sets' union gives), and
+ * two more: a CNN on the sets' majority vote (ties: the earliest set's label) and one on the
+ * clean truth. Each CNN trains like a machine coder. */
+static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets, FILE *report) {
   clfer_store_t *u = r->train_store;
-  int n = u->n, ntrain = 0, coders = u->num_coders;
+  int n = u->n, ntrain = 0, coders = u->num_coders, k = r->k;
   while (ntrain < n && u->split[ntrain] == CLFER_SPLIT_TRAIN) ntrain++; /* the union puts the test faces last */
+  enum { EM, MIXED, MAJORITY, CLEAN, N_BASELINES };
   int *item = malloc(((size_t)ntrain * coders + 1) * sizeof *item), *ann = malloc(((size_t)ntrain * coders + 1) * sizeof *ann);
-  int *lab = malloc(((size_t)ntrain * coders + 1) * sizeof *lab);
-  float *em = malloc(((size_t)n * r->k + 1) * sizeof *em), *mixed = malloc(((size_t)n * r->k + 1) * sizeof *mixed);
+  int *lab = malloc(((size_t)ntrain * coders + 1) * sizeof *lab), *majority = malloc(((size_t)ntrain + 1) * sizeof *majority);
+  float *targets[N_BASELINES] = {0};
   clfer_annotations_t *a = NULL;
   clfer_ds_result_t *ds = NULL;
-  clfer_status st = item && ann && lab && em && mixed ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+  clfer_status st = item && ann && lab && majority ? CLFER_OK : clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
+  for (int b = 0; b < N_BASELINES && !st; b++) /* the test faces keep their rows */
+    if ((targets[b] = malloc(((size_t)n * k + 1) * sizeof *targets[b])))
+      memcpy(targets[b], r->train_dist, (size_t)n * k * sizeof *targets[b]);
+    else
+      st = clfer_set_error(CLFER_OUT_OF_MEMORY, "out of host memory");
   int nl = 0;
   for (int i = 0; !st && i < ntrain; i++)
     for (int c = 0; c < coders; c++) {
@@ -1438,39 +1508,48 @@ static clfer_status ipa2lt_baselines(run_t *r, const char *stage, FILE *report) 
       if (y >= 0) item[nl] = i, ann[nl] = c, lab[nl++] = y;
     }
   clfer_em_options_t eo = {0};
-  if (!st && !(st = clfer_annotations_create(ntrain, coders, r->k, nl, item, ann, lab, r->name_ptrs, &a)))
+  if (!st && !(st = clfer_annotations_create(ntrain, coders, k, nl, item, ann, lab, r->name_ptrs, &a)))
     st = clfer_dawid_skene(a, &eo, &ds);
-  if (!st) {
-    memcpy(em, r->train_dist, (size_t)n * r->k * sizeof *em);
-    memcpy(mixed, r->train_dist, (size_t)n * r->k * sizeof *mixed);
-    for (int i = 0; i < ntrain; i++) {
-      float *e = em + (size_t)i * r->k, *m = mixed + (size_t)i * r->k;
-      memset(e, 0, (size_t)r->k * sizeof *e), memset(m, 0, (size_t)r->k * sizeof *m);
-      e[ds->label[i]] = 1.0f;
-      int human = u->coder_labels[(size_t)i * coders + 0] >= 0 ? u->coder_labels[(size_t)i * coders + 0]
-                                                                : u->coder_labels[(size_t)i * coders + 1];
-      if (human >= 0) m[human] = 1.0f; /* pool faces keep an all-zero row: left out */
-    }
-    if (report)
-      fprintf(report, "\"dawid_skene_agreement_with_truth\":%.6g,", agreement(ds->label, u->group, ntrain));
+  for (int i = 0; !st && i < ntrain; i++) {
+    float *row[N_BASELINES];
+    for (int b = 0; b < N_BASELINES; b++) row[b] = targets[b] + (size_t)i * k, memset(row[b], 0, (size_t)k * sizeof *row[b]);
+    row[EM][ds->label[i]] = 1.0f;
+    const int *y = u->coder_labels + (size_t)i * coders;
+    int counts[MAX_K] = {0}, votes = 0;
+    majority[i] = -1;
+    for (int c = 0; c < (label_sets ? coders : 2); c++) /* without label sets: the two human coders */
+      if (y[c] >= 0) {
+        votes++, counts[y[c]]++;
+        if (majority[i] < 0 || counts[y[c]] > counts[majority[i]]) majority[i] = y[c];
+      }
+    for (int j = 0; j < k && votes; j++) row[MIXED][j] = (float)counts[j] / (float)votes; /* pool faces: all zero, left out */
+    if (majority[i] >= 0) row[MAJORITY][majority[i]] = 1.0f;
+    if (u->group[i] >= 0) row[CLEAN][u->group[i]] = 1.0f;
   }
-  const char *names[2] = {"em_cnn", "humans_mixed_cnn"};
-  const char *whats[2] = {"baseline: CNN on the Dawid-Skene truth", "baseline: CNN on both human sets"};
-  float *targets[2] = {em, mixed};
-  for (int b = 0; b < 2 && !st; b++) {
+  if (!st && report) {
+    fprintf(report, "\"dawid_skene_agreement_with_truth\":%.6g,", agreement(ds->label, u->group, ntrain));
+    if (label_sets) fprintf(report, "\"majority_vote_agreement_with_truth\":%.6g,", agreement(majority, u->group, ntrain));
+  }
+  static const char *const names[2][N_BASELINES] = {{"em_cnn", "humans_mixed_cnn"},
+                                                    {"em_cnn", "mixture_cnn", "majority_cnn", "clean_cnn"}};
+  static const char *const whats[N_BASELINES] = {
+      "baseline: CNN on the Dawid-Skene truth", "baseline: CNN on the label sources mixed",
+      "baseline: CNN on the sets' majority vote", "baseline: CNN on the clean truth"};
+  for (int b = 0; b < N_BASELINES && !st; b++) {
+    if (!names[label_sets][b]) continue;
     clfer_net_t *net = NULL;
     double acc = NAN;
-    st = train_aux(r, stage, u, targets[b], u, targets[b], names[b], whats[b], &acc, &net);
+    st = train_aux(r, stage, u, targets[b], u, targets[b], names[label_sets][b], whats[b], &acc, &net);
     clfer_net_destroy(net);
-    if (!st && report) fprintf(report, "\"%s\":{\"test_accuracy\":%.6g},", names[b], acc);
+    if (!st && report) fprintf(report, "\"%s\":{\"test_accuracy\":%.6g},", names[label_sets][b], acc);
   }
   clfer_ds_result_destroy(ds);
   clfer_annotations_destroy(a);
-  free(item), free(ann), free(lab), free(em), free(mixed);
+  for (int b = 0; b < N_BASELINES; b++) free(targets[b]);
+  free(item), free(ann), free(lab), free(majority);
   return st;
 }
 
-/* IPA2LT step 3's result: the latent truth (argmax p) of the training faces against truth.csv. */
 static clfer_status ipa2lt_latent_agreement(run_t *r, const char *stage, double *out) {
   const clfer_store_t *s = r->train_store;
   int *pred = malloc(((size_t)s->n + 1) * sizeof *pred);
