@@ -1332,7 +1332,8 @@ static clfer_status label_sets_union(run_t *r, const char *dir, char sets[][64],
     }
     for (int j = 0; j < set[c]->n && !st; j++)
       if (strcmp(set[c]->names[j], set[0]->names[j]) != 0)
-        st = clfer_set_error(CLFER_INVALID_ARGUMENT, "%s/%s:%d: face '%s' where %s has '%s' (label sets list the same faces in the same order)",
+        st = clfer_set_error(CLFER_INVALID_ARGUMENT,
+                             "%s/%s:%d: face '%s' where %s has '%s' (label sets list the same faces in the same order)",
                              dir, sets[c], j + 1, set[c]->names[j], sets[0], set[0]->names[j]);
   }
   if (!st) {
@@ -1491,7 +1492,8 @@ static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets
   while (ntrain < n && u->split[ntrain] == CLFER_SPLIT_TRAIN) ntrain++; /* the union puts the test faces last */
   enum { EM, MIXED, MAJORITY, CLEAN, N_BASELINES };
   int *item = malloc(((size_t)ntrain * coders + 1) * sizeof *item), *ann = malloc(((size_t)ntrain * coders + 1) * sizeof *ann);
-  int *lab = malloc(((size_t)ntrain * coders + 1) * sizeof *lab), *majority = malloc(((size_t)ntrain + 1) * sizeof *majority);
+  int *lab = malloc(((size_t)ntrain * coders + 1) * sizeof *lab);
+  int *majority = malloc(((size_t)ntrain + 1) * sizeof *majority);
   float *targets[N_BASELINES] = {0};
   clfer_annotations_t *a = NULL;
   clfer_ds_result_t *ds = NULL;
@@ -1512,7 +1514,8 @@ static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets
     st = clfer_dawid_skene(a, &eo, &ds);
   for (int i = 0; !st && i < ntrain; i++) {
     float *row[N_BASELINES];
-    for (int b = 0; b < N_BASELINES; b++) row[b] = targets[b] + (size_t)i * k, memset(row[b], 0, (size_t)k * sizeof *row[b]);
+    for (int b = 0; b < N_BASELINES; b++)
+      row[b] = targets[b] + (size_t)i * k, memset(row[b], 0, (size_t)k * sizeof *row[b]);
     row[EM][ds->label[i]] = 1.0f;
     const int *y = u->coder_labels + (size_t)i * coders;
     int counts[MAX_K] = {0}, votes = 0;
@@ -1522,7 +1525,8 @@ static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets
         votes++, counts[y[c]]++;
         if (majority[i] < 0 || counts[y[c]] > counts[majority[i]]) majority[i] = y[c];
       }
-    for (int j = 0; j < k && votes; j++) row[MIXED][j] = (float)counts[j] / (float)votes; /* pool faces: all zero, left out */
+    for (int j = 0; j < k && votes; j++) /* pool faces keep an all-zero row: left out */
+      row[MIXED][j] = (float)counts[j] / (float)votes;
     if (majority[i] >= 0) row[MAJORITY][majority[i]] = 1.0f;
     if (u->group[i] >= 0) row[CLEAN][u->group[i]] = 1.0f;
   }
@@ -1550,6 +1554,7 @@ static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets
   return st;
 }
 
+/* IPA2LT step 3's result: the latent truth (argmax p) of the training faces against truth.csv. */
 static clfer_status ipa2lt_latent_agreement(run_t *r, const char *stage, double *out) {
   const clfer_store_t *s = r->train_store;
   int *pred = malloc(((size_t)s->n + 1) * sizeof *pred);
