@@ -104,6 +104,8 @@ static const schema_key_t schema[] = {
     {"ipa2lt", "coder_epochs", T_INT, "10", NULL, "IPA2LT step 1: epochs of each machine coder (one per labelled set)"},
     {"ipa2lt", "baselines", T_BOOL, "false", NULL,
      "also train the paper's baselines: a CNN on Dawid-Skene EM's truth, a CNN on both human sets (with label_sets: on the sets mixed, on their majority vote, and on the clean truth)"},
+    {"ipa2lt", "pretrain", T_BOOL, "false", NULL,
+     "LTNet starts from the CNN trained on the label sources mixed for coder_epochs (the paper pre-trains on the union of the labelled sets)"},
     {"ipa2lt", "label_sets", T_LIST, "", NULL,
      "the paper's synthetic check instead of steps 1-2: CSVs in data.dir (file,label), each one label set of the same training faces in the same order (`clfer synth --ipa2lt`: noisy_20.csv,noisy_30.csv,noisy_40.csv); LTNet learns from them directly, one transition matrix per set"},
     {"eval", "metric", T_ENUM, "accuracy", "accuracy|mean_diagonal", "metric used to pick the best epoch"},

@@ -1471,7 +1471,8 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
     for (int i = 0; !st && i < n; i++) r->train_store->group[i] = truth[i];
     free(truth);
   }
-  if (!st && clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines"))
+  if (!st && (clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines") ||
+              clfer_recipe_bool(r->recipe, stage, "ipa2lt", "pretrain")))
     st = ipa2lt_baselines(r, stage, n_label_sets > 0, report);
   for (int c = 0; c < 2; c++)
     for (int i = 0; i < N_SETS; i++) free(pred[c][i]);
@@ -1485,7 +1486,8 @@ static clfer_status ipa2lt_prepare(run_t *r, const char *stage, FILE *report) {
  * own labels, no machine coders). With label sets (the synthetic check) the mixture is every
  * set's label at once (the mean of their one-hots, what training on the sets' union gives), and
  * two more: a CNN on the sets' majority vote (ties: the earliest set's label) and one on the
- * clean truth. Each CNN trains like a machine coder. */
+ * clean truth. Each CNN trains like a machine coder. With ipa2lt.pretrain the mixed one trains
+ * even without baselines, and LTNet's network starts from its weights. */
 static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets, FILE *report) {
   clfer_store_t *u = r->train_store;
   int n = u->n, ntrain = 0, coders = u->num_coders, k = r->k;
@@ -1539,11 +1541,19 @@ static clfer_status ipa2lt_baselines(run_t *r, const char *stage, int label_sets
   static const char *const whats[N_BASELINES] = {
       "baseline: CNN on the Dawid-Skene truth", "baseline: CNN on the label sources mixed",
       "baseline: CNN on the sets' majority vote", "baseline: CNN on the clean truth"};
+  int baselines = clfer_recipe_bool(r->recipe, stage, "ipa2lt", "baselines");
+  int pretrain = clfer_recipe_bool(r->recipe, stage, "ipa2lt", "pretrain");
   for (int b = 0; b < N_BASELINES && !st; b++) {
-    if (!names[label_sets][b]) continue;
+    if (!names[label_sets][b] || !(baselines || (pretrain && b == MIXED))) continue;
     clfer_net_t *net = NULL;
     double acc = NAN;
     st = train_aux(r, stage, u, targets[b], u, targets[b], names[label_sets][b], whats[b], &acc, &net);
+    /* ipa2lt.pretrain: LTNet's network starts from this one (same model, same parameter names) */
+    for (int i = 0; !st && pretrain && b == MIXED && i < clfer_net_param_count(r->net); i++) {
+      clfer_net_param_t *to = clfer_net_param(r->net, i), *from = clfer_net_param_by_name(net, to->name);
+      st = from ? clfer_tensor_copy(&to->value, &from->value)
+                : clfer_set_error(CLFER_SHAPE_MISMATCH, "ipa2lt.pretrain: %s is not in the mixed-sources CNN", to->name);
+    }
     clfer_net_destroy(net);
     if (!st && report) fprintf(report, "\"%s\":{\"test_accuracy\":%.6g},", names[label_sets][b], acc);
   }
