@@ -61,7 +61,10 @@ void test_setenv(clfer_runtime_t *rt, const char *name, const char *value) {
 
 const char *test_tmpdir(const char *name) {
   static char path[1024];
-  snprintf(path, sizeof path, "%s/%s", CLFER_TEST_TMP, name);
+  /* a second run of the same binary (the *_gpu_paths tests, at the same time under ctest -j)
+   * gets its own scratch through the environment */
+  const char *root = getenv("CLFER_TEST_TMP");
+  snprintf(path, sizeof path, "%s/%s", root && *root ? root : CLFER_TEST_TMP, name);
   char cmd[2200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
   cr_assert_eq(system(cmd), 0, "cannot make %s", path);
