@@ -425,17 +425,23 @@ Test(train, progress_bar_on_a_terminal_log_lines_otherwise, .timeout = 120) {
 
 /* ---- IPA2LT ---- */
 
+/* `clfer synth --ipa2lt` with n_train training faces into DIR/data; `data` receives the recipe
+ * setting "data.dir=DIR/data/ipa2lt". */
+static void synth_ipa2lt(const char *dir, int n_train, char *data, size_t size) {
+  char cmd[2400];
+  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train %d --valid 16 --test 32 --ipa2lt >/dev/null",
+           CLFER_CLI_PATH, dir, n_train);
+  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  snprintf(data, size, "data.dir=%s/data/ipa2lt", dir);
+}
+
 Test(train, ipa2lt_runs_end_to_end, .timeout = 300) {
   clfer_runtime_destroy(test_runtime());
   const char *dir = test_tmpdir("train_ipa2lt");
-  char cmd[2400], recipe[1300], out[1300];
-  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 128 --valid 16 --test 32 --ipa2lt >/dev/null", CLFER_CLI_PATH,
-           dir);
-  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  char recipe[1300], out[1300], data[1400];
+  synth_ipa2lt(dir, 128, data, sizeof data);
   snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_ltnet.ini", CLFER_SOURCE_DIR);
   snprintf(out, sizeof out, "%s/run", dir);
-  char data[1400];
-  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
   const char *sets[] = {data,
                         "model.name=fer_small",
                         "model.input=1x24x24",
@@ -512,12 +518,9 @@ Test(train, ipa2lt_label_sets_run_end_to_end, .timeout = 300) {
   clfer_runtime_destroy(test_runtime());
   const char *dir = test_tmpdir("train_ipa2lt_sets");
   char cmd[2400], recipe[1300], out[1300], data[1400], path[1400];
-  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 200 --valid 16 --test 32 --ipa2lt >/dev/null",
-           CLFER_CLI_PATH, dir);
-  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  synth_ipa2lt(dir, 200, data, sizeof data);
   snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_label_sets.ini", CLFER_SOURCE_DIR);
   snprintf(out, sizeof out, "%s/run", dir);
-  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
   const char *sets[] = {data, "model.name=fer_small", "model.input=1x24x24", "model.init=pytorch", "optim.type=adam",
                         "optim.lr=0.003", "optim.weight_decay=0", "augment.enabled=false", "schedule.type=constant",
                         "ipa2lt.coder_epochs=1", "train.epochs=3"};
@@ -599,14 +602,11 @@ Test(train, ipa2lt_resumes_to_the_same_result, .timeout = 300) {
   clfer_runtime_destroy(test_runtime());
   const char *dir = test_tmpdir("train_ipa2lt_resume");
   char cmd[2400], recipe[1300], full[1300], parts[1300], early[1300], data[1400];
-  snprintf(cmd, sizeof cmd, "'%s' synth --out '%s/data' --train 96 --valid 16 --test 32 --ipa2lt >/dev/null",
-           CLFER_CLI_PATH, dir);
-  cr_assert_eq(system(cmd), 0, "clfer synth --ipa2lt failed");
+  synth_ipa2lt(dir, 96, data, sizeof data);
   snprintf(recipe, sizeof recipe, "%s/apps/recipes/ipa2lt_ltnet.ini", CLFER_SOURCE_DIR);
   snprintf(full, sizeof full, "%s/full", dir);
   snprintf(parts, sizeof parts, "%s/parts", dir);
   snprintf(early, sizeof early, "%s/early", dir);
-  snprintf(data, sizeof data, "data.dir=%s/data/ipa2lt", dir);
   const char *sets[] = {data, "model.name=fer_small", "model.input=1x24x24", "model.init=pytorch", "optim.type=adam",
                         "optim.lr=0.003", "augment.enabled=true", "ipa2lt.coder_epochs=2", "train.epochs=2",
                         "train.deterministic=true"}; /* no timing-dependent choice of pre-processing path */

@@ -75,7 +75,8 @@ clfer_status clfer_net_save(clfer_net_t *net, const char *path, const clfer_meta
   }
   int k = 0, b = 0;
   for (int i = 0; i < net->n_params; i++)
-    entries[k++] = (entry_t){net->params[i].name, &net->params[i].value, clfer_tensor_numel(&net->params[i].value) * 4, 0};
+    entries[k++] =
+        (entry_t){net->params[i].name, &net->params[i].value, clfer_tensor_numel(&net->params[i].value) * 4, 0};
   for (int i = 0; i < net->n_nodes; i++)
     if (net->nodes[i].vt == &clfer__batchnorm_layer) {
       snprintf(bn_names[b], sizeof bn_names[b], "%s.num_batches_tracked", net->nodes[i].name);
@@ -219,17 +220,37 @@ static int as_count(const cJSON *v, double max, double *out) {
   return 1;
 }
 
+/* A header entry's dtype (a string), shape (an array) and data offsets [start, end) (whole numbers). */
+static clfer_status entry_fields(const char *path, const file_header_t *h, const char *name, const cJSON **dtype,
+                                 const cJSON **shape, double *start, double *end) {
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(h->json, name);
+  const cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+  *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+  *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
+  if (!cJSON_IsString(*dtype) || !cJSON_IsArray(*shape) || cJSON_GetArraySize(offs) != 2 ||
+      !as_count(cJSON_GetArrayItem(offs, 0), 9e15, start) || !as_count(cJSON_GetArrayItem(offs, 1), 9e15, end))
+    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s has a malformed header entry", path, name);
+  return CLFER_OK;
+}
+
+/* The entry's data must be `bytes` long and inside the data section; *begin is its start there. */
+static clfer_status entry_span(const char *path, const file_header_t *h, const char *name, double start, double end,
+                               size_t bytes, size_t *begin) {
+  if (end - start != (double)bytes || end > (double)h->data_size)
+    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s's data [%.0f, %.0f) does not fit the file's %zu data bytes (truncated?)",
+                           path, name, start, end, h->data_size);
+  *begin = (size_t)start;
+  return CLFER_OK;
+}
+
 /* Checks one header entry against the tensor it should fill; its data starts `*begin` bytes into
  * the data section. */
 static clfer_status check_entry(const char *path, const file_header_t *h, const char *name, const clfer_tensor_t *t,
                                 size_t *begin) {
-  const cJSON *e = cJSON_GetObjectItemCaseSensitive(h->json, name);
-  const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype"), *shape = cJSON_GetObjectItemCaseSensitive(e, "shape"),
-              *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+  const cJSON *dtype, *shape;
   double start = 0, end = 0, dim;
-  if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || cJSON_GetArraySize(offs) != 2 ||
-      !as_count(cJSON_GetArrayItem(offs, 0), 9e15, &start) || !as_count(cJSON_GetArrayItem(offs, 1), 9e15, &end))
-    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s has a malformed header entry", path, name);
+  clfer_status st = entry_fields(path, h, name, &dtype, &shape, &start, &end);
+  if (st) return st;
   if (strcmp(dtype->valuestring, "F32") != 0)
     return clfer_set_error(CLFER_UNSUPPORTED, "%s: tensor %s is %s; clfer loads F32", path, name, dtype->valuestring);
   int ndim = cJSON_GetArraySize(shape), dims[CLFER_MAX_DIMS] = {0}, same = ndim == t->ndim;
@@ -245,32 +266,20 @@ static clfer_status check_entry(const char *path, const file_header_t *h, const 
                            clfer_shape_str(ndim < CLFER_MAX_DIMS ? ndim : CLFER_MAX_DIMS, dims, a, sizeof a),
                            clfer_shape_str(t->ndim, t->shape, b, sizeof b));
   }
-  size_t bytes = clfer_tensor_numel(t) * 4;
-  if (end - start != (double)bytes || end > (double)h->data_size)
-    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s's data [%.0f, %.0f) does not fit the file's %zu data bytes (truncated?)",
-                           path, name, start, end, h->data_size);
-  *begin = (size_t)start;
-  return CLFER_OK;
+  return entry_span(path, h, name, start, end, clfer_tensor_numel(t) * 4, begin);
 }
 
 /* Checks a batch norm's num_batches_tracked entry: an I64 scalar (shape [] as PyTorch saves it, or
  * [1]) whose 8 bytes start `*begin` bytes into the data section. */
 static clfer_status check_counter(const char *path, const file_header_t *h, const char *name, size_t *begin) {
-  const cJSON *e = cJSON_GetObjectItemCaseSensitive(h->json, name);
-  const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype"), *shape = cJSON_GetObjectItemCaseSensitive(e, "shape"),
-              *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+  const cJSON *dtype, *shape;
   double start = 0, end = 0, dim = 1;
-  if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || cJSON_GetArraySize(offs) != 2 ||
-      !as_count(cJSON_GetArrayItem(offs, 0), 9e15, &start) || !as_count(cJSON_GetArrayItem(offs, 1), 9e15, &end))
-    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s has a malformed header entry", path, name);
+  clfer_status st = entry_fields(path, h, name, &dtype, &shape, &start, &end);
+  if (st) return st;
   if (strcmp(dtype->valuestring, "I64") != 0 || cJSON_GetArraySize(shape) > 1 ||
       (cJSON_GetArraySize(shape) == 1 && (!as_count(cJSON_GetArrayItem(shape, 0), 1, &dim) || dim != 1)))
     return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s should be one I64 count", path, name);
-  if (end - start != 8 || end > (double)h->data_size)
-    return clfer_set_error(CLFER_CORRUPT, "%s: tensor %s's data [%.0f, %.0f) does not fit the file's %zu data bytes (truncated?)",
-                           path, name, start, end, h->data_size);
-  *begin = (size_t)start;
-  return CLFER_OK;
+  return entry_span(path, h, name, start, end, 8, begin);
 }
 
 static clfer_status read_counter(const char *path, FILE *f, const file_header_t *h, const char *name, size_t begin,
