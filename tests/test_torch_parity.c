@@ -214,6 +214,21 @@ Test(torch_parity, training_steps_match_pytorch, .timeout = 600) {
       {"sgd_xent_center", momentum, 0.05f, {xent, center}, 2},
       {"sgd_ltnet", momentum, 0.05f, {ltnet}, 1},
   };
+  /* centres and transitions restart from these values in every scenario */
+  static float c0[CLASSES * FEATURES], t0[CODERS * CLASSES * CLASSES];
+  test_fill_uniform(c0, CLASSES * FEATURES, 31, -0.5f, 0.5f);
+  upload_new(rt, &transitions, 3, (int[]){CODERS, CLASSES, CLASSES}, t0);
+  cr_assert_eq(clfer_ltnet_init(rt, &ltnet.ltnet, 0, 5, &transitions), CLFER_OK, "%s", clfer_last_error());
+  clfer_tensor_download(&transitions, t0);
+  snprintf(path, sizeof path, "%s/start_transitions.f32", dir);
+  write_floats(path, t0, sizeof t0 / sizeof *t0);
+  snprintf(path, sizeof path, "%s/start_centres.f32", dir);
+  write_floats(path, c0, sizeof c0 / sizeof *c0);
+  upload_new(rt, &centres, 2, (int[]){CLASSES, FEATURES}, c0);
+  cr_assert_eq(clfer_tensor_zeros(rt, 3, (int[]){CODERS, CLASSES, CLASSES}, &dtransitions), CLFER_OK);
+  clfer_tensor_t dlogits, dfeatures;
+  cr_assert_eq(clfer_tensor_create(rt, 2, (int[]){BATCH, CLASSES}, &dlogits), CLFER_OK);
+  cr_assert_eq(clfer_tensor_create(rt, 2, (int[]){BATCH, FEATURES}, &dfeatures), CLFER_OK);
   int n_scenarios = (int)(sizeof scenarios / sizeof *scenarios);
   snprintf(path, sizeof path, "%s/scenarios.json", dir);
   FILE *manifest = fopen(path, "w");
@@ -225,18 +240,8 @@ Test(torch_parity, training_steps_match_pytorch, .timeout = 600) {
   for (int s = 0; s < n_scenarios; s++) {
     const parity_scenario_t *sc = &scenarios[s];
     cr_assert_eq(clfer_net_load(net, start, NULL, NULL, 0, 0), CLFER_OK, "%s", clfer_last_error());
-    /* centres and transitions restart from the same values in every scenario */
-    static float c0[CLASSES * FEATURES], t0[CODERS * CLASSES * CLASSES];
-    test_fill_uniform(c0, CLASSES * FEATURES, 31, -0.5f, 0.5f);
-    upload_new(rt, &centres, 2, (int[]){CLASSES, FEATURES}, c0);
-    cr_assert_eq(clfer_tensor_zeros(rt, 3, (int[]){CODERS, CLASSES, CLASSES}, &transitions), CLFER_OK);
-    cr_assert_eq(clfer_tensor_zeros(rt, 3, (int[]){CODERS, CLASSES, CLASSES}, &dtransitions), CLFER_OK);
-    cr_assert_eq(clfer_ltnet_init(rt, &ltnet.ltnet, 0, 5, &transitions), CLFER_OK, "%s", clfer_last_error());
-    clfer_tensor_download(&transitions, t0);
-    snprintf(path, sizeof path, "%s/%s.start_transitions.f32", dir, sc->name);
-    write_floats(path, t0, sizeof t0 / sizeof *t0);
-    snprintf(path, sizeof path, "%s/%s.start_centres.f32", dir, sc->name);
-    write_floats(path, c0, sizeof c0 / sizeof *c0);
+    clfer_tensor_upload(&centres, c0);
+    clfer_tensor_upload(&transitions, t0);
 
     clfer_optim_param_t params[64];
     int n_params = 0;
@@ -253,9 +258,6 @@ Test(torch_parity, training_steps_match_pytorch, .timeout = 600) {
       const clfer_tensor_t *logits;
       cr_assert_eq(clfer_net_forward(net, &x, 1, (uint64_t)step, &logits), CLFER_OK, "%s", clfer_last_error());
       const clfer_tensor_t *features = clfer_net_activation(net, clfer_net_features_node(net));
-      clfer_tensor_t dlogits, dfeatures;
-      cr_assert_eq(clfer_tensor_create(rt, 2, (int[]){BATCH, CLASSES}, &dlogits), CLFER_OK);
-      cr_assert_eq(clfer_tensor_create(rt, 2, (int[]){BATCH, FEATURES}, &dfeatures), CLFER_OK);
       clfer_loss_inputs_t li = {logits, features, sc->terms[0].kind == CLFER_LOSS_MULTILABEL ? &t_ml : &t_targets,
                                 &t_labels, &t_coder};
       cr_assert_eq(clfer_objective(rt, sc->terms, sc->n_terms, &li, &dlogits, &dfeatures, &value, 1), CLFER_OK,
@@ -263,8 +265,6 @@ Test(torch_parity, training_steps_match_pytorch, .timeout = 600) {
       cr_assert_eq(clfer_net_backward(net, &dlogits, &dfeatures), CLFER_OK, "%s", clfer_last_error());
       cr_assert_eq(clfer_optim_step(opt, sc->lr), CLFER_OK, "%s", clfer_last_error());
       clfer_tensor_download(&value, &losses[step]);
-      clfer_tensor_release(&dlogits);
-      clfer_tensor_release(&dfeatures);
     }
     snprintf(path, sizeof path, "%s/%s.losses.f32", dir, sc->name);
     write_floats(path, losses, STEPS);
@@ -272,16 +272,14 @@ Test(torch_parity, training_steps_match_pytorch, .timeout = 600) {
     snprintf(path, sizeof path, "%s/%s.safetensors", dir, sc->name);
     cr_assert_eq(clfer_net_save(net, path, NULL, extra, 2), CLFER_OK, "%s", clfer_last_error());
     clfer_optim_destroy(opt);
-    clfer_tensor_release(&centres);
-    clfer_tensor_release(&transitions);
-    clfer_tensor_release(&dtransitions);
   }
   char cmd[4000];
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/scripts/torch_train_parity.py %s %d", CLFER_SOURCE_DIR, dir,
            STEPS);
   int rc = system(cmd);
   cr_assert_eq(WEXITSTATUS(rc), 0, "PyTorch's training steps differ from clfer's (see the output above)");
-  clfer_tensor_t *all[] = {&x, &t_targets, &t_labels, &t_ml, &t_coder, &value};
+  clfer_tensor_t *all[] = {&x,       &t_targets,   &t_labels,     &t_ml,    &t_coder,  &value,
+                           &centres, &transitions, &dtransitions, &dlogits, &dfeatures};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) clfer_tensor_release(all[i]);
   clfer_net_destroy(net);
   clfer_runtime_destroy(rt);

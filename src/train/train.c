@@ -849,6 +849,7 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
   int on_loss = strcmp(S(r, stage, "train", "early_stop_on"), "valid_loss") == 0;
   int use_diag = strcmp(S(r, stage, "eval", "metric"), "mean_diagonal") == 0;
   int select_last = strcmp(S(r, stage, "train", "select"), "last") == 0;
+  res->selected_last = select_last;
   uint64_t seed = (uint64_t)I(r, stage, "train", "seed");
   clfer_schedule_t schedule;
   clfer_status st = make_schedule(r, stage, epochs, &schedule);
@@ -1098,7 +1099,6 @@ static clfer_status run_stage(run_t *r, const char *stage, int stage_index, int 
     } else {
       since_best++;
     }
-    res->selected_last = select_last;
     if (improved || select_last) { /* the selected epoch: reported, best.safetensors, confusion plots */
       res->best_valid_accuracy = v.scores.accuracy;
       res->best_valid_mean_diagonal = v.scores.mean_diagonal;

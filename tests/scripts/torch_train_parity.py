@@ -2,9 +2,9 @@
 """Takes the training steps test_torch_parity.c took in clfer again in PyTorch and compares.
 usage: torch_train_parity.py DIR STEPS
 DIR holds start.safetensors (the network, its clfer.graph and the starting weights), the batch
-(input/targets/labels/multilabel/coder_labels .f32), scenarios.json (per scenario: optimizer,
-learning rate, loss terms) and, per scenario, clfer's losses, starting centres and transitions and
-the checkpoint after STEPS steps. PyTorch runs in float64 with torch.optim and the losses written
+(input/targets/labels/multilabel/coder_labels .f32), the starting class centres and LTNet
+transitions (start_centres/start_transitions .f32), scenarios.json (per scenario: optimizer,
+learning rate, loss terms) and, per scenario, clfer's losses and its checkpoint after STEPS steps. PyTorch runs in float64 with torch.optim and the losses written
 out from METHODS.md; every loss, parameter, batch-norm buffer, LTNet transition matrix and class
 centre must agree. Exit 0 when all do, 1 otherwise, 77 when torch is missing."""
 import json
@@ -61,8 +61,8 @@ def locality(feat, k):
 def run(sc):
     t = {k: v.double().clone() for k, v in start.items()}
     params = {k: v.requires_grad_() for k, v in t.items() if not k.endswith(buffers)}
-    centres = f32(f"{sc['name']}.start_centres", classes, -1)
-    trans = f32(f"{sc['name']}.start_transitions", coders, classes, classes)
+    centres = f32("start_centres", classes, -1)  # a fresh copy per scenario
+    trans = f32("start_transitions", coders, classes, classes)
     kinds = [term["kind"] for term in sc["terms"]]
     if "ltnet" in kinds:
         params["ltnet.transitions"] = trans.requires_grad_()
